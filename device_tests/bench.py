@@ -1,0 +1,248 @@
+"""`stylelite bench`: latency, fps, memory, size, flicker and fidelity of artifacts on one clip.
+
+All models run on the same frames in one process, one after another, so their figures
+(and the ratios between them) are measured side by side. No torch is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from device_tests.facts import local_facts
+from device_tests.memory import peak_rss_mb, reset_peak_rss
+from runtime.engines import load_engine
+from runtime.errors import ConfigError
+from runtime.files import append_jsonl
+from runtime.flicker import warping_error
+from runtime.flow import ClipFlows
+from runtime.metrics import psnr, ssim
+from runtime.video import read_video
+
+
+@dataclass
+class BenchRecord:
+    model: str
+    artifact: str
+    format: str
+    precision: str
+    engine: str
+    size_mb: float
+    params: int | None
+    gmacs_256: float | None
+    width: int
+    height: int
+    threads: int
+    frames: int
+    latency_ms: dict
+    fps: float
+    peak_rss_mb: float
+    flicker: float
+    flicker_floor: float
+    flicker_per_frame: list[float]
+    fidelity_psnr_db: float | None = None
+    fidelity_ssim: float | None = None
+    reference: str | None = None
+    extra_latency: dict = field(default_factory=dict)  # "640x480" -> {p50, p90, fps}
+    device: dict = field(default_factory=dict)
+    status: str = "ok"
+    timestamp: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BenchRun:
+    records: list[BenchRecord]
+    input_frames: list[np.ndarray]
+    outputs: dict[str, list[np.ndarray]]  # artifact path -> stylized frames
+    flicker_floor: float
+    floor_per_frame: list[float]
+    fps_source: float
+
+
+def _percentiles(samples_s: list[float]) -> dict:
+    ms = np.asarray(samples_s) * 1000.0
+    return {
+        "p50": float(np.percentile(ms, 50)),
+        "p90": float(np.percentile(ms, 90)),
+        "p99": float(np.percentile(ms, 99)),
+        "mean": float(ms.mean()),
+        "n": int(ms.size),
+    }
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"size {text!r}: write it as WIDTHxHEIGHT, e.g. 640x480") from None
+    if w < 8 or h < 8:
+        raise ConfigError(f"size {text!r} is too small")
+    return w, h
+
+
+def bench(
+    models: list[str | Path],
+    clip: str | Path,
+    reference: str | Path | None = None,
+    warmup: int = 2,
+    iters: int = 20,
+    threads: int = 0,
+    max_frames: int | None = None,
+    latency_sizes: list[str] = (),
+    latency_iters: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> BenchRun:
+    """Benchmark exported models on a clip.
+
+    Args:
+        models: artifact files (.onnx).
+        clip: a video file; every model stylizes all of its frames (up to max_frames).
+        reference: the artifact whose outputs define fidelity (e.g. the exported teacher);
+            default: none (no fidelity columns). It may also be one of `models`.
+        warmup: untimed runs before timing.
+        iters: minimum number of timed frames (the clip is looped if shorter).
+        threads: inference threads (0: the engine's default).
+        latency_sizes: extra resolutions (e.g. "640x480") timed on a resized clip frame.
+        out: a JSONL file to append the records to.
+    """
+    from tqdm import tqdm
+
+    if not models:
+        raise ConfigError("give at least one model file to benchmark")
+    frames, fps_source = read_video(clip, max_frames)
+    if len(frames) < 2:
+        raise ConfigError(f"{Path(clip).name} has {len(frames)} frame(s); flicker needs at least 2")
+    sizes = [_parse_size(s) for s in latency_sizes]
+    flows = ClipFlows(frames)
+    floor = warping_error(frames, flows)
+    facts = local_facts()
+    paths = [Path(m) for m in models]
+    order = paths + ([Path(reference)] if reference and Path(reference) not in paths else [])
+    outputs: dict[str, list[np.ndarray]] = {}
+    records: dict[str, BenchRecord] = {}
+    h, w = frames[0].shape[:2]
+    for path in order:
+        engine = load_engine(path, threads=threads)
+        reset_peak_rss()
+        for _ in range(warmup):
+            engine.stylize(frames[0])
+        samples, outs = [], []
+        n_timed = max(iters, len(frames))
+        for i in tqdm(range(n_timed), desc=f"bench {path.name}", unit="frame", disable=not progress):
+            t0 = time.perf_counter()
+            y = engine.stylize(frames[i % len(frames)])
+            samples.append(time.perf_counter() - t0)
+            if i < len(frames):
+                outs.append(y)
+        extra = {}
+        for sw, sh in sizes:
+            import cv2
+
+            big = cv2.resize(frames[0], (sw, sh), interpolation=cv2.INTER_LINEAR)
+            for _ in range(warmup):
+                engine.stylize(big)
+            t = []
+            for _ in range(latency_iters or iters):
+                t0 = time.perf_counter()
+                engine.stylize(big)
+                t.append(time.perf_counter() - t0)
+            lat = _percentiles(t)
+            extra[f"{sw}x{sh}"] = {**lat, "fps": 1000.0 / lat["mean"]}
+        lat = _percentiles(samples)
+        flick = warping_error(outs, flows)
+        meta = engine.meta
+        records[str(path)] = BenchRecord(
+            model=meta.model,
+            artifact=str(path),
+            format=path.suffix.lstrip("."),
+            precision=meta.precision,
+            engine=engine.name,
+            size_mb=path.stat().st_size / 1e6,
+            params=meta.extra.get("params"),
+            gmacs_256=meta.extra.get("gmacs_256"),
+            width=w,
+            height=h,
+            threads=threads,
+            frames=len(frames),
+            latency_ms=lat,
+            fps=1000.0 / lat["mean"],
+            peak_rss_mb=peak_rss_mb(),
+            flicker=flick.mean,
+            flicker_floor=floor.mean,
+            flicker_per_frame=flick.per_frame,
+            extra_latency=extra,
+            device=facts,
+            timestamp=time.time(),
+        )
+        outputs[str(path)] = outs
+        del engine
+    if reference:
+        ref = outputs[str(Path(reference))]
+        for key, rec in records.items():
+            outs = outputs[key]
+            rec.reference = str(reference)
+            rec.fidelity_psnr_db = float(np.mean([min(psnr(a, b), 99.0) for a, b in zip(outs, ref)]))
+            rec.fidelity_ssim = ssim(np.stack(outs), np.stack(ref))
+    result = [records[str(p)] for p in order]
+    if out:
+        for rec in result:
+            append_jsonl(out, rec.to_dict())
+    return BenchRun(result, frames, outputs, floor.mean, floor.per_frame, fps_source)
+
+
+def format_table(records: list[BenchRecord]) -> str:
+    """The one table: model | format | precision | size MB | GMAC | p50 | p90 | FPS | flicker | PSNR | status."""
+    head = [
+        "model",
+        "format",
+        "precision",
+        "size MB",
+        "GMAC@256",
+        "p50 ms",
+        "p90 ms",
+        "FPS",
+        "flicker",
+        "PSNR dB",
+        "status",
+    ]
+    rows = []
+    for r in records:
+        rows.append(
+            [
+                Path(r.artifact).name,
+                r.format,
+                r.precision,
+                f"{r.size_mb:.2f}",
+                "-" if r.gmacs_256 is None else f"{r.gmacs_256:.2f}",
+                f"{r.latency_ms['p50']:.1f}",
+                f"{r.latency_ms['p90']:.1f}",
+                f"{r.fps:.1f}",
+                f"{r.flicker:.5f}",
+                "-"
+                if r.fidelity_psnr_db is None
+                else ("ref" if r.artifact == r.reference else f"{r.fidelity_psnr_db:.2f}"),
+                r.status,
+            ]
+        )
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(n) for c, n in zip(cells, widths))  # noqa: E731
+    out = [line(head), line(["-" * n for n in widths])] + [line(r) for r in rows]
+    if records:
+        out.append(
+            f"flicker floor (input clip): {records[0].flicker_floor:.5f}   clip: {records[0].width}x"
+            f"{records[0].height}, {records[0].frames} frames"
+        )
+    for r in records:
+        for size, lat in r.extra_latency.items():
+            out.append(
+                f"{Path(r.artifact).name} at {size}: p50 {lat['p50']:.1f} ms, p90 {lat['p90']:.1f} ms, "
+                f"{lat['fps']:.1f} FPS"
+            )
+    return "\n".join(out)

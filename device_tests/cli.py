@@ -1,0 +1,57 @@
+"""`stylelite bench`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
+    p.epilog = (
+        "examples:\n  stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx\n"
+        "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json"
+    )
+    p.add_argument("models", nargs="+", help="exported models (.onnx), measured side by side")
+    p.add_argument("--clip", required=True, help="video file the models stylize (flicker, fidelity, latency)")
+    p.add_argument("--reference", default=None, help="model whose outputs define fidelity (e.g. the teacher)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
+    p.add_argument("--iters", type=int, default=20, help="minimum timed frames")
+    p.add_argument("--threads", type=int, default=0, help="inference threads (0: engine default)")
+    p.add_argument("--max-frames", type=int, default=None, help="use at most this many clip frames")
+    p.add_argument("--size", action="append", default=[], metavar="WxH", help="also time at this resolution")
+    p.add_argument("--out", default=None, help="append JSON lines to this file")
+    p.add_argument("--report", default=None, metavar="DIR", help="also write report.md/json and plots here")
+    p.add_argument("--json", action="store_true", help="print the records as JSON instead of a table")
+
+
+def execute(name: str, args: argparse.Namespace) -> int:
+    from device_tests.bench import bench, format_table
+
+    run = bench(
+        args.models,
+        args.clip,
+        reference=args.reference,
+        warmup=args.warmup,
+        iters=args.iters,
+        threads=args.threads,
+        max_frames=args.max_frames,
+        latency_sizes=args.size,
+        out=args.out,
+        progress=not args.json,
+    )
+    if args.report:
+        from reports.report import write_report
+
+        cols = {r.model: r.artifact for r in run.records}
+        path = write_report(args.report, run, "stylelite bench", columns=cols)
+        if not args.json:
+            print(f"report: {path}")
+    if args.json:
+        print(
+            json.dumps(
+                [{k: v for k, v in r.to_dict().items() if k != "flicker_per_frame"} for r in run.records], indent=2
+            )
+        )
+    else:
+        print(format_table(run.records))
+    return 0

@@ -1,0 +1,25 @@
+"""Peak resident memory of this process, resettable between measurements (Linux)."""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's high-water mark (VmHWM); False where the kernel does not allow it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -1,0 +1,180 @@
+"""Training data for distillation: frames from photos, image folders and videos; a teacher
+cache of crops; and frame pairs with flow for the temporal loss.
+
+Pairs come from consecutive video frames (DIS flow, forward-backward occlusion mask) or are
+synthesized from stills by a small random camera motion, so their flow is known exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from distill.tensors import to_tensor
+from runtime.errors import InputError
+from runtime.flow import dis_flow, occlusion_mask
+from runtime.video import is_video, list_images, read_image, read_video
+
+
+@dataclass
+class Clip:
+    frames: list[np.ndarray]  # consecutive video frames (pairs come from these)
+
+
+def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[list[np.ndarray], list[Clip]]:
+    """Resolve `--data` entries: 'builtin' (bundled photos), an image folder, or a video file."""
+    stills: list[np.ndarray] = []
+    clips: list[Clip] = []
+    for entry in data:
+        if entry == "builtin":
+            from distill.photos import builtin_photos
+
+            stills += list(builtin_photos("train").values())
+        elif Path(entry).is_dir():
+            stills += [read_image(p) for p in list_images(entry)]
+        elif is_video(entry):
+            frames, _ = read_video(entry, max_video_frames)
+            clips.append(Clip(frames))
+        else:
+            raise InputError(f"--data {entry}: not 'builtin', an image folder or a video file")
+    return stills, clips
+
+
+def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = img.shape[:2]
+    if min(h, w) < size:
+        s = size / min(h, w)
+        img = cv2.resize(img, (max(size, round(w * s)), max(size, round(h * s))), interpolation=cv2.INTER_LINEAR)
+        h, w = img.shape[:2]
+    y, x = rng.integers(h - size + 1), rng.integers(w - size + 1)
+    return img[y : y + size, x : x + size]
+
+
+class TeacherCache:
+    """Fixed random crops with the teacher's outputs and feature taps, computed once
+    (the teacher is ~200x the student's cost, so it runs once per crop, not per step)."""
+
+    def __init__(
+        self,
+        teacher,
+        images: list[np.ndarray],
+        n: int,
+        crop: int,
+        seed: int,
+        taps: list[str],
+        batch: int = 8,
+        progress: bool = True,
+    ) -> None:
+        from tqdm import tqdm
+
+        rng = np.random.default_rng(seed)
+        crops = np.stack([random_crop(images[rng.integers(len(images))], crop, rng) for _ in range(n)])
+        self.inputs = to_tensor(crops)
+        outs, feats = [], {t: [] for t in taps}
+        with torch.no_grad():
+            for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
+                y, f = teacher.forward_features(self.inputs[i : i + batch])
+                outs.append(y)
+                for t in taps:
+                    feats[t].append(f[t].half())  # fp16: halves the cache's memory
+        self.outputs = torch.cat(outs)
+        self.features = {t: torch.cat(v) for t, v in feats.items()}
+        self.rng = np.random.default_rng(seed + 1)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        idx = torch.from_numpy(self.rng.integers(len(self), size=n))
+        return self.inputs[idx], self.outputs[idx], {t: v[idx] for t, v in self.features.items()}
+
+
+def synthetic_pair(
+    img: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+    max_shift: float = 6.0,
+    max_zoom: float = 0.05,
+    max_roll_deg: float = 2.0,
+):
+    """Two views of a still, the second moved by a small random camera motion.
+
+    Returns (frame_prev, frame_cur, flow_cur_to_prev [H,W,2], mask [H,W]); the flow is exact.
+    """
+    h, w = img.shape[:2]
+    margin = int(size * 0.15) + int(max_shift) + 2
+    if min(h, w) < size + 2 * margin:
+        s = (size + 2 * margin) / min(h, w)
+        img = cv2.resize(img, (round(w * s) + 1, round(h * s) + 1), interpolation=cv2.INTER_LINEAR)
+        h, w = img.shape[:2]
+    x0 = rng.integers(margin, w - size - margin + 1)
+    y0 = rng.integers(margin, h - size - margin + 1)
+    prev = img[y0 : y0 + size, x0 : x0 + size]
+    zoom = 1.0 + rng.uniform(-max_zoom, max_zoom)
+    ang = np.deg2rad(rng.uniform(-max_roll_deg, max_roll_deg))
+    shift = rng.uniform(-max_shift, max_shift, 2)
+    a = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]]) / zoom
+    c = (size - 1) / 2.0
+    t = np.array([x0 + c, y0 + c]) + shift - a @ np.array([c, c])
+    m = np.hstack([a, t[:, None]])  # current pixel -> source pixel
+    cur = cv2.warpAffine(
+        img, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101
+    )
+    gx, gy = np.meshgrid(np.arange(size, dtype=np.float64), np.arange(size, dtype=np.float64))
+    sx = m[0, 0] * gx + m[0, 1] * gy + m[0, 2] - x0  # where the current pixel sits in prev
+    sy = m[1, 0] * gx + m[1, 1] * gy + m[1, 2] - y0
+    flow = np.stack([sx - gx, sy - gy], -1).astype(np.float32)
+    mask = ((sx >= 0) & (sx <= size - 1) & (sy >= 0) & (sy <= size - 1)).astype(np.float32)
+    return prev, cur, flow, mask
+
+
+def video_pair(clip: Clip, size: int, rng: np.random.Generator):
+    """A random consecutive pair from a clip with DIS flow (cur -> prev) and its occlusion mask."""
+    t = rng.integers(1, len(clip.frames))
+    prev_f, cur_f = clip.frames[t - 1], clip.frames[t]
+    h, w = cur_f.shape[:2]
+    if min(h, w) < size:
+        raise InputError(f"video frames {w}x{h} are smaller than the training crop {size}")
+    flow_cp, flow_pc = dis_flow(cur_f, prev_f), dis_flow(prev_f, cur_f)
+    mask = occlusion_mask(flow_cp, flow_pc)
+    y, x = rng.integers(h - size + 1), rng.integers(w - size + 1)
+    sl = (slice(y, y + size), slice(x, x + size))
+    flow = np.ascontiguousarray(flow_cp[sl])
+    gx, gy = np.meshgrid(np.arange(size), np.arange(size))
+    inside = (
+        (gx + flow[..., 0] >= 0)
+        & (gx + flow[..., 0] <= size - 1)
+        & (gy + flow[..., 1] >= 0)
+        & (gy + flow[..., 1] <= size - 1)
+    )
+    return prev_f[sl], cur_f[sl], flow, mask[sl] * inside
+
+
+class MotionPairs:
+    """Batches of (prev, cur, flow cur->prev, mask) tensors from clips and/or stills."""
+
+    def __init__(self, stills: list[np.ndarray], clips: list[Clip], size: int, seed: int) -> None:
+        if not stills and not clips:
+            raise InputError("no training data: give photos, an image folder or a video")
+        self.stills, self.clips, self.size = stills, [c for c in clips if len(c.frames) >= 2], size
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, n: int):
+        items = []
+        for _ in range(n):
+            use_clip = self.clips and (not self.stills or self.rng.random() < 0.5)
+            if use_clip:
+                items.append(video_pair(self.clips[self.rng.integers(len(self.clips))], self.size, self.rng))
+            else:
+                items.append(synthetic_pair(self.stills[self.rng.integers(len(self.stills))], self.size, self.rng))
+        prev, cur, flow, mask = (np.stack(x) for x in zip(*items))
+        return (
+            to_tensor(prev),
+            to_tensor(cur),
+            torch.from_numpy(flow).permute(0, 3, 1, 2).contiguous(),
+            torch.from_numpy(mask)[:, None],
+        )

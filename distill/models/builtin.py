@@ -1,0 +1,10 @@
+"""Weights that ship with stylelite."""
+
+from distill.models.registry import register_pretrained
+
+register_pretrained(
+    "cyclegan_r9.cartoon",
+    "cyclegan_r9_cartoon_fp16.safetensors",
+    "ResNet-9 CycleGAN generator trained by `stylelite train-teacher` on scikit-image photos "
+    "to reproduce the OpenCV cartoon filter (distill/cartoon.py)",
+)

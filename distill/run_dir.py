@@ -1,0 +1,76 @@
+"""Run folders: numbered, holding the resolved config, dependency versions and logs."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import platform
+import re
+from pathlib import Path
+
+from runtime.files import append_jsonl, write_json_atomic
+
+_VERSIONED = (
+    "torch",
+    "onnx",
+    "onnxruntime",
+    "opencv-python-headless",
+    "numpy",
+    "safetensors",
+    "scikit-image",
+    "stylelite",
+)
+
+
+def dependency_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in _VERSIONED:
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def new_run_dir(root: str | Path, label: str) -> Path:
+    """runs/00012-label/: the next free number under `root`."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"(\d{5})-", p.name))]
+    run = root / f"{max(numbers, default=0) + 1:05d}-{label}"
+    run.mkdir()
+    return run
+
+
+def save_resolved_config(run: Path, config) -> None:
+    data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    write_json_atomic(run / "config.json", data)
+    write_json_atomic(run / "versions.json", dependency_versions())
+
+
+def load_config_json(run: Path) -> dict:
+    return json.loads((Path(run) / "config.json").read_text())
+
+
+class ScalarLog:
+    """Scalars to a JSONL file and, when tensorboard is installed, to TensorBoard."""
+
+    def __init__(self, run: Path) -> None:
+        self.path = Path(run) / "log.jsonl"
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(Path(run) / "tb"))
+        except ImportError:
+            self.tb = None
+
+    def log(self, step: int, **scalars: float) -> None:
+        append_jsonl(self.path, {"step": step, **{k: round(float(v), 6) for k, v in scalars.items()}})
+        if self.tb is not None:
+            for k, v in scalars.items():
+                self.tb.add_scalar(k, float(v), step)
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()

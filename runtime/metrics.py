@@ -1,0 +1,30 @@
+"""Image fidelity metrics on uint8 frames (numpy/OpenCV only)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB between two uint8 images (or stacks)."""
+    if a.shape != b.shape:
+        raise ValueError(f"psnr: shapes differ {a.shape} vs {b.shape}")
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM (Wang et al. 2004, 11x11 Gaussian window, sigma 1.5) over channels."""
+    if a.shape != b.shape:
+        raise ValueError(f"ssim: shapes differ {a.shape} vs {b.shape}")
+    if a.ndim == 4:
+        return float(np.mean([ssim(x, y) for x, y in zip(a, b)]))
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    blur = lambda z: cv2.GaussianBlur(z, (11, 11), 1.5)  # noqa: E731
+    mx, my = blur(x), blur(y)
+    sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    num = (2 * mx * my + c1) * (2 * sxy + c2)
+    den = (mx * mx + my * my + c1) * (sxx + syy + c2)
+    return float(np.mean(num / den))

@@ -1,0 +1,136 @@
+"""Video and image-folder I/O with OpenCV; frames are uint8 RGB [H,W,3]."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.frames import as_rgb
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def is_video(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_image(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def video_info(path: str | Path) -> tuple[float, int, int, int]:
+    """(fps, frame count, width, height) of a readable video."""
+    cap = _open(path)
+    try:
+        return (
+            cap.get(cv2.CAP_PROP_FPS) or 25.0,
+            int(cap.get(cv2.CAP_PROP_FRAME_COUNT)),
+            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        )
+    finally:
+        cap.release()
+
+
+def _open(path: str | Path) -> cv2.VideoCapture:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"video not found: {path}")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise InputError(f"{path.name} is not a readable video (corrupt or unsupported codec)")
+    return cap
+
+
+def iter_video(path: str | Path, max_frames: int | None = None) -> Iterator[np.ndarray]:
+    """Yield RGB frames; a file that yields none is reported as corrupt."""
+    cap = _open(path)
+    n = 0
+    try:
+        while max_frames is None or n < max_frames:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            n += 1
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if bgr.ndim == 3 and bgr.shape[2] == 3 else as_rgb(bgr)
+    finally:
+        cap.release()
+    if n == 0:
+        raise InputError(f"{Path(path).name} contains no decodable frames (corrupt or empty video)")
+
+
+def read_video(path: str | Path, max_frames: int | None = None) -> tuple[list[np.ndarray], float]:
+    fps = video_info(path)[0]
+    return list(iter_video(path, max_frames)), fps
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise InputError(f"{Path(path).name} is not a readable image")
+    if img.dtype != np.uint8:
+        img = cv2.convertScaleAbs(img, alpha=255.0 / max(1, int(img.max())))
+    if img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    elif img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return as_rgb(img)
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"image folder not found: {folder}")
+    files = sorted(p for p in folder.iterdir() if is_image(p))
+    if not files:
+        raise InputError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def write_image(path: str | Path, rgb: np.ndarray) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise InputError(f"could not write {path} (unsupported suffix or unwritable folder)")
+
+
+class VideoWriter:
+    """MP4 (mp4v) writer that refuses frames of the wrong size instead of dropping them."""
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.size = size  # (width, height)
+        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
+        self._w = cv2.VideoWriter(str(self.path), fourcc, float(fps), size)
+        if not self._w.isOpened():
+            raise InputError(f"cannot write video {self.path} (unsupported container or unwritable folder)")
+        self.frames = 0
+
+    def write(self, rgb: np.ndarray) -> None:
+        if (rgb.shape[1], rgb.shape[0]) != self.size:
+            raise ValueError(f"frame {rgb.shape[1]}x{rgb.shape[0]} does not match video {self.size[0]}x{self.size[1]}")
+        self._w.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        self.frames += 1
+
+    def close(self) -> None:
+        self._w.release()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_video(path: str | Path, frames: list[np.ndarray], fps: float) -> Path:
+    h, w = frames[0].shape[:2]
+    with VideoWriter(path, fps, (w, h)) as vw:
+        for f in frames:
+            vw.write(f)
+    return Path(path)

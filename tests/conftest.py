@@ -1,0 +1,51 @@
+"""Shared fixtures: small real files (a camera-motion mp4, an exported student) made once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def make_photo(h: int = 200, w: int = 260, seed: int = 0) -> np.ndarray:
+    """A textured colour image with edges (so flow is well defined)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = cv2.resize(rng.integers(0, 256, (h // 10, w // 10, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+    for _ in range(12):
+        c = tuple(int(v) for v in rng.integers(0, 256, 3))
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.circle(img, (x, y), int(rng.integers(8, 40)), c, -1)
+    return img
+
+
+@pytest.fixture(scope="session")
+def clip_path(tmp_path_factory) -> Path:
+    from runtime.synthetic import make_camera_clip
+    from runtime.video import write_video
+
+    path = tmp_path_factory.mktemp("clips") / "clip.mp4"
+    return write_video(path, make_camera_clip(make_photo(), frames=8, size=(96, 72)), fps=10.0)
+
+
+@pytest.fixture(scope="session")
+def student_onnx(tmp_path_factory) -> Path:
+    from export.api import export_model
+
+    path = tmp_path_factory.mktemp("artifacts") / "student.onnx"
+    return export_model("mobilegen_s_025", path).path
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `stylelite ARGS` as a user types it (a fresh process, the installed console script)."""
+    exe = Path(sys.executable).with_name("stylelite")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "runtime.cli"]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout)

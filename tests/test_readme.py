@@ -1,0 +1,23 @@
+"""The README opens with the two commands, and CI runs exactly the second one."""
+
+import re
+
+from tests.conftest import ROOT
+
+
+def _first_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", text, re.S)
+    return [line for line in blocks[0].splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_opens_with_demo_and_test_commands():
+    demo_cmd, test_cmd = _first_commands()[:2]
+    assert "pip install" in demo_cmd and demo_cmd.rstrip().endswith("stylelite demo")
+    assert "pip install" in test_cmd and "pytest" in test_cmd
+
+
+def test_ci_runs_the_readme_test_command():
+    test_cmd = _first_commands()[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_cmd in ci

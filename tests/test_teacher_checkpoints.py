@@ -1,0 +1,107 @@
+"""Strict loading of checkpoints laid out like the official pytorch-CycleGAN-and-pix2pix files."""
+
+import pytest
+import torch
+
+from distill.models.registry import create_teacher
+from runtime.errors import CheckpointError
+
+
+def official_resnet_layout(n_blocks: int, ngf: int = 64) -> dict[str, tuple[int, ...]]:
+    """Key -> shape of `latest_net_G.pth` for --netG resnet_{n}blocks --norm instance --no_dropout,
+    written out from the published architecture (not from our model)."""
+    keys = {
+        "model.1.weight": (ngf, 3, 7, 7),
+        "model.1.bias": (ngf,),
+        "model.4.weight": (ngf * 2, ngf, 3, 3),
+        "model.4.bias": (ngf * 2,),
+        "model.7.weight": (ngf * 4, ngf * 2, 3, 3),
+        "model.7.bias": (ngf * 4,),
+    }
+    for b in range(10, 10 + n_blocks):
+        for conv in (1, 5):
+            keys[f"model.{b}.conv_block.{conv}.weight"] = (ngf * 4, ngf * 4, 3, 3)
+            keys[f"model.{b}.conv_block.{conv}.bias"] = (ngf * 4,)
+    up1, up2, last = 10 + n_blocks, 13 + n_blocks, 17 + n_blocks
+    keys |= {
+        f"model.{up1}.weight": (ngf * 4, ngf * 2, 3, 3),
+        f"model.{up1}.bias": (ngf * 2,),  # ConvTranspose: [in,out,k,k]
+        f"model.{up2}.weight": (ngf * 2, ngf, 3, 3),
+        f"model.{up2}.bias": (ngf,),
+        f"model.{last}.weight": (3, ngf, 7, 7),
+        f"model.{last}.bias": (3,),
+    }
+    return keys
+
+
+def official_state(n_blocks: int, stale_norm_keys: bool = True, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    state = {k: torch.randn(shape, generator=g) * 0.05 for k, shape in official_resnet_layout(n_blocks).items()}
+    if stale_norm_keys:  # what checkpoints saved by PyTorch < 0.4 carry for InstanceNorm layers
+        state["model.2.running_mean"] = torch.zeros(64)
+        state["model.2.running_var"] = torch.ones(64)
+        state["model.10.conv_block.2.num_batches_tracked"] = torch.tensor(0)
+    return state
+
+
+@pytest.mark.parametrize("name,n_blocks", [("cyclegan_r9", 9), ("cyclegan_r6", 6)])
+def test_official_layout_loads_strictly_and_runs(tmp_path, name, n_blocks):
+    path = tmp_path / "latest_net_G.pth"
+    state = official_state(n_blocks)
+    torch.save(state, path)
+    model = create_teacher(name, checkpoint=path)
+    assert set(model.state_dict()) == set(official_resnet_layout(n_blocks))
+    assert torch.equal(model.state_dict()["model.1.weight"], state["model.1.weight"])
+    y = model(torch.rand(1, 3, 64, 64) * 2 - 1)
+    assert y.shape == (1, 3, 64, 64) and y.abs().max() <= 1.0
+
+
+def test_wrong_depth_names_the_mismatch_and_the_lookalike(tmp_path):
+    path = tmp_path / "r6.pth"
+    torch.save(official_state(6), path)
+    with pytest.raises(CheckpointError, match=r"does not fit cyclegan_r9: \d+ missing keys.*looks like cyclegan_r6"):
+        create_teacher("cyclegan_r9", checkpoint=path)
+
+
+def test_wrong_width_reports_shapes(tmp_path):
+    state = official_state(9)
+    state["model.1.weight"] = torch.zeros(32, 3, 7, 7)
+    path = tmp_path / "narrow.pth"
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match=r"shape mismatch.*model\.1\.weight \[32, 3, 7, 7\] vs \[64, 3, 7, 7\]"):
+        create_teacher("cyclegan_r9", checkpoint=path)
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(official_state(9, stale_norm_keys=False), path)
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        create_teacher("cyclegan_r9", checkpoint=path)
+
+
+def test_not_a_checkpoint(tmp_path):
+    path = tmp_path / "notes.pth"
+    path.write_text("hello")
+    with pytest.raises(CheckpointError, match="notes.pth"):
+        create_teacher("cyclegan_r9", checkpoint=path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        create_teacher("cyclegan_r9", checkpoint=tmp_path / "nope.pth")
+
+
+def test_pickled_code_is_refused(tmp_path):
+    import pickle
+
+    path = tmp_path / "evil.pth"
+    with open(path, "wb") as f:
+        pickle.dump({"model.1.weight": torch.zeros(1), "x": print}, f)
+    with pytest.raises(CheckpointError):
+        create_teacher("cyclegan_r9", checkpoint=path)
+
+
+def test_shipped_teacher_loads():
+    model = create_teacher("cyclegan_r9.cartoon")
+    assert model.weights_name == "cyclegan_r9.cartoon"
