@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from device_tests.facts import local_facts
-from device_tests.memory import peak_rss_mb, reset_peak_rss
+from device_tests.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
 from runtime.engines import load_engine
 from runtime.errors import ConfigError
 from runtime.files import append_jsonl
@@ -39,7 +39,8 @@ class BenchRecord:
     frames: int
     latency_ms: dict
     fps: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # of the whole benchmarking process
+    model_memory_mb: float  # this model's share: peak during its run minus RSS before loading it
     flicker: float
     flicker_floor: float
     flicker_per_frame: list[float]
@@ -76,7 +77,7 @@ def _percentiles(samples_s: list[float]) -> dict:
     }
 
 
-def _parse_size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -119,7 +120,7 @@ def bench(
     frames, fps_source = read_video(clip, max_frames)
     if len(frames) < 2:
         raise ConfigError(f"{Path(clip).name} has {len(frames)} frame(s); flicker needs at least 2")
-    sizes = [_parse_size(s) for s in latency_sizes]
+    sizes = [parse_size(s) for s in latency_sizes]
     flows = ClipFlows(frames)
     floor = warping_error(frames, flows)
     facts = local_facts()
@@ -129,8 +130,9 @@ def bench(
     records: dict[str, BenchRecord] = {}
     h, w = frames[0].shape[:2]
     for path in order:
-        engine = load_engine(path, threads=threads)
         reset_peak_rss()
+        rss_before = current_rss_mb()
+        engine = load_engine(path, threads=threads)
         for _ in range(warmup):
             engine.stylize(frames[0])
         samples, outs = [], []
@@ -174,6 +176,7 @@ def bench(
             latency_ms=lat,
             fps=1000.0 / lat["mean"],
             peak_rss_mb=peak_rss_mb(),
+            model_memory_mb=max(0.0, peak_rss_mb() - rss_before),
             flicker=flick.mean,
             flicker_floor=floor.mean,
             flicker_per_frame=flick.per_frame,

@@ -13,13 +13,17 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--student", default="mobilegen_s_050", help="student to distil")
         p.add_argument("--steps", type=int, default=600, help="distillation steps")
         p.add_argument("--frames", type=int, default=40, help="frames in the built-in clip")
+        p.add_argument("--clip-size", default="320x240", metavar="WxH", help="built-in clip resolution")
+        p.add_argument("--latency-size", default="640x480", metavar="WxH", help="extra resolution to time")
+        p.add_argument("--cache-size", type=int, default=192, help="teacher-labelled crops for distillation")
+        p.add_argument("--crop", type=int, default=128, help="distillation crop size")
     elif name == "train-teacher":
         from distill.train_teacher import TeacherTrainConfig
 
         d = TeacherTrainConfig()
         p.epilog = (
             "examples:\n  stylelite train-teacher --steps 1000   # what produced the shipped teacher\n"
-            "  stylelite train-teacher --resume runs/00001-cyclegan_r9-cartoon"
+            "  stylelite train-teacher --resume runs/00001-cyclegan_r9_bn-cartoon"
         )
         p.add_argument("--out", default="runs", help="parent folder of the run folder")
         p.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run folder")
@@ -35,9 +39,9 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
 
         d = DistillConfig()
         p.epilog = (
-            "examples:\n  stylelite distill --teacher cyclegan_r9.cartoon --student mobilegen_s_050\n"
+            "examples:\n  stylelite distill --teacher cyclegan_r9_bn.cartoon --student mobilegen_s_050\n"
             "  stylelite distill --teacher cyclegan_r9 --teacher-checkpoint horse2zebra.pth --data clips/a.mp4\n"
-            "  stylelite distill --resume runs/00002-mobilegen_s_050-cyclegan_r9_cartoon"
+            "  stylelite distill --resume runs/00002-mobilegen_s_050-cyclegan_r9_bn_cartoon"
         )
         p.add_argument("--teacher", default=d.teacher, help="teacher name (or name.tag for shipped weights)")
         p.add_argument("--teacher-checkpoint", default=None, help="teacher weights file (.pth/.safetensors)")
@@ -65,14 +69,27 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
             p.add_argument("--" + key.replace("_", "-"), type=type(getattr(d, key)), default=getattr(d, key))
     elif name == "list":
         p.add_argument("kind", nargs="?", choices=("all", "teachers", "students"), default="all")
-        p.add_argument("--size", type=int, default=256, help="MACs are counted at size x size")
+        p.add_argument(
+            "--size", type=int, default=256, help="MACs are counted at size x size (rounded up to each model's stride)"
+        )
 
 
 def execute(name: str, args: argparse.Namespace) -> int:
     if name == "demo":
+        from device_tests.bench import parse_size
         from distill.demo import demo
 
-        demo(out=args.out, runs=args.runs, student=args.student, steps=args.steps, frames=args.frames)
+        demo(
+            out=args.out,
+            runs=args.runs,
+            student=args.student,
+            steps=args.steps,
+            frames=args.frames,
+            clip_size=parse_size(args.clip_size),
+            latency_size=args.latency_size,
+            cache_size=args.cache_size,
+            crop=args.crop,
+        )
     elif name == "train-teacher":
         from distill.train_teacher import TeacherTrainConfig, train_teacher
 
@@ -111,6 +128,10 @@ def execute(name: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def _round_up(size: int, stride: int) -> int:
+    return -(-size // stride) * stride  # what the runtime pads a frame to
+
+
 def format_model_list(kind: str = "all", size: int = 256) -> str:
     from distill.models.profile import count_macs, count_params
     from distill.models.registry import PRETRAINED, STUDENTS, TEACHERS, _ensure_registered
@@ -122,13 +143,14 @@ def format_model_list(kind: str = "all", size: int = 256) -> str:
             continue
         for n in reg.names():
             m = reg.get(n)()
+            side = _round_up(size, m.card.stride)
             tags = [t for t in PRETRAINED if t.startswith(n + ".")]
             rows.append(
                 (
                     label,
                     n,
                     f"{count_params(m):,}",
-                    f"{count_macs(m, size, size) / 1e9:.2f}",
+                    f"{count_macs(m, side, side) / 1e9:.2f}",
                     m.card.family + (f"; shipped: {', '.join(tags)}" if tags else ""),
                 )
             )

@@ -20,7 +20,7 @@ from runtime.errors import ConfigError
 
 @dataclass(frozen=True)
 class DistillConfig:
-    teacher: str = "cyclegan_r9.cartoon"
+    teacher: str = "cyclegan_r9_bn.cartoon"
     teacher_checkpoint: str | None = None
     student: str = "mobilegen_s_050"
     data: tuple[str, ...] = ("builtin",)
@@ -52,7 +52,7 @@ class DistillConfig:
 
 
 def distill(
-    teacher: str = "cyclegan_r9.cartoon",
+    teacher: str = "cyclegan_r9_bn.cartoon",
     student: str = "mobilegen_s_050",
     out: str | Path = "runs",
     resume: str | Path | None = None,

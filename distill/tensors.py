@@ -1,4 +1,4 @@
-"""uint8 images <-> model tensors in [-1, 1]."""
+"""uint8 images <-> model tensors (in [-1, 1] unless a model card says otherwise)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,22 @@ import numpy as np
 import torch
 
 
-def to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    """uint8 [H,W,3] or [N,H,W,3] -> float [N,3,H,W] in [-1, 1]."""
+def to_tensor(rgb: np.ndarray, input_range: tuple[float, float] = (-1.0, 1.0)) -> torch.Tensor:
+    """uint8 [H,W,3] or [N,H,W,3] -> float [N,3,H,W] in `input_range` (0 and 255 map to its ends)."""
     a = torch.from_numpy(np.ascontiguousarray(rgb))
     if a.ndim == 3:
         a = a[None]
-    return a.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    x = a.permute(0, 3, 1, 2).float()
+    if tuple(input_range) == (-1.0, 1.0):
+        return x.div(127.5).sub(1.0)
+    lo, hi = input_range
+    return x * ((hi - lo) / 255.0) + lo  # as runtime.frames.to_model_input maps it
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """float [N,3,H,W] in [-1, 1] -> uint8 [N,H,W,3]."""
-    y = ((x.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+def to_uint8(x: torch.Tensor, output_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """float [N,3,H,W] in `output_range` -> uint8 [N,H,W,3] (values outside it are clipped)."""
+    lo, hi = output_range
+    y = ((x.detach().float() - lo) * (255.0 / (hi - lo))).clamp(0, 255).round().to(torch.uint8)
     return y.permute(0, 2, 3, 1).cpu().numpy()
 
 
@@ -31,8 +36,10 @@ def pad_to_multiple(x: torch.Tensor, stride: int) -> tuple[torch.Tensor, int, in
 
 @torch.no_grad()
 def run_model(model: torch.nn.Module, rgb: np.ndarray, stride: int | None = None) -> np.ndarray:
-    """Stylize uint8 RGB frames with a torch model at any size (pads, then crops back)."""
-    stride = stride or model.card.stride
-    x, h, w = pad_to_multiple(to_tensor(rgb), stride)
-    out = to_uint8(model(x)[..., :h, :w])
+    """Stylize uint8 RGB frames with a torch model at any size (pads, then crops back), feeding and
+    reading it in the input/output ranges of its card."""
+    card = model.card
+    stride = stride or card.stride
+    x, h, w = pad_to_multiple(to_tensor(rgb, card.input_range), stride)
+    out = to_uint8(model(x)[..., :h, :w], card.output_range)
     return out if rgb.ndim == 4 else out[0]

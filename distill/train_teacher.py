@@ -24,8 +24,8 @@ from runtime.metrics import psnr
 
 @dataclass(frozen=True)
 class TeacherTrainConfig:
-    teacher: str = "cyclegan_r9"
-    steps: int = 2400
+    teacher: str = "cyclegan_r9_bn"
+    steps: int = 1600
     batch: int = 4
     crop: int = 96
     lr: float = 2e-4
@@ -120,6 +120,8 @@ def train_teacher(
 
     if resume:
         run = Path(resume)
+        if not (run / "config.json").is_file():
+            raise ConfigError(f"{run} is not a train-teacher run folder (no config.json)")
         from distill.run_dir import load_config_json
 
         config = TeacherTrainConfig(**load_config_json(run))

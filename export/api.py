@@ -36,7 +36,7 @@ def export_model(
     """Export MODEL (a registered name or a stylelite weights file) and verify it against PyTorch.
 
     Args:
-        model: e.g. `mobilegen_s_050`, `cyclegan_r9.cartoon`, or `runs/.../student.safetensors`.
+        model: e.g. `mobilegen_s_050`, `cyclegan_r9_bn.cartoon`, or `runs/.../student.safetensors`.
         output: artifact path; default `<model>.<format>` in the working folder.
         checkpoint: weights to load into a named architecture.
         format, precision: artifact kind (this release: onnx / fp32).

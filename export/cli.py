@@ -9,11 +9,14 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     from export.api import FORMATS, PRECISIONS
 
     p.epilog = (
-        "examples:\n  stylelite export runs/00001-mobilegen_s_050-cyclegan_r9_cartoon/student.safetensors -o student.onnx\n"
-        "  stylelite export cyclegan_r9.cartoon -o teacher.onnx\n"
+        "examples:\n"
+        "  stylelite export runs/00001-mobilegen_s_050-cyclegan_r9_bn_cartoon/student.safetensors -o student.onnx\n"
+        "  stylelite export cyclegan_r9_bn.cartoon -o teacher.onnx\n"
         "  stylelite export cyclegan_r9 --checkpoint horse2zebra.pth -o horse2zebra.onnx"
     )
-    p.add_argument("model", help="registered name (mobilegen_s_050, cyclegan_r9.cartoon) or a stylelite weights file")
+    p.add_argument(
+        "model", help="registered name (mobilegen_s_050, cyclegan_r9_bn.cartoon) or a stylelite weights file"
+    )
     p.add_argument("-o", "--output", default=None, help="artifact path (default: <model>.<format>)")
     p.add_argument("--checkpoint", default=None, help="weights for a named architecture (.pth/.safetensors)")
     p.add_argument("--format", default="onnx", choices=FORMATS)

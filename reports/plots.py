@@ -16,27 +16,33 @@ def _plt():
     return plt
 
 
-def plot_flicker(curves: dict[str, list[float]], path: Path) -> Path:
-    """Per-frame warping error, one line per model plus the input floor."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
-    for name, ys in curves.items():
-        ax.plot(range(1, len(ys) + 1), ys, label=name, lw=1.6, ls="--" if name.startswith("input") else "-")
-    ax.set_xlabel("frame pair t -> t+1")
-    ax.set_ylabel("warping error")
-    ax.set_title("Flicker per frame (lower is steadier)")
+def _figure():
+    return _plt().subplots(figsize=(7, 3.2), dpi=110)
+
+
+def _save(fig, ax, path: Path, title: str) -> Path:
+    ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
+    _plt().close(fig)
     return path
+
+
+def plot_flicker(curves: dict[str, list[float]], path: Path) -> Path:
+    """Per-frame warping error, one line per model plus the input floor."""
+    fig, ax = _figure()
+    for name, ys in curves.items():
+        ax.plot(range(1, len(ys) + 1), ys, label=name, lw=1.6, ls="--" if name.startswith("input") else "-")
+    ax.set_xlabel("frame pair t -> t+1")
+    ax.set_ylabel("warping error")
+    return _save(fig, ax, path, "Flicker per frame (lower is steadier)")
 
 
 def plot_latency(samples: dict[str, dict], path: Path) -> Path:
     """Latency p50/p90/p99 per model (log scale: teacher and students differ by orders)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    fig, ax = _figure()
     names = list(samples)
     x = np.arange(len(names))
     for i, q in enumerate(("p50", "p90", "p99")):
@@ -44,28 +50,16 @@ def plot_latency(samples: dict[str, dict], path: Path) -> Path:
     ax.set_xticks(x, names, fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("ms per frame")
-    ax.set_title("Latency (same frames, same process)")
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, "Latency (same frames, same process)")
 
 
 def plot_training(log: list[dict], keys: list[str], path: Path, title: str) -> Path:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    """Training scalars from a run's log.jsonl (log scale)."""
+    fig, ax = _figure()
     for k in keys:
-        pts = [(r["step"], r[k]) for r in log if k in r]
+        pts = [(r["step"], r[k]) for r in log if k in r and r[k] > 0]
         if pts:
             ax.plot(*zip(*pts), label=k, lw=1.2)
     ax.set_xlabel("step")
     ax.set_yscale("log")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, title)

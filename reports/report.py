@@ -41,7 +41,7 @@ def markdown_table(records: list[BenchRecord]) -> str:
             f"{r.latency_ms['p90']:.1f}",
             f"{r.latency_ms['p99']:.1f}",
             f"{r.fps:.1f}",
-            f"{r.peak_rss_mb:.0f}",
+            f"{r.model_memory_mb:.0f}",
             f"{r.flicker:.5f}",
             "reference" if is_ref else ("-" if r.fidelity_psnr_db is None else f"{r.fidelity_psnr_db:.2f}"),
             "reference" if is_ref else ("-" if r.fidelity_ssim is None else f"{r.fidelity_ssim:.3f}"),

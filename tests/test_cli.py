@@ -59,7 +59,7 @@ def test_export_run_bench_round_trip(tmp_path, clip_path):
     assert proc.returncode == 0, proc.stderr
     rec = json.loads(proc.stdout)[0]
     assert rec["latency_ms"]["p50"] > 0 and rec["fps"] > 0 and rec["flicker"] > 0
-    assert rec["size_mb"] > 0 and rec["peak_rss_mb"] > 0
+    assert rec["size_mb"] > 0 and rec["peak_rss_mb"] > 0 and rec["model_memory_mb"] > 0
     assert (tmp_path / "b.jsonl").read_text().count("\n") == 1
     assert (tmp_path / "rep" / "report.md").exists() and (tmp_path / "rep" / "flicker.png").exists()
 

@@ -1,24 +1,36 @@
-"""The demo end to end, shrunk (the full-size demo is the README's first command)."""
+"""`stylelite demo` end to end as a user types it, shrunk (the full-size demo is the README's
+first command)."""
 
 import json
 
-from distill.demo import demo
+from tests.conftest import run_cli
 
 
 def test_demo_writes_the_report(tmp_path):
-    report = demo(
-        out=tmp_path / "demo",
-        runs=tmp_path / "runs",
-        student="mobilegen_s_025",
-        steps=3,
-        frames=4,
-        clip_size=(64, 48),
-        cache_size=4,
-        crop=64,
-        latency_size="96x64",
-        progress=False,
+    out = tmp_path / "demo"
+    proc = run_cli(
+        "demo",
+        "--out",
+        str(out),
+        "--runs",
+        str(tmp_path / "runs"),
+        "--student",
+        "mobilegen_s_025",
+        "--steps",
+        "3",
+        "--frames",
+        "4",
+        "--clip-size",
+        "64x48",
+        "--cache-size",
+        "4",
+        "--crop",
+        "64",
+        "--latency-size",
+        "96x64",
     )
-    out = report.parent
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "report:" in proc.stdout and "demo wall time" in proc.stdout
     for name in (
         "report.md",
         "report.json",
@@ -30,12 +42,14 @@ def test_demo_writes_the_report(tmp_path):
         "teacher.onnx",
         "stylized.mp4",
         "clip.mp4",
+        "distill_losses.png",
     ):
         assert (out / name).exists(), name
     data = json.loads((out / "report.json").read_text())
     teacher, student = data["records"]
-    assert teacher["model"] == "cyclegan_r9" and student["model"] == "mobilegen_s_025"
+    assert teacher["model"] == "cyclegan_r9_bn" and student["model"] == "mobilegen_s_025"
     assert teacher["gmacs_256"] > 40 * student["gmacs_256"]
     assert student["fidelity_psnr_db"] > 0 and teacher["reference"] == teacher["artifact"]
-    text = report.read_text()
+    assert "96x64" in student["extra_latency"]
+    text = (out / "report.md").read_text()
     assert "side_by_side.gif" in text and "floor" in text

@@ -21,3 +21,8 @@ def test_ci_runs_the_readme_test_command():
     test_cmd = _first_commands()[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert test_cmd in ci
+
+
+def test_readme_has_no_unfilled_placeholders():
+    text = (ROOT / "README.md").read_text()
+    assert not re.findall(r"\b(?:DEMO|TEACHER)_[A-Z]+\b", text)

@@ -103,5 +103,34 @@ def test_pickled_code_is_refused(tmp_path):
 
 
 def test_shipped_teacher_loads():
-    model = create_teacher("cyclegan_r9.cartoon")
-    assert model.weights_name == "cyclegan_r9.cartoon"
+    model = create_teacher("cyclegan_r9_bn.cartoon")
+    assert model.weights_name == "cyclegan_r9_bn.cartoon"
+
+
+def test_batch_norm_layout_loads(tmp_path):
+    """--norm batch (pix2pix's default): convs lose their bias, norms gain weight/bias/running stats."""
+    g = torch.Generator().manual_seed(1)
+    state = {}
+    for key, shape in official_resnet_layout(9).items():
+        layer = int(key.split(".")[1])
+        is_last = layer == 26
+        if key.endswith(".bias") and not is_last:
+            continue  # use_bias is False with batch norm, except the final conv
+        state[key] = torch.randn(shape, generator=g) * 0.05
+    norms = [2, 5, 8, 20, 23] + [f"{b}.conv_block.{i}" for b in range(10, 19) for i in (2, 6)]
+    widths = {2: 64, 5: 128, 8: 256, 20: 128, 23: 64}
+    for n in norms:
+        c = widths.get(n, 256)
+        state |= {
+            f"model.{n}.weight": torch.ones(c),
+            f"model.{n}.bias": torch.zeros(c),
+            f"model.{n}.running_mean": torch.zeros(c),
+            f"model.{n}.running_var": torch.ones(c),
+            f"model.{n}.num_batches_tracked": torch.tensor(10),
+        }
+    path = tmp_path / "pix2pix_resnet9_batch.pth"
+    torch.save(state, path)
+    model = create_teacher("cyclegan_r9_bn", checkpoint=path)
+    assert torch.equal(model.state_dict()["model.26.bias"], state["model.26.bias"])
+    with pytest.raises(CheckpointError, match="looks like cyclegan_r9_bn"):
+        create_teacher("cyclegan_r9", checkpoint=path)

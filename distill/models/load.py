@@ -22,7 +22,7 @@ def weights_metadata(path: str | Path) -> dict[str, str]:
 
 
 def load_model(spec: str, checkpoint: str | Path | None = None):
-    """`spec` is a registered name (`mobilegen_s_050`, `cyclegan_r9.cartoon`) or a weights file
+    """`spec` is a registered name (`mobilegen_s_050`, `cyclegan_r9_bn.cartoon`) or a weights file
     written by stylelite (its metadata names the architecture). Returns an eval-mode model."""
     from distill.models.registry import STUDENTS, TEACHERS, _ensure_registered, create_student, create_teacher
 

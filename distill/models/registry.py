@@ -1,7 +1,7 @@
 """Teacher and student registries, model cards and the two factories (timm style).
 
 A registered function builds an untrained model; its name is the model name. Shipped
-weights are addressed as `name.tag` (e.g. `cyclegan_r9.cartoon`).
+weights are addressed as `name.tag` (e.g. `cyclegan_r9_bn.cartoon`).
 """
 
 from __future__ import annotations
@@ -55,8 +55,11 @@ def register_pretrained(name: str, filename: str, description: str) -> None:
 def _ensure_registered() -> None:
     # Importing the model modules runs their @register decorators.
     from distill.models import (  # noqa: F401
+        animegan2,
         builtin,  # noqa: F401
         cyclegan_resnet,
+        cyclegan_unet,
+        fast_neural_style,
         mobilegen,
     )
 

@@ -31,7 +31,7 @@ class FeatureTapsMixin:
     def tap_channels(self) -> dict[str, int]:
         """Channels of each tap, found by running a small input."""
         param = next(self.parameters())  # type: ignore[attr-defined]
-        s = self.card.stride * 4  # type: ignore[attr-defined]
+        s = max(self.card.stride, 16)  # type: ignore[attr-defined]  # one stride: a U-Net takes no less
         with torch.no_grad():
             _, feats = self.forward_features(torch.zeros(1, 3, s, s, dtype=param.dtype))
         return {k: v.shape[1] for k, v in feats.items()}
