@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from device_tests.facts import local_facts
-from device_tests.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
+from device_tests.memory import peak_rss_mb, reset_peak_rss
+from device_tests.memory_probe import model_memory_mb
 from runtime.engines import load_engine
 from runtime.errors import ConfigError
 from runtime.files import append_jsonl
@@ -40,7 +41,7 @@ class BenchRecord:
     latency_ms: dict
     fps: float
     peak_rss_mb: float  # of the whole benchmarking process
-    model_memory_mb: float  # this model's share: peak during its run minus RSS before loading it
+    model_memory_mb: float  # peak RSS of a fresh process running only this model, minus the runtime's own
     flicker: float
     flicker_floor: float
     flicker_per_frame: list[float]
@@ -48,6 +49,7 @@ class BenchRecord:
     fidelity_ssim: float | None = None
     reference: str | None = None
     extra_latency: dict = field(default_factory=dict)  # "640x480" -> {p50, p90, fps}
+    runtime_memory_mb: float | None = None  # the fresh process before loading the model (python + runtime)
     device: dict = field(default_factory=dict)
     status: str = "ok"
     timestamp: float = 0.0
@@ -77,6 +79,23 @@ def _percentiles(samples_s: list[float]) -> dict:
     }
 
 
+def _time_calls(fn, warmup: int, min_iters: int, min_seconds: float, max_iters: int = 500) -> list[float]:
+    """Seconds per call of `fn` after warm-up; at least `min_iters` samples, more until
+    `min_seconds` of timing (warm-up: at least `warmup` calls and a quarter of that time)."""
+    t_end = time.perf_counter() + min_seconds / 4
+    n = 0
+    while n < warmup or (time.perf_counter() < t_end and n < max_iters):
+        fn()
+        n += 1
+    samples: list[float] = []
+    t_end = time.perf_counter() + min_seconds
+    while len(samples) < min_iters or (time.perf_counter() < t_end and len(samples) < max_iters):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
 def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -97,6 +116,7 @@ def bench(
     max_frames: int | None = None,
     latency_sizes: list[str] = (),
     latency_iters: int | None = None,
+    min_seconds: float = 2.0,
     out: str | Path | None = None,
     progress: bool = True,
 ) -> BenchRun:
@@ -111,6 +131,9 @@ def bench(
         iters: minimum number of timed frames (the clip is looped if shorter).
         threads: inference threads (0: the engine's default).
         latency_sizes: extra resolutions (e.g. "640x480") timed on a resized clip frame.
+        latency_iters: minimum timed runs per extra resolution (default: iters).
+        min_seconds: at each extra resolution, keep warming up and timing until this long has
+            passed (a fast model gets many samples; a new input shape needs a few runs to settle).
         out: a JSONL file to append the records to.
     """
     from tqdm import tqdm
@@ -131,7 +154,7 @@ def bench(
     h, w = frames[0].shape[:2]
     for path in order:
         reset_peak_rss()
-        rss_before = current_rss_mb()
+        memory = model_memory_mb(path, w, h, threads=threads)
         engine = load_engine(path, threads=threads)
         for _ in range(warmup):
             engine.stylize(frames[0])
@@ -148,13 +171,7 @@ def bench(
             import cv2
 
             big = cv2.resize(frames[0], (sw, sh), interpolation=cv2.INTER_LINEAR)
-            for _ in range(warmup):
-                engine.stylize(big)
-            t = []
-            for _ in range(latency_iters or iters):
-                t0 = time.perf_counter()
-                engine.stylize(big)
-                t.append(time.perf_counter() - t0)
+            t = _time_calls(lambda e=engine, f=big: e.stylize(f), warmup, latency_iters or iters, min_seconds)
             lat = _percentiles(t)
             extra[f"{sw}x{sh}"] = {**lat, "fps": 1000.0 / lat["mean"]}
         lat = _percentiles(samples)
@@ -176,7 +193,8 @@ def bench(
             latency_ms=lat,
             fps=1000.0 / lat["mean"],
             peak_rss_mb=peak_rss_mb(),
-            model_memory_mb=max(0.0, peak_rss_mb() - rss_before),
+            model_memory_mb=memory["model_mb"],
+            runtime_memory_mb=memory["runtime_mb"],
             flicker=flick.mean,
             flicker_floor=floor.mean,
             flicker_per_frame=flick.per_frame,

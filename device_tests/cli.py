@@ -19,6 +19,9 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="inference threads (0: engine default)")
     p.add_argument("--max-frames", type=int, default=None, help="use at most this many clip frames")
     p.add_argument("--size", action="append", default=[], metavar="WxH", help="also time at this resolution")
+    p.add_argument(
+        "--min-seconds", type=float, default=2.0, help="time each extra resolution at least this long (more samples)"
+    )
     p.add_argument("--out", default=None, help="append JSON lines to this file")
     p.add_argument("--report", default=None, metavar="DIR", help="also write report.md/json and plots here")
     p.add_argument("--json", action="store_true", help="print the records as JSON instead of a table")
@@ -36,6 +39,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
         threads=args.threads,
         max_frames=args.max_frames,
         latency_sizes=args.size,
+        min_seconds=args.min_seconds,
         out=args.out,
         progress=not args.json,
     )

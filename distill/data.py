@@ -13,9 +13,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from distill.tensors import to_tensor
-from runtime.errors import InputError
+from runtime.errors import ConfigError, InputError
 from runtime.flow import dis_flow, occlusion_mask
 from runtime.video import is_video, list_images, read_image, read_video
 
@@ -54,9 +55,32 @@ def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndar
     return img[y : y + size, x : x + size]
 
 
+def teacher_padding(crop: int, stride: int, name: str = "the teacher") -> tuple[int, int]:
+    """(before, after) reflect padding that brings a `crop` up to a multiple of `stride`.
+
+    Each side must stay below the crop (reflection needs that), so a U-Net of stride 128 takes crops
+    of 44 px and up; smaller crops raise a ConfigError naming the minimum --crop.
+    """
+    pad = (-crop) % stride
+    before, after = pad // 2, pad - pad // 2
+    if after >= crop:
+        smallest = next(c for c in range(4, stride + 1, 4) if (-c) % stride - ((-c) % stride) // 2 < c)
+        raise ConfigError(
+            f"--crop {crop} is too small for {name} (its input must be a multiple of {stride} px and a crop is "
+            f"reflect-padded up to that): use --crop {smallest} or more ({stride} needs no padding)"
+        )
+    return before, after
+
+
 class TeacherCache:
     """Fixed random crops with the teacher's outputs and feature taps, computed once
-    (the teacher is ~200x the student's cost, so it runs once per crop, not per step)."""
+    (the teacher is ~200x the student's cost, so it runs once per crop, not per step).
+
+    The student side is always [-1, 1]: each crop is fed to the teacher in its card's input range
+    and the teacher's output is mapped from its card's output range back to [-1, 1] (clipped, as the
+    runtime clips it). A crop smaller than the teacher's stride (a U-Net's 128 or 256) is
+    reflect-padded to it on both sides; the output and the feature taps are cropped back.
+    """
 
     def __init__(
         self,
@@ -71,16 +95,26 @@ class TeacherCache:
     ) -> None:
         from tqdm import tqdm
 
+        card = teacher.card
+        before, after = teacher_padding(crop, card.stride, card.name)
         rng = np.random.default_rng(seed)
         crops = np.stack([random_crop(images[rng.integers(len(images))], crop, rng) for _ in range(n)])
-        self.inputs = to_tensor(crops)
+        self.inputs = to_tensor(crops)  # the student's input, [-1, 1]
+        teacher_inputs = to_tensor(crops, card.input_range)
+        lo, hi = card.output_range
         outs, feats = [], {t: [] for t in taps}
         with torch.no_grad():
             for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
-                y, f = teacher.forward_features(self.inputs[i : i + batch])
+                x = teacher_inputs[i : i + batch]
+                if before or after:
+                    x = F.pad(x, (before, after, before, after), mode="reflect")
+                y, f = teacher.forward_features(x)
+                y = y[..., before : before + crop, before : before + crop]
+                if (lo, hi) != (-1.0, 1.0):
+                    y = ((y - lo) * (2.0 / (hi - lo)) - 1.0).clamp(-1.0, 1.0)
                 outs.append(y)
                 for t in taps:
-                    feats[t].append(f[t].half())  # fp16: halves the cache's memory
+                    feats[t].append(_crop_feature(f[t], x.shape[-1], before, crop).half())  # fp16: half the memory
         self.outputs = torch.cat(outs)
         self.features = {t: torch.cat(v) for t, v in feats.items()}
         self.rng = np.random.default_rng(seed + 1)
@@ -91,6 +125,15 @@ class TeacherCache:
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         idx = torch.from_numpy(self.rng.integers(len(self), size=n))
         return self.inputs[idx], self.outputs[idx], {t: v[idx] for t, v in self.features.items()}
+
+
+def _crop_feature(feat: torch.Tensor, padded: int, before: int, crop: int) -> torch.Tensor:
+    """Cut the un-padded window out of a feature map of a padded input (at the map's own scale)."""
+    if padded == crop:
+        return feat
+    scale = feat.shape[-1] / padded
+    top, size = int(round(before * scale)), max(1, int(round(crop * scale)))
+    return feat[..., top : top + size, top : top + size]
 
 
 def synthetic_pair(

@@ -78,6 +78,7 @@ def demo(
         reference=t_exp.path,
         latency_sizes=[latency_size],
         latency_iters=5,
+        min_seconds=4.0,
         iters=frames,
         out=out / "bench.jsonl",
         progress=progress,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distill.data import MotionPairs, TeacherCache, load_sources
+from distill.data import MotionPairs, TeacherCache, load_sources, teacher_padding
 from distill.losses import FeatureAdapters, pixel_loss, temporal_loss
 from distill.models.registry import STUDENTS, _ensure_registered, create_student
 from distill.run_dir import ScalarLog, load_config_json, new_run_dir, save_resolved_config
@@ -76,12 +76,14 @@ def distill(
         config = DistillConfig(**{**raw, "data": tuple(raw["data"]), "taps": tuple(raw["taps"])})
     else:
         config = DistillConfig(teacher=teacher, student=student, **overrides)
-        run = new_run_dir(out, f"{config.student}-{config.teacher.replace('.', '_')}")
-        save_resolved_config(run, config)
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     t_model = load_model(config.teacher, config.teacher_checkpoint)
+    teacher_padding(config.crop, t_model.card.stride, t_model.card.name)  # a too-small crop fails before the run
+    if not resume:
+        run = new_run_dir(out, f"{config.student}-{config.teacher.replace('.', '_')}")
+        save_resolved_config(run, config)
     s_model = create_student(config.student).train()
     adapters = FeatureAdapters(s_model.tap_channels(), t_model.tap_channels())
     taps = [t for t in config.taps if t in adapters.taps]

@@ -22,7 +22,7 @@ def markdown_table(records: list[BenchRecord]) -> str:
         "p90 ms",
         "p99 ms",
         "FPS",
-        "peak RSS MB",
+        "model memory MB",
         "flicker",
         "PSNR to ref dB",
         "SSIM to ref",
@@ -90,7 +90,9 @@ def write_report(
         "",
         f"Clip: {recs[0].width}x{recs[0].height}, {recs[0].frames} frames. Flicker is the warping error "
         f"(Lai et al. 2018) with the input clip's DIS flow and a forward-backward occlusion mask; the input "
-        f"clip itself scores **{run.flicker_floor:.5f}** (the floor of a perfectly stable filter).",
+        f"clip itself scores **{run.flicker_floor:.5f}** (the floor of a perfectly stable filter). Model memory "
+        "is the rise of peak resident memory when a fresh process loads the model and stylizes clip-sized "
+        f"frames, over that process's own {recs[0].runtime_memory_mb or 0:.0f} MB (Python + runtime).",
         "",
     ]
     extra_rows = [(names[r.artifact], size, lat) for r in recs for size, lat in r.extra_latency.items()]

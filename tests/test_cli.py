@@ -30,6 +30,16 @@ def test_list_prints_macs_and_params():
     assert "GMAC@256" in proc.stdout
 
 
+def test_list_teachers_shows_model_cards():
+    proc = run_cli("list", "teachers", "--cards")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[1]: line for line in proc.stdout.splitlines() if line.startswith("teacher")}
+    assert {"cyclegan_r9", "pix2pix_unet256", "fast_neural_style", "animegan2"} <= set(rows)
+    assert "[0,255] RGB NCHW" in rows["fast_neural_style"] and "[-1,1] RGB NCHW" in rows["animegan2"]
+    assert "shipped: cyclegan_r9_bn.cartoon" in rows["cyclegan_r9_bn"]
+    assert "licence:" in proc.stdout and "weights:" in proc.stdout
+
+
 def test_export_run_bench_round_trip(tmp_path, clip_path):
     onnx_path = tmp_path / "s.onnx"
     proc = run_cli("export", "mobilegen_s_025", "-o", str(onnx_path), "--verify-on", str(clip_path))
@@ -62,6 +72,21 @@ def test_export_run_bench_round_trip(tmp_path, clip_path):
     assert rec["size_mb"] > 0 and rec["peak_rss_mb"] > 0 and rec["model_memory_mb"] > 0
     assert (tmp_path / "b.jsonl").read_text().count("\n") == 1
     assert (tmp_path / "rep" / "report.md").exists() and (tmp_path / "rep" / "flicker.png").exists()
+
+
+def test_distill_as_typed(tmp_path):
+    from runtime.video import write_image
+    from tests.conftest import make_photo
+
+    photos = tmp_path / "photos"
+    write_image(photos / "a.png", make_photo(80, 96))
+    proc = run_cli(
+        "distill", "--teacher", "cyclegan_r6", "--student", "mobilegen_s_025", "--data", str(photos),
+        "--steps", "2", "--batch", "2", "--crop", "32", "--cache-size", "2", "--out", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "student weights:" in proc.stdout and "next: stylelite export" in proc.stdout
+    assert list((tmp_path / "runs").glob("*/student.safetensors"))
 
 
 def test_run_folder_to_folder(tmp_path, student_onnx):

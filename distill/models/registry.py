@@ -61,6 +61,8 @@ def _ensure_registered() -> None:
         cyclegan_unet,
         fast_neural_style,
         mobilegen,
+        multistyle,
+        unit,
     )
 
 
