@@ -52,6 +52,7 @@ class BenchRecord:
     runtime_memory_mb: float | None = None  # the fresh process before loading the model (python + runtime)
     device: dict = field(default_factory=dict)
     status: str = "ok"
+    parity_psnr_db: float | None = None  # a device's outputs against the host's, same artifact
     timestamp: float = 0.0
 
     def to_dict(self) -> dict:
@@ -233,19 +234,26 @@ def format_table(records: list[BenchRecord]) -> str:
         "PSNR dB",
         "status",
     ]
+    by_device = len({r.device.get("device") for r in records}) > 1 or any(
+        r.device.get("kind", "local") != "local" for r in records
+    )
+    if by_device:
+        head = ["device", "engine"] + head
+    num = lambda v, fmt: "-" if v is None else format(v, fmt)  # noqa: E731
     rows = []
     for r in records:
         rows.append(
-            [
+            ([r.device.get("device", "?"), r.engine] if by_device else [])
+            + [
                 Path(r.artifact).name,
                 r.format,
                 r.precision,
                 f"{r.size_mb:.2f}",
                 "-" if r.gmacs_256 is None else f"{r.gmacs_256:.2f}",
-                f"{r.latency_ms['p50']:.1f}",
-                f"{r.latency_ms['p90']:.1f}",
-                f"{r.fps:.1f}",
-                f"{r.flicker:.5f}",
+                num(r.latency_ms.get("p50"), ".1f"),
+                num(r.latency_ms.get("p90"), ".1f"),
+                num(r.fps or None, ".1f"),
+                num(r.flicker, ".5f"),
                 "-"
                 if r.fidelity_psnr_db is None
                 else ("ref" if r.artifact == r.reference else f"{r.fidelity_psnr_db:.2f}"),
@@ -255,7 +263,9 @@ def format_table(records: list[BenchRecord]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(str(c).ljust(n) for c, n in zip(cells, widths))  # noqa: E731
     out = [line(head), line(["-" * n for n in widths])] + [line(r) for r in rows]
-    if records:
+    if records and by_device:
+        out.append(f"flicker floor (input clip): {records[0].flicker_floor:.5f}")
+    elif records:
         out.append(
             f"flicker floor (input clip): {records[0].flicker_floor:.5f}   clip: {records[0].width}x"
             f"{records[0].height}, {records[0].frames} frames"

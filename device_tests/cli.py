@@ -9,7 +9,8 @@ import json
 def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "examples:\n  stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx\n"
-        "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json"
+        "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json\n"
+        "  stylelite bench student.onnx --clip clip.mp4 --device all --devices devices.toml --out bench.jsonl"
     )
     p.add_argument("models", nargs="+", help="exported models (.onnx), measured side by side")
     p.add_argument("--clip", required=True, help="video file the models stylize (flicker, fidelity, latency)")
@@ -25,11 +26,51 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="append JSON lines to this file")
     p.add_argument("--report", default=None, metavar="DIR", help="also write report.md/json and plots here")
     p.add_argument("--json", action="store_true", help="print the records as JSON instead of a table")
+    p.add_argument(
+        "--device",
+        default=None,
+        metavar="NAME|all",
+        help="run on inventory target(s) (comma-separated, or all) instead of in this process",
+    )
+    p.add_argument("--devices", default=None, metavar="TOML", help="device inventory (default: ./devices.toml)")
+
+
+def _execute_on_devices(args: argparse.Namespace) -> int:
+    from device_tests.bench import format_table
+    from device_tests.inventory import load_inventory, select_devices
+    from device_tests.remote_bench import bench_devices
+
+    devices = select_devices(load_inventory(args.devices), args.device)
+    records, _ = bench_devices(
+        args.models,
+        args.clip,
+        devices,
+        reference=args.reference,
+        warmup=args.warmup,
+        iters=args.iters,
+        max_frames=args.max_frames,
+        out=args.out,
+    )
+    if args.report:
+        from reports.records_report import write_records_report
+
+        path = write_records_report(args.report, [r.to_dict() for r in records], "stylelite bench")
+        if not args.json:
+            print(f"report: {path}")
+    if args.json:
+        print(
+            json.dumps([{k: v for k, v in r.to_dict().items() if k != "flicker_per_frame"} for r in records], indent=2)
+        )
+    else:
+        print(format_table(records))
+    return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
 
 
 def execute(name: str, args: argparse.Namespace) -> int:
     from device_tests.bench import bench, format_table
 
+    if args.device:
+        return _execute_on_devices(args)
     run = bench(
         args.models,
         args.clip,

@@ -26,7 +26,10 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.epilog = (
             "examples:\n  stylelite distill --teacher cyclegan_r9_bn.cartoon --student mobilegen_s_050\n"
             "  stylelite distill --teacher cyclegan_r9 --teacher-checkpoint horse2zebra.pth --data clips/a.mp4\n"
-            "  stylelite distill --resume runs/00002-mobilegen_s_050-cyclegan_r9_bn_cartoon"
+            "  stylelite distill --resume runs/00002-mobilegen_s_050-cyclegan_r9_bn_cartoon\n"
+            "  stylelite distill --qat int8 --init-from runs/00001-mobilegen_s_050-cyclegan_r9_bn_cartoon/"
+            "student.safetensors --steps 200 --lr 2e-4\n"
+            "then for QAT: stylelite export RUN/student.safetensors --int8 --calib clip.mp4"
         )
         p.add_argument("--teacher", default=d.teacher, help="teacher name (or name.tag for shipped weights)")
         p.add_argument("--teacher-checkpoint", default=None, help="teacher weights file (.pth/.safetensors)")
@@ -39,6 +42,9 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
         )
         p.add_argument("--out", default="runs", help="parent folder of the run folder")
         p.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run folder")
+        p.add_argument("--qat", default="", choices=("", "int8"), help="quantization-aware training (fake-quant int8)")
+        p.add_argument("--qat-engine", default=d.qat_engine, choices=("nncf", "pt2e"), help="QAT library")
+        p.add_argument("--init-from", default=None, metavar="WEIGHTS", help="start from these student weights")
         for key in (
             "steps",
             "batch",
@@ -83,6 +89,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
 
         keys = ("steps", "batch", "crop", "cache_size", "lr", "w_pixel", "w_feature", "w_temporal", "seed", "threads")
         extra = {k: getattr(args, k) for k in keys}
+        extra.update(qat=args.qat, qat_engine=args.qat_engine, init_from=args.init_from)
         if args.data:
             extra["data"] = tuple(args.data)
         run = distill(

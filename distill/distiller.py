@@ -37,6 +37,10 @@ class DistillConfig:
     threads: int = 0
     save_every: int = 100
     taps: tuple[str, ...] = field(default=("down", "mid", "deep"))
+    qat: str = ""  # "int8": quantization-aware training (fake-quantized weights and activations)
+    qat_engine: str = "nncf"  # distill/quantization.py QAT_ENGINES
+    qat_calib_batches: int = 8  # cache batches that calibrate the quantizers before QAT
+    init_from: str | None = None  # start from these student weights (e.g. a float run's student.safetensors)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1 or self.cache_size < self.batch:
@@ -49,6 +53,11 @@ class DistillConfig:
             raise ConfigError("give training data: --data builtin, an image folder or a video file")
         _ensure_registered()
         STUDENTS.get(self.student)  # unknown names fail here, with suggestions
+        from distill.quantization import check_qat_options
+
+        check_qat_options(self.qat, self.qat_engine)
+        if self.init_from and not Path(self.init_from).is_file():
+            raise ConfigError(f"init_from={self.init_from}: no such weights file (give RUN/student.safetensors)")
 
 
 def distill(
@@ -84,9 +93,19 @@ def distill(
     if not resume:
         run = new_run_dir(out, f"{config.student}-{config.teacher.replace('.', '_')}")
         save_resolved_config(run, config)
-    s_model = create_student(config.student).train()
+    s_model = create_student(config.student, checkpoint=config.init_from).train()
+    float_model = s_model
     adapters = FeatureAdapters(s_model.tap_channels(), t_model.tap_channels())
     taps = [t for t in config.taps if t in adapters.taps]
+    if config.qat:  # calibrate the fake quantizers on real training crops, then train through them
+        import copy
+
+        from distill.quantization import prepare_qat
+
+        stills, clips = load_sources(config.data)
+        images = stills + [f for c in clips for f in c.frames[:: max(1, len(c.frames) // 16)]]
+        batches = _calibration_batches(images, config.crop, config.qat_calib_batches, config.batch, config.seed)
+        s_model = prepare_qat(copy.deepcopy(s_model), batches, config.qat_engine)
     opt = torch.optim.Adam(list(s_model.parameters()) + list(adapters.parameters()), lr=config.lr)
 
     def lr_at(step: int) -> float:  # cosine from lr to 2% of lr; a function of the step, so resume is exact
@@ -139,17 +158,50 @@ def distill(
             save_training_state(state, {"student": s_model, "adapters": adapters}, {"opt": opt}, {"step": done})
     log.close()
     s_model.eval()
+    qat_meta = {}
+    if config.qat:
+        from distill.quantization import float_state_dict, qat_record
+
+        float_model.load_state_dict(float_state_dict(s_model, float_model))
+        qat_meta = qat_record(config.qat_engine)
+        from runtime.files import write_json_atomic
+
+        write_json_atomic(run / "qat.json", qat_meta)
     save_weights(
         run / "student.safetensors",
-        s_model,
+        float_model.eval(),
         metadata={
             "model": config.student,
             "distilled_from": config.teacher,
             "steps": config.steps,
             "w_temporal": config.w_temporal,
+            **({"qat": config.qat, "qat_engine": config.qat_engine} if config.qat else {}),
         },
     )
     return run
+
+
+def _calibration_batches(images: list, crop: int, n: int, batch: int, seed: int) -> list[torch.Tensor]:
+    """`n` batches of random real crops [B,3,crop,crop] in [-1, 1] (inputs only, no teacher labels)."""
+    from distill.tensors import to_tensor
+
+    rng = np.random.default_rng(seed + 101)
+    out = []
+    for _ in range(n):
+        crops = []
+        for _ in range(batch):
+            img = images[int(rng.integers(len(images)))]
+            h, w = img.shape[:2]
+            if min(h, w) < crop:
+                import cv2
+
+                s = crop / min(h, w)
+                img = cv2.resize(img, (max(crop, round(w * s)), max(crop, round(h * s))))
+                h, w = img.shape[:2]
+            y, x = int(rng.integers(h - crop + 1)), int(rng.integers(w - crop + 1))
+            crops.append(img[y : y + crop, x : x + crop])
+        out.append(to_tensor(np.stack(crops)))
+    return out
 
 
 def holdout_fidelity(run: str | Path) -> float:

@@ -11,7 +11,7 @@ from runtime.errors import ConfigError, ExportError
 from runtime.metadata import ArtifactMetadata
 
 FORMATS = ("onnx",)
-PRECISIONS = ("fp32",)
+PRECISIONS = ("fp32", "fp16", "int8")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class ExportResult:
     metadata: ArtifactMetadata
     verification: object  # export.verify.VerifyResult
     size_mb: float
+    target_report: object | None = None  # export.targets.TargetReport when a target was named
 
 
 def export_model(
@@ -32,66 +33,142 @@ def export_model(
     dynamo: bool = False,
     sample_size: int = 256,
     verify_frames: list[np.ndarray] | None = None,
+    calib: str | Path | list[np.ndarray] | None = None,
+    target: str | None = None,
+    simplify: bool = True,
 ) -> ExportResult:
     """Export MODEL (a registered name or a stylelite weights file) and verify it against PyTorch.
 
     Args:
         model: e.g. `mobilegen_s_050`, `cyclegan_r9_bn.cartoon`, or `runs/.../student.safetensors`.
-        output: artifact path; default `<model>.<format>` in the working folder.
+        output: artifact path; default `<model>.<format>` (`<model>_<precision>.<format>` for fp16/int8).
         checkpoint: weights to load into a named architecture.
-        format, precision: artifact kind (this release: onnx / fp32).
+        format: artifact kind (this release: onnx).
+        precision: fp32; fp16 (weights and activations, fp32 inputs/outputs); int8 (QDQ, needs `calib`).
         dynamic: dynamic H and W (else fixed at sample_size).
         dynamo: use the torch.export-based ONNX exporter instead of the TorchScript one.
-        verify_frames: real uint8 RGB frames to verify on (random frames are always added).
+        verify_frames: real uint8 RGB frames to verify on (fp32/fp16 add random frames too).
+        calib: int8 calibration data: an image folder, a video, or a list of uint8 RGB frames. Real
+            footage, never noise; every fourth frame is held out and the artifact is verified on it.
+        target: android-gpu | android-nnapi | xnnpack | tensorrt: list the ops that target would not
+            run natively (a warning; the export still succeeds).
+        simplify: simplify the graph (onnxslim) before the precision conversion.
     """
-    from distill.models.load import load_model
+    import dataclasses
+    import tempfile
+
+    import onnx
+
+    from distill.models.load import load_model, weights_metadata
     from distill.models.profile import count_macs, count_params
-    from export.torch2onnx import torch_to_onnx
+    from export.torch2onnx import embed_metadata, torch_to_onnx
     from export.verify import verification_frames, verify_artifact
 
     if format not in FORMATS:
         raise ConfigError(f"format {format!r} is not supported yet (supported: {', '.join(FORMATS)})")
     if precision not in PRECISIONS:
-        raise ConfigError(f"precision {precision!r} is not supported yet (supported: {', '.join(PRECISIONS)})")
+        raise ConfigError(f"precision {precision!r} is not supported (supported: {', '.join(PRECISIONS)})")
+    if precision == "int8" and calib is None:
+        raise ConfigError(
+            "int8 needs real calibration frames: add --calib DIR_OR_VIDEO (footage like what the model will see)"
+        )
+    if target is not None:
+        from export.targets import TARGETS
+
+        if target not in TARGETS:
+            from runtime.errors import UnknownNameError
+
+            raise UnknownNameError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    calib_frames, held_out = [], []
+    if precision == "int8":
+        from export.calibration import load_calibration_frames, split_calibration
+
+        frames = load_calibration_frames(calib) if isinstance(calib, (str, Path)) else list(calib)
+        if not dynamic:  # a fixed-size graph calibrates and verifies at its size
+            import cv2
+
+            frames = [cv2.resize(f, (sample_size, sample_size), interpolation=cv2.INTER_AREA) for f in frames]
+        calib_frames, held_out = split_calibration(frames)
     net = load_model(model, checkpoint)
     card = net.card
     name = Path(model).stem if Path(model).suffix else model
-    output = Path(output) if output else Path(f"{name.replace('.', '_')}.{format}")
+    suffix = "" if precision == "fp32" else f"_{precision}"
+    output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}.{format}")
+    qat = weights_metadata(model).get("qat", "") if Path(model).suffix == ".safetensors" else ""
     meta = ArtifactMetadata(
         model=card.name,
         weights=getattr(net, "weights_name", ""),
         teacher=getattr(net, "distilled_from", ""),
-        precision=precision,
+        precision="fp32",
         input_range=card.input_range,
         output_range=card.output_range,
         layout=card.layout,
         color=card.color,
         stride=card.stride,
+        height=None if dynamic else sample_size,
+        width=None if dynamic else sample_size,
         exported_by=_version(),
         extra={
             "params": count_params(net),
             "gmacs_256": round(count_macs(net, 256, 256) / 1e9, 4),
             "family": card.family,
+            **({"qat": qat} if qat else {}),
         },
     )
     tmp = output.with_name(f".{output.stem}.unverified{output.suffix}")
-    torch_to_onnx(net, tmp, meta, sample_size=sample_size, dynamic=dynamic, dynamo=dynamo)
-    try:
-        frames = (
-            verification_frames(verify_frames)
-            if dynamic
-            else [
-                f
-                for f in verification_frames(verify_frames, sizes=((sample_size, sample_size),))
-                if f.shape[:2] == (sample_size, sample_size)
-            ]
+    with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:
+        fp32 = Path(work) / "fp32.onnx"
+        torch_to_onnx(net, fp32, meta, sample_size=sample_size, dynamic=dynamic, dynamo=dynamo)
+        proto = onnx.load(str(fp32))
+        simplified_by = ""
+        if simplify:
+            from export.simplify import simplify_onnx
+
+            proto, simplified_by = simplify_onnx(proto)
+        quant: dict = {}
+        if precision == "fp16":
+            from export.onnx2fp16 import onnx_to_fp16
+
+            proto, quant = onnx_to_fp16(proto)
+        elif precision == "int8":
+            from export.onnx2int8 import onnx_to_int8
+
+            onnx.save(proto, str(fp32))
+            source = str(calib) if isinstance(calib, (str, Path)) else "frames given in Python"
+            quant = onnx_to_int8(fp32, Path(work) / "int8.onnx", calib_frames, meta, calibration_source=source)
+            proto = onnx.load(str(Path(work) / "int8.onnx"))
+        opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
+        meta = dataclasses.replace(
+            meta, precision=precision, opset=opset, simplified_by=simplified_by, quantization=quant
         )
+        embed_metadata(proto, meta)
+        try:
+            onnx.checker.check_model(proto)
+        except onnx.checker.ValidationError as exc:
+            raise ExportError(f"{precision} graph of {meta.model} is invalid: {str(exc).splitlines()[0]}") from None
+        onnx.save(proto, str(tmp))
+    try:
+        if precision == "int8":  # quantized models are verified on real footage only
+            frames = held_out + list(verify_frames or [])
+        elif dynamic:
+            frames = verification_frames(verify_frames)
+        else:
+            frames = verification_frames(verify_frames, sizes=((sample_size, sample_size),))
+        if not dynamic:
+            frames = [f for f in frames if f.shape[:2] == (sample_size, sample_size)]
+            if not frames:
+                raise ExportError(f"no {sample_size}x{sample_size} frames to verify the static-size artifact on")
         result = verify_artifact(net, tmp, frames, precision)
-    except ExportError:
+        report = None
+        if target is not None:
+            from export.targets import check_target
+
+            report = check_target(tmp, target)
+    except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     tmp.replace(output)
-    return ExportResult(output, meta, result, output.stat().st_size / 1e6)
+    return ExportResult(output, meta, result, output.stat().st_size / 1e6, report)
 
 
 def _version() -> str:

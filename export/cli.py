@@ -7,12 +7,15 @@ import argparse
 
 def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     from export.api import FORMATS, PRECISIONS
+    from export.targets import TARGETS
 
     p.epilog = (
         "examples:\n"
         "  stylelite export runs/00001-mobilegen_s_050-cyclegan_r9_bn_cartoon/student.safetensors -o student.onnx\n"
         "  stylelite export cyclegan_r9_bn.cartoon -o teacher.onnx\n"
-        "  stylelite export cyclegan_r9 --checkpoint horse2zebra.pth -o horse2zebra.onnx"
+        "  stylelite export cyclegan_r9 --checkpoint horse2zebra.pth -o horse2zebra.onnx\n"
+        "  stylelite export student.safetensors --precision fp16 -o student_fp16.onnx\n"
+        "  stylelite export student.safetensors --int8 --calib clip.mp4 -o student_int8.onnx --target xnnpack"
     )
     p.add_argument(
         "model", help="registered name (mobilegen_s_050, cyclegan_r9_bn.cartoon) or a stylelite weights file"
@@ -20,7 +23,17 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default=None, help="artifact path (default: <model>.<format>)")
     p.add_argument("--checkpoint", default=None, help="weights for a named architecture (.pth/.safetensors)")
     p.add_argument("--format", default="onnx", choices=FORMATS)
-    p.add_argument("--precision", default="fp32", choices=PRECISIONS)
+    p.add_argument(
+        "--precision", default="fp32", choices=PRECISIONS, help="fp16: half weights/activations; int8: QDQ (--calib)"
+    )
+    p.add_argument("--int8", action="store_true", help="shorthand for --precision int8")
+    p.add_argument(
+        "--calib", default=None, metavar="DIR_OR_VIDEO", help="int8 calibration: image folder or video (real frames)"
+    )
+    p.add_argument(
+        "--target", default=None, choices=TARGETS, help="list the ops this delegate/engine would not run natively"
+    )
+    p.add_argument("--no-simplify", action="store_true", help="keep the exporter's graph (no onnxslim pass)")
     p.add_argument(
         "--static-size", type=int, default=None, metavar="N", help="fixed N x N input instead of dynamic H/W"
     )
@@ -31,6 +44,10 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
 def execute(name: str, args: argparse.Namespace) -> int:
     from export.api import export_model
 
+    if args.int8 and args.precision not in ("fp32", "int8"):
+        from runtime.errors import ConfigError
+
+        raise ConfigError(f"--int8 and --precision {args.precision} disagree; give one of them")
     frames = None
     if args.verify_on:
         from runtime.video import read_video
@@ -41,15 +58,28 @@ def execute(name: str, args: argparse.Namespace) -> int:
         args.output,
         checkpoint=args.checkpoint,
         format=args.format,
-        precision=args.precision,
+        precision="int8" if args.int8 else args.precision,
         dynamic=args.static_size is None,
         dynamo=args.dynamo,
         sample_size=args.static_size or 256,
         verify_frames=frames,
+        calib=args.calib,
+        target=args.target,
+        simplify=not args.no_simplify,
     )
     v = res.verification
     print(
         f"wrote {res.path} ({res.size_mb:.2f} MB, {res.metadata.precision}); verified on {v.frames} frames: "
         f"PSNR {v.psnr_db:.1f} dB vs PyTorch (threshold {v.threshold_db:.0f}), max abs error {v.max_abs_error}"
     )
+    m = res.metadata
+    print(f"  opset {m.opset}; graph simplified by {m.simplified_by or 'nothing (--no-simplify or onnxslim missing)'}")
+    if m.quantization.get("calibration"):
+        c = m.quantization["calibration"]
+        print(
+            f"  int8: {m.quantization['weights']} weights, {m.quantization['activations']} activations; "
+            f"calibrated on {c['frames']} frames of {c['source']}"
+        )
+    if res.target_report is not None:
+        print(res.target_report.format())
     return 0

@@ -75,11 +75,7 @@ def torch_to_onnx(
         raise ExportError(f"ONNX export of {meta.model} failed: {str(exc).splitlines()[0][:300]}") from exc
     if not dynamic:
         meta = _with_size(meta, sample_size)
-    for key, value in meta.as_props().items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    proto.producer_name = "stylelite"
-    proto.doc_string = f"stylelite {meta.model} ({meta.weights}), {meta.precision}"
+    embed_metadata(proto, meta)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
@@ -87,6 +83,19 @@ def torch_to_onnx(
     with atomic_path(output) as tmp:
         onnx.save(proto, str(tmp))
     return output
+
+
+def embed_metadata(proto, meta: ArtifactMetadata) -> None:
+    """Write `meta` into the ModelProto's metadata_props, replacing any stylelite entries there."""
+    from runtime.metadata import METADATA_KEY
+
+    keep = [(e.key, e.value) for e in proto.metadata_props if not e.key.startswith(METADATA_KEY)]
+    del proto.metadata_props[:]
+    for key, value in keep + list(meta.as_props().items()):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    proto.producer_name = "stylelite"
+    proto.doc_string = f"stylelite {meta.model} ({meta.weights}), {meta.precision}"
 
 
 def _with_size(meta: ArtifactMetadata, size: int) -> ArtifactMetadata:

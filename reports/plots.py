@@ -63,3 +63,34 @@ def plot_training(log: list[dict], keys: list[str], path: Path, title: str) -> P
     ax.set_xlabel("step")
     ax.set_yscale("log")
     return _save(fig, ax, path, title)
+
+
+def plot_pareto(points: list[dict], path: Path) -> Path:
+    """Size vs fidelity across students, marker area ~ fps; the Pareto front (smaller, truer) joined.
+
+    points: {"label", "size_mb", "fidelity" (PSNR dB, or None), "fps", "flicker"}; without
+    fidelity the y axis is flicker (lower is better) instead.
+    """
+    fig, ax = _figure()
+    use_fid = any(p.get("fidelity") is not None for p in points)
+    key = "fidelity" if use_fid else "flicker"
+    pts = [p for p in points if p.get(key) is not None and p.get("size_mb")]
+    fps_max = max([p.get("fps") or 0 for p in pts] + [1e-9])
+    for p in pts:
+        area = 30 + 300 * (p.get("fps") or 0) / fps_max
+        ax.scatter(p["size_mb"], p[key], s=area, alpha=0.6)
+        ax.annotate(f"{p['label']} ({(p.get('fps') or 0):.0f} fps)", (p["size_mb"], p[key]), fontsize=7)
+    better = (lambda a, b: a >= b) if use_fid else (lambda a, b: a <= b)
+    front, best = [], None
+    for p in sorted(pts, key=lambda p: p["size_mb"]):
+        if best is None or (better(p[key], best) and p[key] != best):
+            front.append(p)
+            best = p[key]
+    if len(front) > 1:
+        ax.plot([p["size_mb"] for p in front], [p[key] for p in front], "k--", lw=1, label="Pareto front")
+    ax.set_xscale("log")
+    ax.set_xlabel("file size MB (log)")
+    ax.set_ylabel("PSNR to teacher dB" if use_fid else "flicker (lower is steadier)")
+    if not front or len(front) < 2:
+        ax.plot([], [], label="marker area ~ fps")
+    return _save(fig, ax, path, "Size - fidelity - fps")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from device_tests.bench import BenchRecord, BenchRun
+from reports.html import markdown_to_html
 from reports.plots import plot_flicker, plot_latency
 from reports.side_by_side import write_side_by_side
 from runtime.files import write_json_atomic, write_text_atomic
@@ -115,6 +116,7 @@ def write_report(
     dev = recs[0].device
     md += ["## Machine", "", ", ".join(f"{k}: {v}" for k, v in dev.items()), ""]
     write_text_atomic(out / "report.md", "\n".join(md))
+    write_text_atomic(out / "report.html", markdown_to_html("\n".join(md), title))
     write_json_atomic(
         out / "report.json",
         {

@@ -16,12 +16,14 @@ from runtime.errors import StyleliteError
 # command -> (module that owns it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("distill.cli", "end to end on built-in data: distil, export, stylize, benchmark, report"),
-    "train-teacher": ("distill.cli", "train the built-in cartoon teacher (pix2pix objective)"),
+    "train-teacher": ("distill.cli", "train a teacher: built-in cartoon, cyclegan, unit, multistyle, fast style"),
     "distill": ("distill.cli", "distil a teacher into a MobileGen student"),
     "list": ("distill.cli", "list registered teachers and students with params and MACs"),
     "export": ("export.cli", "export a model to ONNX with metadata, verified against PyTorch"),
     "run": ("runtime.cli_run", "stylize a video, image or folder with an exported model (no torch)"),
     "bench": ("device_tests.cli", "measure latency, fps, memory, size, flicker and fidelity on a clip"),
+    "budget": ("reports.cli", "check benchmark results against size/latency/fps/flicker/fidelity budgets (CI gate)"),
+    "report": ("reports.cli", "rebuild report.md/report.html and plots from benchmark JSON lines"),
 }
 
 

@@ -29,6 +29,11 @@ class ArtifactMetadata:
     width: int | None = None
     styles: tuple[str, ...] = ()
     exported_by: str = ""
+    opset: int | None = None  # ONNX opset of the artifact's graph
+    simplified_by: str = ""  # graph simplifier and version, e.g. "onnxslim 0.1.98"
+    # int8: {"scheme", "weights", "activations", "calibration": {...}, "input": {"scale", "zero_point"}};
+    # fp16: {"dtype": "float16", "io": "float32"}; fp32: {}
+    quantization: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     schema: int = SCHEMA_VERSION
 

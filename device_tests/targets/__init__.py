@@ -1,0 +1,40 @@
+"""Targets behind one interface (push, run with a timeout, pull, facts), one kind per file."""
+
+from __future__ import annotations
+
+from device_tests.inventory import DeviceSpec
+from device_tests.targets.base import CommandResult, ConnectionDropped, Target
+from runtime.registry import Registry
+
+TARGETS: Registry = Registry("target kind")
+
+
+def _local(spec):
+    from device_tests.targets.local import LocalTarget
+
+    return LocalTarget(spec)
+
+
+def _ssh(spec):
+    from device_tests.targets.ssh import SshTarget
+
+    return SshTarget(spec)
+
+
+def _adb(spec):
+    from device_tests.targets.adb import AdbTarget
+
+    return AdbTarget(spec)
+
+
+TARGETS.add("local", _local)
+TARGETS.add("ssh", _ssh)
+TARGETS.add("adb", _adb)
+
+
+def open_target(spec: DeviceSpec) -> Target:
+    """The target for an inventory entry."""
+    return TARGETS.get(spec.kind)(spec)
+
+
+__all__ = ["CommandResult", "ConnectionDropped", "Target", "TARGETS", "open_target"]
