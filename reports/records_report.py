@@ -49,7 +49,9 @@ def device_tables(records: list[dict]) -> str:
                 _num(r.get("fps") or None, ".1f"),
                 _num(r.get("model_memory_mb") or None, ".0f"),
                 _num(r.get("flicker"), ".5f"),
-                _num(r.get("fidelity_psnr_db"), ".2f"),
+                "reference"
+                if r.get("reference") and r.get("reference") == r.get("artifact")
+                else _num(r.get("fidelity_psnr_db"), ".2f"),
                 _num(r.get("parity_psnr_db"), ".2f"),
                 str(r.get("status", "ok")).replace("|", "/")[:120],
             ]

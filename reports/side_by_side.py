@@ -10,6 +10,8 @@ import numpy as np
 from runtime.files import atomic_path
 from runtime.video import write_image, write_video
 
+GIF_MAX_WIDTH = 720
+
 
 def label(frame: np.ndarray, text: str) -> np.ndarray:
     out = frame.copy()
@@ -35,7 +37,12 @@ def write_side_by_side(
     gif = out_dir / f"{stem}.gif"
     with atomic_path(gif) as tmp:
         imgs = [Image.fromarray(f) for f in frames]
-        imgs[0].save(tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
+        if imgs[0].width > GIF_MAX_WIDTH:  # a GIF is for a quick look in a report; the MP4 has full size
+            h = round(imgs[0].height * GIF_MAX_WIDTH / imgs[0].width)
+            imgs = [im.resize((GIF_MAX_WIDTH, h), Image.LANCZOS) for im in imgs]
+        imgs[0].save(
+            tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0, optimize=True
+        )
     paths["gif"] = gif
     still = out_dir / f"{stem}.png"
     write_image(still, frames[len(frames) // 2])

@@ -134,3 +134,25 @@ def test_batch_norm_layout_loads(tmp_path):
     assert torch.equal(model.state_dict()["model.26.bias"], state["model.26.bias"])
     with pytest.raises(CheckpointError, match="looks like cyclegan_r9_bn"):
         create_teacher("cyclegan_r9", checkpoint=path)
+
+
+def test_patchgan_discriminator_matches_the_official_layout():
+    """`--netD basic` (70x70 PatchGAN, n_layers=3, --norm instance): CycleGAN's latest_net_D_A.pth."""
+    from distill.models.patchgan import NLayerDiscriminator
+
+    official = {
+        "model.0.weight": (64, 3, 4, 4),
+        "model.0.bias": (64,),
+        "model.2.weight": (128, 64, 4, 4),
+        "model.2.bias": (128,),
+        "model.5.weight": (256, 128, 4, 4),
+        "model.5.bias": (256,),
+        "model.8.weight": (512, 256, 4, 4),
+        "model.8.bias": (512,),
+        "model.11.weight": (1, 512, 4, 4),
+        "model.11.bias": (1,),
+    }
+    d = NLayerDiscriminator(input_nc=3)
+    assert {k: tuple(v.shape) for k, v in d.state_dict().items()} == official
+    d.load_state_dict({k: torch.zeros(s) for k, s in official.items()}, strict=True)
+    assert d(torch.zeros(1, 3, 256, 256)).shape == (1, 1, 30, 30)  # 30x30 patches of 70x70 pixels
