@@ -18,7 +18,7 @@ from device_tests.memory_probe import model_memory_mb
 from runtime.engines import load_engine
 from runtime.errors import ConfigError
 from runtime.files import append_jsonl
-from runtime.flicker import warping_error
+from runtime.flicker import temporal_flow_error, tof_floor, warping_error
 from runtime.flow import ClipFlows
 from runtime.metrics import psnr, ssim
 from runtime.video import read_video
@@ -54,6 +54,8 @@ class BenchRecord:
     status: str = "ok"
     parity_psnr_db: float | None = None  # a device's outputs against the host's, same artifact
     timestamp: float = 0.0
+    tof: float | None = None  # tOF (Chu et al. 2020): mean L1 px between output-pair and input-pair flows
+    tof_floor: float | None = None  # tOF of the inverted input clip (a perfectly stable per-pixel filter)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,6 +149,7 @@ def bench(
     sizes = [parse_size(s) for s in latency_sizes]
     flows = ClipFlows(frames)
     floor = warping_error(frames, flows)
+    tof_min = tof_floor(frames, flows).mean
     facts = local_facts()
     paths = [Path(m) for m in models]
     order = paths + ([Path(reference)] if reference and Path(reference) not in paths else [])
@@ -202,6 +205,8 @@ def bench(
             extra_latency=extra,
             device=facts,
             timestamp=time.time(),
+            tof=temporal_flow_error(outs, flows).mean,
+            tof_floor=tof_min,
         )
         outputs[str(path)] = outs
         del engine

@@ -54,10 +54,21 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
             "w_pixel",
             "w_feature",
             "w_temporal",
+            "w_long_term",
+            "w_single_frame",
             "seed",
             "threads",
         ):
             p.add_argument("--" + key.replace("_", "-"), type=type(getattr(d, key)), default=getattr(d, key))
+        p.add_argument(
+            "--long-term-offsets",
+            type=int,
+            nargs="+",
+            default=list(d.long_term_offsets),
+            metavar="K",
+            help="frame distances of the long-term pairs (used when --w-long-term > 0)",
+        )
+        p.add_argument("--flow-cache", default=None, metavar="DIR", help="folder caching training clips' flows")
     elif name == "list":
         p.add_argument("kind", nargs="?", choices=("all", "teachers", "students"), default="all")
         p.add_argument("--cards", action="store_true", help="also print each model's weights source and licence")
@@ -87,8 +98,10 @@ def execute(name: str, args: argparse.Namespace) -> int:
     elif name == "distill":
         from distill.distiller import distill
 
-        keys = ("steps", "batch", "crop", "cache_size", "lr", "w_pixel", "w_feature", "w_temporal", "seed", "threads")
+        keys = ("steps", "batch", "crop", "cache_size", "lr", "w_pixel", "w_feature", "w_temporal")
+        keys += ("w_long_term", "w_single_frame", "seed", "threads", "flow_cache")
         extra = {k: getattr(args, k) for k in keys}
+        extra["long_term_offsets"] = tuple(args.long_term_offsets)
         extra.update(qat=args.qat, qat_engine=args.qat_engine, init_from=args.init_from)
         if args.data:
             extra["data"] = tuple(args.data)

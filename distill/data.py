@@ -1,13 +1,14 @@
 """Training data for distillation: frames from photos, image folders and videos; a teacher
 cache of crops; and frame pairs with flow for the temporal loss.
 
-Pairs come from consecutive video frames (DIS flow, forward-backward occlusion mask) or are
-synthesized from stills by a small random camera motion, so their flow is known exactly.
+Pairs come from video frames k apart (DIS flow, forward-backward occlusion mask; each clip's flows
+are computed once, optionally cached on disk) or are synthesized from stills by k composed small
+random camera motions, so their flow is known exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -17,13 +18,21 @@ import torch.nn.functional as F
 
 from distill.tensors import to_tensor
 from runtime.errors import ConfigError, InputError
-from runtime.flow import dis_flow, occlusion_mask
+from runtime.flow import ClipFlows
 from runtime.video import is_video, list_images, read_image, read_video
 
 
 @dataclass
 class Clip:
     frames: list[np.ndarray]  # consecutive video frames (pairs come from these)
+    _flows: ClipFlows | None = field(default=None, repr=False)
+
+    def flows(self, offsets: tuple[int, ...] = (1,), cache_dir: str | Path | None = None) -> ClipFlows:
+        """The clip's flows for frame distances `offsets` (DIS medium), computed once per clip."""
+        if self._flows is None or not set(offsets) <= set(self._flows.offsets):
+            have = self._flows.offsets if self._flows else ()
+            self._flows = ClipFlows(self.frames, offsets=tuple(sorted(set(offsets) | set(have))), cache_dir=cache_dir)
+        return self._flows
 
 
 def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[list[np.ndarray], list[Clip]]:
@@ -143,13 +152,15 @@ def synthetic_pair(
     max_shift: float = 6.0,
     max_zoom: float = 0.05,
     max_roll_deg: float = 2.0,
+    steps: int = 1,
 ):
-    """Two views of a still, the second moved by a small random camera motion.
+    """Two views of a still, the second moved by `steps` composed small random camera motions
+    (steps=k stands for a long-term pair t-k -> t).
 
     Returns (frame_prev, frame_cur, flow_cur_to_prev [H,W,2], mask [H,W]); the flow is exact.
     """
     h, w = img.shape[:2]
-    margin = int(size * 0.15) + int(max_shift) + 2
+    margin = int(size * 0.15) + int(max_shift * steps) + 2
     if min(h, w) < size + 2 * margin:
         s = (size + 2 * margin) / min(h, w)
         img = cv2.resize(img, (round(w * s) + 1, round(h * s) + 1), interpolation=cv2.INTER_LINEAR)
@@ -157,13 +168,16 @@ def synthetic_pair(
     x0 = rng.integers(margin, w - size - margin + 1)
     y0 = rng.integers(margin, h - size - margin + 1)
     prev = img[y0 : y0 + size, x0 : x0 + size]
-    zoom = 1.0 + rng.uniform(-max_zoom, max_zoom)
-    ang = np.deg2rad(rng.uniform(-max_roll_deg, max_roll_deg))
-    shift = rng.uniform(-max_shift, max_shift, 2)
-    a = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]]) / zoom
     c = (size - 1) / 2.0
-    t = np.array([x0 + c, y0 + c]) + shift - a @ np.array([c, c])
-    m = np.hstack([a, t[:, None]])  # current pixel -> source pixel
+    m = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])  # frame-0 pixel -> source pixel
+    for _ in range(steps):  # compose: frame-j pixel -> frame-(j-1) pixel -> ... -> source pixel
+        zoom = 1.0 + rng.uniform(-max_zoom, max_zoom)
+        ang = np.deg2rad(rng.uniform(-max_roll_deg, max_roll_deg))
+        shift = rng.uniform(-max_shift, max_shift, 2)
+        a = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]]) / zoom
+        t = np.array([c, c]) + shift - a @ np.array([c, c])
+        m = m @ np.vstack([np.hstack([a, t[:, None]]), [0.0, 0.0, 1.0]])
+    m = m[:2]  # current pixel -> source pixel
     cur = cv2.warpAffine(
         img, m, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101
     )
@@ -175,15 +189,27 @@ def synthetic_pair(
     return prev, cur, flow, mask
 
 
-def video_pair(clip: Clip, size: int, rng: np.random.Generator):
-    """A random consecutive pair from a clip with DIS flow (cur -> prev) and its occlusion mask."""
-    t = rng.integers(1, len(clip.frames))
-    prev_f, cur_f = clip.frames[t - 1], clip.frames[t]
-    h, w = cur_f.shape[:2]
+def video_pair(
+    clip: Clip,
+    size: int,
+    rng: np.random.Generator,
+    offset: int = 1,
+    offsets: tuple[int, ...] = (1,),
+    flow_cache: str | Path | None = None,
+):
+    """A random pair (t-offset, t) from a clip with DIS flow (cur -> prev) and its occlusion mask.
+
+    The clip's flows for all `offsets` (which include `offset`) are computed on first use and reused.
+    """
+    if len(clip.frames) <= offset:
+        raise InputError(f"a clip of {len(clip.frames)} frames has no pair {offset} frames apart")
+    h, w = clip.frames[0].shape[:2]
     if min(h, w) < size:
         raise InputError(f"video frames {w}x{h} are smaller than the training crop {size}")
-    flow_cp, flow_pc = dis_flow(cur_f, prev_f), dis_flow(prev_f, cur_f)
-    mask = occlusion_mask(flow_cp, flow_pc)
+    flows = clip.flows(tuple(sorted(set(offsets) | {offset})), flow_cache)
+    t = rng.integers(offset, len(clip.frames))
+    prev_f, cur_f = clip.frames[t - offset], clip.frames[t]
+    flow_cp, mask = flows.backward[offset][t - offset], flows.backward_masks[offset][t - offset]
     y, x = rng.integers(h - size + 1), rng.integers(w - size + 1)
     sl = (slice(y, y + size), slice(x, x + size))
     flow = np.ascontiguousarray(flow_cp[sl])
@@ -200,20 +226,40 @@ def video_pair(clip: Clip, size: int, rng: np.random.Generator):
 class MotionPairs:
     """Batches of (prev, cur, flow cur->prev, mask) tensors from clips and/or stills."""
 
-    def __init__(self, stills: list[np.ndarray], clips: list[Clip], size: int, seed: int) -> None:
+    def __init__(
+        self,
+        stills: list[np.ndarray],
+        clips: list[Clip],
+        size: int,
+        seed: int,
+        offsets: tuple[int, ...] = (1,),
+        flow_cache: str | Path | None = None,
+    ) -> None:
         if not stills and not clips:
             raise InputError("no training data: give photos, an image folder or a video")
         self.stills, self.clips, self.size = stills, [c for c in clips if len(c.frames) >= 2], size
+        self.offsets, self.flow_cache = tuple(sorted(set(offsets) | {1})), flow_cache
+        if not stills:
+            longest = max((len(c.frames) for c in self.clips), default=0)
+            if longest <= max(self.offsets):
+                raise InputError(
+                    f"the longest clip has {longest} frames, too few for pairs {max(self.offsets)} frames apart: "
+                    "give longer clips, add still images, or use smaller long_term_offsets"
+                )
         self.rng = np.random.default_rng(seed)
 
-    def batch(self, n: int):
+    def batch(self, n: int, offset: int = 1):
+        """n pairs `offset` frames apart (a still stands in with `offset` composed camera motions)."""
         items = []
+        clips = [c for c in self.clips if len(c.frames) > offset]
         for _ in range(n):
-            use_clip = self.clips and (not self.stills or self.rng.random() < 0.5)
+            use_clip = clips and (not self.stills or self.rng.random() < 0.5)
             if use_clip:
-                items.append(video_pair(self.clips[self.rng.integers(len(self.clips))], self.size, self.rng))
+                clip = clips[self.rng.integers(len(clips))]
+                items.append(video_pair(clip, self.size, self.rng, offset, self.offsets, self.flow_cache))
             else:
-                items.append(synthetic_pair(self.stills[self.rng.integers(len(self.stills))], self.size, self.rng))
+                img = self.stills[self.rng.integers(len(self.stills))]
+                items.append(synthetic_pair(img, self.size, self.rng, steps=offset))
         prev, cur, flow, mask = (np.stack(x) for x in zip(*items))
         return (
             to_tensor(prev),

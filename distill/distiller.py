@@ -11,7 +11,14 @@ import numpy as np
 import torch
 
 from distill.data import MotionPairs, TeacherCache, load_sources, teacher_padding
-from distill.losses import FeatureAdapters, pixel_loss, temporal_loss
+from distill.losses import (
+    FeatureAdapters,
+    long_term_temporal_loss,
+    pixel_loss,
+    random_affine_flow,
+    single_frame_loss,
+    temporal_loss,
+)
 from distill.models.registry import STUDENTS, _ensure_registered, create_student
 from distill.run_dir import ScalarLog, load_config_json, new_run_dir, save_resolved_config
 from distill.training_state import load_training_state, save_training_state, save_weights
@@ -31,8 +38,16 @@ class DistillConfig:
     lr: float = 2e-3
     w_pixel: float = 1.0
     w_feature: float = 0.1
-    w_temporal: float = 5.0  # 0 turns the temporal loss off
+    w_temporal: float = 5.0  # short-term (t-1 -> t) masked output MSE; 0 turns it off; useful 1-20
     temporal_batch: int = 4
+    # Long-term pairs (t-k -> t for k in long_term_offsets; stills: k composed camera motions): 0 is off;
+    # useful 1-10 (about w_temporal); each k costs a student forward/backward on temporal_batch pairs.
+    w_long_term: float = 0.0
+    long_term_offsets: tuple[int, ...] = (5,)
+    # Single-frame regularization (Eilertsen et al. 2019) on the cache crops: ||f(T(x)) - T(f(x))||^2 for a
+    # small random shift/zoom/roll T; 0 is off; useful 1-10. Teaches stability without any video.
+    w_single_frame: float = 0.0
+    flow_cache: str | None = None  # folder caching each training clip's flows across runs (None: memory only)
     seed: int = 0
     threads: int = 0
     save_every: int = 100
@@ -47,8 +62,10 @@ class DistillConfig:
             raise ConfigError("steps and batch must be >= 1 and cache_size >= batch")
         if self.crop < 32 or self.crop % 4:
             raise ConfigError(f"crop={self.crop}: use a multiple of 4, at least 32")
-        if min(self.w_pixel, self.w_feature, self.w_temporal) < 0:
+        if min(self.w_pixel, self.w_feature, self.w_temporal, self.w_long_term, self.w_single_frame) < 0:
             raise ConfigError("loss weights must be >= 0")
+        if not self.long_term_offsets or min(self.long_term_offsets) < 2:
+            raise ConfigError(f"long_term_offsets={self.long_term_offsets}: give frame distances >= 2, e.g. (5,)")
         if not self.data:
             raise ConfigError("give training data: --data builtin, an image folder or a video file")
         _ensure_registered()
@@ -82,6 +99,7 @@ def distill(
         if not (run / "config.json").is_file():
             raise ConfigError(f"{run} is not a distill run folder (no config.json)")
         raw = load_config_json(run)
+        raw["long_term_offsets"] = tuple(raw.get("long_term_offsets", DistillConfig.long_term_offsets))
         config = DistillConfig(**{**raw, "data": tuple(raw["data"]), "taps": tuple(raw["taps"])})
     else:
         config = DistillConfig(teacher=teacher, student=student, **overrides)
@@ -119,7 +137,11 @@ def distill(
     cache_images = stills + [f for c in clips for f in c.frames[:: max(1, len(c.frames) // 16)]]
     cache = TeacherCache(t_model, cache_images, config.cache_size, config.crop, config.seed, taps, progress=progress)
     del t_model  # the teacher is not needed after the cache
-    pairs = MotionPairs(stills, clips, config.crop, config.seed + 7 + start)
+    long_offsets = config.long_term_offsets if config.w_long_term else ()
+    pairs = MotionPairs(
+        stills, clips, config.crop, config.seed + 7 + start, (1, *long_offsets), flow_cache=config.flow_cache
+    )
+    sf_gen = torch.Generator().manual_seed(config.seed + 11 + start)
     log = ScalarLog(run)
     t0 = time.time()
     bar = tqdm(
@@ -139,6 +161,21 @@ def distill(
             out = s_model(torch.cat([prev, cur]))
             l_temp = temporal_loss(out[: len(prev)], out[len(prev) :], flow, mask)
             loss = loss + config.w_temporal * l_temp
+        l_long = torch.zeros(())
+        if config.w_long_term:
+            long_pairs = []
+            for k in long_offsets:
+                prev, cur, flow, mask = pairs.batch(config.temporal_batch, offset=k)
+                out = s_model(torch.cat([prev, cur]))
+                long_pairs.append((out[: len(prev)], out[len(prev) :], flow, mask))
+            l_long = long_term_temporal_loss(long_pairs)
+            loss = loss + config.w_long_term * l_long
+        l_single = torch.zeros(())
+        if config.w_single_frame:
+            xs = x[: config.temporal_batch]
+            flow, mask = random_affine_flow(len(xs), xs.shape[-2], xs.shape[-1], sf_gen)
+            l_single = single_frame_loss(s_model, xs, flow, mask, out=y_s[: len(xs)])
+            loss = loss + config.w_single_frame * l_single
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -150,6 +187,8 @@ def distill(
                 pixel=l_pix.item(),
                 feature=l_feat.item(),
                 temporal=l_temp.item(),
+                long_term=l_long.item(),
+                single_frame=l_single.item(),
                 lr=lr_at(step),
                 sec_per_step=(time.time() - t0) / (done - start),
             )
@@ -175,6 +214,8 @@ def distill(
             "distilled_from": config.teacher,
             "steps": config.steps,
             "w_temporal": config.w_temporal,
+            "w_long_term": config.w_long_term,
+            "w_single_frame": config.w_single_frame,
             **({"qat": config.qat, "qat_engine": config.qat_engine} if config.qat else {}),
         },
     )

@@ -47,3 +47,60 @@ def temporal_loss(
     """
     diff = (warp(out_prev, flow_cur_to_prev) - out_cur) ** 2
     return (diff * mask).sum() / (mask.sum() * out_cur.shape[1]).clamp_min(1.0)
+
+
+def long_term_temporal_loss(
+    pairs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]],
+) -> torch.Tensor:
+    """Mean of `temporal_loss` over long-term pairs (t-k -> t), one (out_prev, out_cur, flow, mask) per k.
+
+    Each flow maps frame t to frame t-k (for synthetic pairs from stills: k composed camera motions,
+    exact; for video: the clip's flow t -> t-k with its forward-backward mask). Short-term consistency
+    alone lets colours drift slowly; these pairs tie frames k apart (Ruder et al. 2016 use k in
+    {1, 2, 5, 10}; here DistillConfig.long_term_offsets, default (5,)). Unlike Ruder et al. the masks
+    of different k are not made exclusive: a pixel seen by several k counts once per k.
+    """
+    if not pairs:
+        raise ValueError("long_term_temporal_loss needs at least one pair")
+    return torch.stack([temporal_loss(*p) for p in pairs]).mean()
+
+
+def random_affine_flow(
+    n: int,
+    h: int,
+    w: int,
+    generator: torch.Generator | None = None,
+    max_shift: float = 4.0,
+    max_zoom: float = 0.05,
+    max_roll_deg: float = 2.0,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flows [n,2,h,w] of small random known transforms T (shift, zoom, roll about the centre), and
+    masks [n,1,h,w] that are 1 where T samples inside the frame. warp(x, flow) is T(x)."""
+    g = generator
+    u = lambda lim: (torch.rand(n, generator=g, dtype=torch.float64) * 2 - 1) * lim  # noqa: E731
+    zoom, ang = 1.0 + u(max_zoom), torch.deg2rad(u(max_roll_deg))
+    tx, ty = u(max_shift), u(max_shift)
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+    dx, dy = xs - cx, ys - cy  # [h,w]
+    c, s = (torch.cos(ang) / zoom).view(n, 1, 1), (torch.sin(ang) / zoom).view(n, 1, 1)
+    sx = c * dx - s * dy + cx + tx.view(n, 1, 1)  # source point of each pixel, [n,h,w]
+    sy = s * dx + c * dy + cy + ty.view(n, 1, 1)
+    flow = torch.stack([sx - xs, sy - ys], 1)
+    mask = ((sx >= 0) & (sx <= w - 1) & (sy >= 0) & (sy <= h - 1))[:, None]
+    return flow.to(dtype), mask.to(dtype)
+
+
+def single_frame_loss(
+    model: nn.Module, x: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Single-frame regularization (Eilertsen et al. 2019): ||f(T(x)) - T(f(x))||^2 on the valid mask.
+
+    x [B,3,H,W] are still crops, T a small known transform given as a flow (random_affine_flow), so
+    datasets without video still teach the student to move with its input instead of flickering.
+    `out` may pass f(x) when it is already computed. Zero for any per-pixel model (a 1x1 conv commutes
+    with bilinear warping). Typical weight (DistillConfig.w_single_frame): 1-10, like w_temporal.
+    """
+    fx = model(x) if out is None else out
+    return temporal_loss(fx, model(warp(x, flow)), flow, mask)

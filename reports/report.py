@@ -25,6 +25,7 @@ def markdown_table(records: list[BenchRecord]) -> str:
         "FPS",
         "model memory MB",
         "flicker",
+        "tOF px",
         "PSNR to ref dB",
         "SSIM to ref",
     )
@@ -44,6 +45,7 @@ def markdown_table(records: list[BenchRecord]) -> str:
             f"{r.fps:.1f}",
             f"{r.model_memory_mb:.0f}",
             f"{r.flicker:.5f}",
+            "-" if r.tof is None else f"{r.tof:.3f}",
             "reference" if is_ref else ("-" if r.fidelity_psnr_db is None else f"{r.fidelity_psnr_db:.2f}"),
             "reference" if is_ref else ("-" if r.fidelity_ssim is None else f"{r.fidelity_ssim:.3f}"),
         ]
@@ -91,7 +93,9 @@ def write_report(
         "",
         f"Clip: {recs[0].width}x{recs[0].height}, {recs[0].frames} frames. Flicker is the warping error "
         f"(Lai et al. 2018) with the input clip's DIS flow and a forward-backward occlusion mask; the input "
-        f"clip itself scores **{run.flicker_floor:.5f}** (the floor of a perfectly stable filter). Model memory "
+        f"clip itself scores **{run.flicker_floor:.5f}** (the floor of a perfectly stable filter). tOF is the mean "
+        "L1 distance in pixels between the optical flow of the output pair and of the input pair (Chu et al. "
+        f"2020); a per-pixel colour map of the clip scores {recs[0].tof_floor or 0:.3f}. Model memory "
         "is the rise of peak resident memory when a fresh process loads the model and stylizes clip-sized "
         f"frames, over that process's own {recs[0].runtime_memory_mb or 0:.0f} MB (Python + runtime).",
         "",

@@ -17,6 +17,7 @@ class RunResult:
     output: Path
     frames: int
     seconds: float
+    flow_ms_per_frame: float | None = None  # mean optical-flow time of --stabilize (None: not stabilized)
 
     @property
     def fps(self) -> float:
@@ -30,16 +31,25 @@ def run(
     threads: int = 0,
     max_frames: int | None = None,
     progress: bool = True,
+    stabilize: float = 0.0,
 ) -> RunResult:
     """Stylize `input` (video file, image, or image folder) into `output` with `model`.
 
     Video keeps its frame size and rate; folders keep file names. The model's embedded
-    metadata says how to feed it, so no other flags are needed.
+    metadata says how to feed it, so no other flags are needed. `stabilize` (video only) is the
+    strength in [0, 1] of runtime.stabilize.Stabilizer: flow-guided blending of the previous output.
     """
     from tqdm import tqdm
 
     engine = load_engine(model, threads=threads)
     src, dst = Path(input), Path(output)
+    stabilizer = None
+    if stabilize:
+        from runtime.stabilize import Stabilizer
+
+        if not is_video(src):
+            raise InputError(f"--stabilize needs a video input; {src.name} is not a video (.mp4, .avi, .mov, .mkv)")
+        stabilizer = Stabilizer(stabilize)
     t0 = time.perf_counter()
     if src.is_dir():
         files = list_images(src)[:max_frames]
@@ -61,7 +71,8 @@ def run(
                     for frame in tqdm(
                         iter_video(src, max_frames), total=total, desc="stylize", unit="frame", disable=not progress
                     ):
-                        writer.write(engine.stylize(frame))
+                        styled = engine.stylize(frame)
+                        writer.write(stabilizer.step(frame, styled) if stabilizer else styled)
                         n += 1
                 tmp_video.replace(tmp)
             finally:
@@ -73,4 +84,4 @@ def run(
         n = 1
     else:
         raise InputError(f"{src}: not a video ({'/'.join(('.mp4', '.avi', '.mov', '.mkv'))}), image or folder")
-    return RunResult(dst, n, time.perf_counter() - t0)
+    return RunResult(dst, n, time.perf_counter() - t0, stabilizer.mean_flow_ms if stabilizer else None)

@@ -44,3 +44,17 @@ def make_camera_clip(image: np.ndarray, frames: int = 48, size: tuple[int, int] 
             )
         )
     return out
+
+
+def camera_clip_flow(src_hw: tuple[int, int], frames: int, size: tuple[int, int], i: int, j: int) -> np.ndarray:
+    """Exact flow frame i -> frame j, float32 [H,W,2], of a make_camera_clip(image, frames, size) clip
+    (src_hw: the image's (H, W)); warp_image(frame_j, flow) aligns frame j with frame i."""
+    w, h = size
+    mi, mj = (camera_path_matrix(k / max(1, frames - 1), src_hw, size) for k in (i, j))
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    sx = mi[0, 0] * gx + mi[0, 1] * gy + mi[0, 2]  # frame-i pixel -> source point
+    sy = mi[1, 0] * gx + mi[1, 1] * gy + mi[1, 2]
+    inv = cv2.invertAffineTransform(mj)  # source point -> frame-j pixel
+    px = inv[0, 0] * sx + inv[0, 1] * sy + inv[0, 2]
+    py = inv[1, 0] * sx + inv[1, 1] * sy + inv[1, 2]
+    return np.stack([px - gx, py - gy], -1).astype(np.float32)
