@@ -126,7 +126,7 @@ def bench(
     """Benchmark exported models on a clip.
 
     Args:
-        models: artifact files (.onnx).
+        models: artifact files (.onnx, .tflite).
         clip: a video file; every model stylizes all of its frames (up to max_frames).
         reference: the artifact whose outputs define fidelity (e.g. the exported teacher);
             default: none (no fidelity columns). It may also be one of `models`.

@@ -10,7 +10,7 @@ import numpy as np
 from runtime.errors import ConfigError, ExportError
 from runtime.metadata import ArtifactMetadata
 
-FORMATS = ("onnx",)
+FORMATS = ("onnx", "tflite")
 PRECISIONS = ("fp32", "fp16", "int8")
 
 
@@ -36,6 +36,7 @@ def export_model(
     calib: str | Path | list[np.ndarray] | None = None,
     target: str | None = None,
     simplify: bool = True,
+    tflite_io: str = "int8",
 ) -> ExportResult:
     """Export MODEL (a registered name or a stylelite weights file) and verify it against PyTorch.
 
@@ -43,7 +44,7 @@ def export_model(
         model: e.g. `mobilegen_s_050`, `cyclegan_r9_bn.cartoon`, or `runs/.../student.safetensors`.
         output: artifact path; default `<model>.<format>` (`<model>_<precision>.<format>` for fp16/int8).
         checkpoint: weights to load into a named architecture.
-        format: artifact kind (this release: onnx).
+        format: artifact kind: onnx, or tflite (NHWC, through onnx2tf; needs a fixed size: dynamic=False).
         precision: fp32; fp16 (weights and activations, fp32 inputs/outputs); int8 (QDQ, needs `calib`).
         dynamic: dynamic H and W (else fixed at sample_size).
         dynamo: use the torch.export-based ONNX exporter instead of the TorchScript one.
@@ -53,6 +54,7 @@ def export_model(
         target: android-gpu | android-nnapi | xnnpack | tensorrt: list the ops that target would not
             run natively (a warning; the export still succeeds).
         simplify: simplify the graph (onnxslim) before the precision conversion.
+        tflite_io: TFLite int8 only: the input/output tensor type, int8 | uint8 | float32.
     """
     import dataclasses
     import tempfile
@@ -72,6 +74,10 @@ def export_model(
         raise ConfigError(
             "int8 needs real calibration frames: add --calib DIR_OR_VIDEO (footage like what the model will see)"
         )
+    if format == "tflite" and dynamic:
+        raise ConfigError("TFLite export needs a fixed input size: add --static-size N (e.g. 256)")
+    if format == "tflite" and target is not None:
+        raise ConfigError("--target checks ONNX graphs; export --format onnx to check a target")
     if target is not None:
         from export.targets import TARGETS
 
@@ -126,7 +132,25 @@ def export_model(
 
             proto, simplified_by = simplify_onnx(proto)
         quant: dict = {}
-        if precision == "fp16":
+        if format == "tflite":
+            onnx.save(proto, str(fp32))
+            meta = dataclasses.replace(meta, precision=precision, layout="NHWC", simplified_by=simplified_by)
+            try:
+                from export.onnx2tflite import onnx_to_tflite
+                from export.tflite_metadata import embed_tflite_metadata
+
+                quant = onnx_to_tflite(
+                    fp32, tmp, meta, precision, calib_frames, tflite_io=tflite_io, sample_frames=verify_frames
+                )
+                if precision == "int8":
+                    source = str(calib) if isinstance(calib, (str, Path)) else "frames given in Python"
+                    quant["calibration"]["source"] = source
+                meta = dataclasses.replace(meta, quantization=quant)
+                embed_tflite_metadata(tmp, meta)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        elif precision == "fp16":
             from export.onnx2fp16 import onnx_to_fp16
 
             proto, quant = onnx_to_fp16(proto)
@@ -137,16 +161,18 @@ def export_model(
             source = str(calib) if isinstance(calib, (str, Path)) else "frames given in Python"
             quant = onnx_to_int8(fp32, Path(work) / "int8.onnx", calib_frames, meta, calibration_source=source)
             proto = onnx.load(str(Path(work) / "int8.onnx"))
-        opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
-        meta = dataclasses.replace(
-            meta, precision=precision, opset=opset, simplified_by=simplified_by, quantization=quant
-        )
-        embed_metadata(proto, meta)
-        try:
-            onnx.checker.check_model(proto)
-        except onnx.checker.ValidationError as exc:
-            raise ExportError(f"{precision} graph of {meta.model} is invalid: {str(exc).splitlines()[0]}") from None
-        onnx.save(proto, str(tmp))
+        if format == "onnx":
+            opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
+            meta = dataclasses.replace(
+                meta, precision=precision, opset=opset, simplified_by=simplified_by, quantization=quant
+            )
+            embed_metadata(proto, meta)
+            try:
+                onnx.checker.check_model(proto)
+            except onnx.checker.ValidationError as exc:
+                msg = str(exc).splitlines()[0]
+                raise ExportError(f"{precision} graph of {meta.model} is invalid: {msg}") from None
+            onnx.save(proto, str(tmp))
     try:
         if precision == "int8":  # quantized models are verified on real footage only
             frames = held_out + list(verify_frames or [])

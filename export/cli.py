@@ -15,7 +15,10 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
         "  stylelite export cyclegan_r9_bn.cartoon -o teacher.onnx\n"
         "  stylelite export cyclegan_r9 --checkpoint horse2zebra.pth -o horse2zebra.onnx\n"
         "  stylelite export student.safetensors --precision fp16 -o student_fp16.onnx\n"
-        "  stylelite export student.safetensors --int8 --calib clip.mp4 -o student_int8.onnx --target xnnpack"
+        "  stylelite export student.safetensors --int8 --calib clip.mp4 -o student_int8.onnx --target xnnpack\n"
+        "  stylelite export student.safetensors --format tflite --static-size 256 -o student.tflite\n"
+        "  stylelite export student.safetensors --format tflite --int8 --calib clip.mp4 --static-size 256 "
+        "--tflite-io uint8"
     )
     p.add_argument(
         "model", help="registered name (mobilegen_s_050, cyclegan_r9_bn.cartoon) or a stylelite weights file"
@@ -39,6 +42,12 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--dynamo", action="store_true", help="use the torch.export-based ONNX exporter")
     p.add_argument("--verify-on", default=None, metavar="VIDEO", help="also verify on frames of this video")
+    p.add_argument(
+        "--tflite-io",
+        default="int8",
+        choices=("int8", "uint8", "float32"),
+        help="TFLite int8: input/output tensor type (scale/zero-point are recorded in the metadata)",
+    )
 
 
 def execute(name: str, args: argparse.Namespace) -> int:
@@ -66,6 +75,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
         calib=args.calib,
         target=args.target,
         simplify=not args.no_simplify,
+        tflite_io=args.tflite_io,
     )
     v = res.verification
     print(

@@ -17,7 +17,14 @@ def _ort(path, threads=0):
     return OrtEngine(path, threads=threads)
 
 
+def _litert(path, threads=0):
+    from runtime.engines.litert_engine import LiteRTEngine
+
+    return LiteRTEngine(path, threads=threads)
+
+
 ENGINES.add(".onnx", _ort)
+ENGINES.add(".tflite", _litert)
 
 
 def load_engine(path: str | Path, threads: int = 0) -> Engine:

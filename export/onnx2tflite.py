@@ -1,0 +1,146 @@
+"""ONNX (NCHW, fp32) -> TFLite (NHWC): fp32, fp16 weights, or full-integer int8, through onnx2tf.
+
+onnx2tf rewrites its input .onnx in place and calls the `onnxsim` command, so it gets a copy in
+a temporary folder and the interpreter's bin folder on PATH. For int8 it is given the calibration
+frames explicitly, and for its own internal check of static RGB models it finds a sample-data file
+of real frames in its working folder (otherwise it downloads one from the internet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import io
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import ConfigError, ExportError, require
+from runtime.metadata import ArtifactMetadata
+
+TFLITE_IO = ("int8", "uint8", "float32")
+_OUTPUT_SUFFIX = {"fp32": "float32", "fp16": "float16", "int8": "full_integer_quant", "int8-float-io": "integer_quant"}
+
+
+def onnx_to_tflite(
+    src: str | Path,
+    dst: str | Path,
+    meta: ArtifactMetadata,
+    precision: str = "fp32",
+    calib_frames: list[np.ndarray] | None = None,
+    tflite_io: str = "int8",
+    sample_frames: list[np.ndarray] | None = None,
+) -> dict:
+    """Convert the fp32 ONNX at `src` into the .tflite `dst`; returns the quantization record.
+
+    Args:
+        meta: the artifact's metadata (input range; height/width must be fixed for int8).
+        precision: fp32 | fp16 (float16 weights, float32 inputs/outputs) | int8 (full integer).
+        calib_frames: int8: uint8 RGB frames at the model's fixed size (real footage).
+        tflite_io: int8: the input/output tensor type, int8 | uint8 | float32.
+        sample_frames: real uint8 RGB frames for onnx2tf's own output check (default: calib_frames).
+    """
+    onnx2tf = require("onnx2tf", "tflite")
+    if precision not in _OUTPUT_SUFFIX or precision == "int8-float-io":
+        raise ConfigError(f"precision {precision!r} has no TFLite conversion (use fp32, fp16 or int8)")
+    if tflite_io not in TFLITE_IO:
+        raise ConfigError(f"--tflite-io {tflite_io!r}: use one of {', '.join(TFLITE_IO)}")
+    if precision == "int8" and not (meta.height and meta.width):
+        raise ConfigError("TFLite int8 needs a fixed input size: add --static-size N (e.g. 256)")
+    if precision == "int8" and not calib_frames:
+        raise ExportError("TFLite int8 needs calibration frames: pass --calib with an image folder or a video")
+    dst = Path(dst)
+    with tempfile.TemporaryDirectory(prefix="stylelite-tflite-") as work:
+        work = Path(work)
+        onnx_copy = work / "model.onnx"
+        shutil.copyfile(src, onnx_copy)  # onnx2tf rewrites its input in place
+        kwargs: dict = {}
+        if precision == "int8":
+            lo, hi = meta.input_range
+            data = np.stack([f.astype(np.float32) / 255.0 for f in calib_frames])  # [N,H,W,3] in [0,1]
+            npy = work / "calibration.npy"
+            np.save(npy, data)
+            mean = np.full(3, -lo / (hi - lo), np.float32)  # (p01 - mean) / std spans the input range
+            std = np.full(3, 1.0 / (hi - lo), np.float32)
+            kwargs = {
+                "output_integer_quantized_tflite": True,
+                "custom_input_op_name_np_data_path": [["image", str(npy), mean, std]],
+                "input_quant_dtype": tflite_io,
+                "output_quant_dtype": tflite_io,
+                "quant_type": "per-channel",
+            }
+        _write_sample_data(work, calib_frames or sample_frames or [])
+        env_path, cwd = os.environ.get("PATH", ""), os.getcwd()
+        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env_path  # onnxsim command
+        log = io.StringIO()
+        try:
+            os.chdir(work)  # onnx2tf looks for its sample data in the working folder
+            with contextlib.redirect_stdout(log):
+                onnx2tf.convert(
+                    input_onnx_file_path=str(onnx_copy),
+                    output_folder_path=str(work / "out"),
+                    copy_onnx_input_output_names_to_tflite=True,
+                    non_verbose=True,
+                    **kwargs,
+                )
+        except SystemExit:  # onnx2tf calls sys.exit(1) on errors
+            raise ExportError(f"onnx2tf could not convert {meta.model}: {_last_lines(log.getvalue())}") from None
+        except Exception as exc:
+            raise ExportError(f"onnx2tf could not convert {meta.model}: {str(exc).splitlines()[0][:300]}") from exc
+        finally:
+            os.chdir(cwd)
+            os.environ["PATH"] = env_path
+        key = "int8-float-io" if precision == "int8" and tflite_io == "float32" else precision
+        produced = work / "out" / f"model_{_OUTPUT_SUFFIX[key]}.tflite"
+        if not produced.is_file():
+            raise ExportError(f"onnx2tf wrote no {produced.name} for {meta.model}: {_last_lines(log.getvalue())}")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(produced, dst)
+    converter = f"onnx2tf {importlib.metadata.version('onnx2tf')}"
+    if precision == "fp32":
+        return {"converter": converter}
+    if precision == "fp16":
+        return {"dtype": "float16 weights", "io": "float32", "converter": converter}
+    return {
+        "scheme": "TFLite full integer",
+        "weights": "int8 per-channel symmetric",
+        "activations": "int8 per-tensor asymmetric",
+        "io": tflite_io,
+        "calibration": {"frames": len(calib_frames), "method": "TFLite converter (representative dataset)"},
+        **tensor_quantization(dst),
+        "converter": converter,
+    }
+
+
+def tensor_quantization(path: str | Path) -> dict:
+    """{"input": {...}, "output": {...}} with dtype, scale and zero_point, read back from the LiteRT interpreter."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(path))
+    out = {}
+    for key, details in (("input", interp.get_input_details()[0]), ("output", interp.get_output_details()[0])):
+        scale, zero_point = details["quantization"]
+        out[key] = {"dtype": np.dtype(details["dtype"]).name, "scale": float(scale), "zero_point": int(zero_point)}
+    return out
+
+
+def _write_sample_data(folder: Path, frames: list[np.ndarray]) -> None:
+    """The 20x128x128x3 float32 [0,1] file onnx2tf would download, made from real frames (or a gradient)."""
+    import cv2
+
+    if frames:
+        small = [cv2.resize(f, (128, 128), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 for f in frames]
+    else:  # no frames given: a smooth colour gradient, only for onnx2tf's internal shape/value check
+        ramp = np.linspace(0.0, 1.0, 128, dtype=np.float32)
+        small = [np.stack(np.broadcast_arrays(ramp[:, None], ramp[None, :], ramp[::-1, None]), -1)]
+    data = np.stack([small[i % len(small)] for i in range(20)])
+    np.save(folder / f"calibration_image_sample_data_{data.shape[0]}x128x128x3_float32.npy", data)
+
+
+def _last_lines(text: str, n: int = 3) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return " | ".join(lines[-n:])[:400] or "no output"
