@@ -83,7 +83,8 @@ def execute(name: str, args: argparse.Namespace) -> int:
         f"PSNR {v.psnr_db:.1f} dB vs PyTorch (threshold {v.threshold_db:.0f}), max abs error {v.max_abs_error}"
     )
     m = res.metadata
-    print(f"  opset {m.opset}; graph simplified by {m.simplified_by or 'nothing (--no-simplify or onnxslim missing)'}")
+    source = f"opset {m.opset}" if m.opset else "converted from ONNX"
+    print(f"  {source}; graph simplified by {m.simplified_by or 'nothing (--no-simplify or onnxslim missing)'}")
     if m.quantization.get("calibration"):
         c = m.quantization["calibration"]
         print(
