@@ -88,9 +88,14 @@ def onnx_to_tflite(
                     **kwargs,
                 )
         except SystemExit:  # onnx2tf calls sys.exit(1) on errors
-            raise ExportError(f"onnx2tf could not convert {meta.model}: {_last_lines(log.getvalue())}") from None
+            where = explain_failing_node(src, failing_node_name(log.getvalue()))
+            raise ExportError(f"onnx2tf could not convert {meta.model}{where}: {_last_lines(log.getvalue())}") from None
         except Exception as exc:
-            raise ExportError(f"onnx2tf could not convert {meta.model}: {str(exc).splitlines()[0][:300]}") from exc
+            name = getattr(exc, "onnx_op_name", None) or failing_node_name(log.getvalue())
+            where = explain_failing_node(src, name)
+            raise ExportError(
+                f"onnx2tf could not convert {meta.model}{where}: {str(exc).splitlines()[0][:300]}"
+            ) from exc
         finally:
             os.chdir(cwd)
             os.environ["PATH"] = env_path
@@ -139,6 +144,43 @@ def _write_sample_data(folder: Path, frames: list[np.ndarray]) -> None:
         small = [np.stack(np.broadcast_arrays(ramp[:, None], ramp[None, :], ramp[::-1, None]), -1)]
     data = np.stack([small[i % len(small)] for i in range(20)])
     np.save(folder / f"calibration_image_sample_data_{data.shape[0]}x128x128x3_float32.npy", data)
+
+
+def failing_node_name(log: str) -> str | None:
+    """The ONNX node onnx2tf names in its error output ("onnx_op_name: X" / "ONNX operation: X")."""
+    import re
+
+    m = re.search(r"(?:onnx_op_name:|ONNX operation:)\s*(\S+)", log)
+    return m.group(1) if m else None
+
+
+def layer_of(node_name: str) -> str:
+    """The torch module path of a TorchScript-exported node.
+
+    The exporter names a node by its module scopes and op: '/blocks/blocks.0/block/block.0/block.0.0/Conv'
+    is module blocks.0.block.0.0 (a segment that extends the previous one adds its last part; any
+    other segment is an attribute name)."""
+    segments = [p for p in node_name.strip("/").split("/") if p][:-1]
+    path: list[str] = []
+    prev = None
+    for seg in segments:
+        path.append(seg[len(prev) + 1 :] if prev and seg.startswith(prev + ".") else seg)
+        prev = seg
+    return ".".join(path) or node_name
+
+
+def explain_failing_node(onnx_path: str | Path, node_name: str | None) -> str:
+    """' at layer L (op OP, node N); HINT' for the node onnx2tf failed on, or '' when unknown."""
+    if not node_name:
+        return ""
+    import onnx
+
+    from export.targets import AVOID_HINT
+
+    op = next((n.op_type for n in onnx.load(str(onnx_path)).graph.node if n.name == node_name), None)
+    text = f" at layer {layer_of(node_name)} (op {op or '?'}, node {node_name})"
+    hint = AVOID_HINT.get(op or "")
+    return text + (f"; to avoid it: {hint}" if hint else "")
 
 
 def _last_lines(text: str, n: int = 3) -> str:

@@ -12,7 +12,7 @@ import pytest
 from distill.models.registry import STUDENTS, _ensure_registered
 from export.api import export_model
 from runtime.engines import load_engine
-from runtime.errors import ConfigError, InputError
+from runtime.errors import ConfigError, ExportError, InputError
 from runtime.tflite_file import STYLELITE_METADATA, TFLITE_METADATA, metadata_entries, read_model_metadata
 from tests.conftest import make_photo, run_cli
 
@@ -140,3 +140,23 @@ def test_tflite_support_reads_our_metadata(tflite_int8, tmp_path):
     assert shown["name"] == "mobilegen_s_025"
     norm = shown["subgraph_metadata"][0]["input_tensor_metadata"][0]["process_units"][0]["options"]
     assert norm["mean"] == [127.5] * 3 and norm["std"] == [127.5] * 3
+
+
+def test_unconvertible_op_names_its_layer_and_the_way_around_it(tmp_path, monkeypatch):
+    """When onnx2tf fails on a node, the error names the torch layer it came from and, for ops a
+    student avoids, how; nothing is left behind."""
+    import sys
+
+    import onnx2tf
+
+    src = export_model("cyclegan_r6", tmp_path / "r6.onnx", dynamic=False, sample_size=64).path
+    norm = next(n.name for n in __import__("onnx").load(str(src)).graph.node if n.op_type == "InstanceNormalization")
+
+    def failing_convert(**_kwargs):
+        print(f"ERROR: The trace log is below.\nERROR: onnx_op_name: {norm}")  # onnx2tf's error lines
+        sys.exit(1)
+
+    monkeypatch.setattr(onnx2tf, "convert", failing_convert)
+    with pytest.raises(ExportError, match=r"at layer model\.2 \(op InstanceNormalization.*BatchNorm student"):
+        export_model("cyclegan_r6", tmp_path / "r6.tflite", format="tflite", dynamic=False, sample_size=64)
+    assert not list(tmp_path.glob("*.tflite"))
