@@ -76,8 +76,6 @@ def export_model(
         )
     if format == "tflite" and dynamic:
         raise ConfigError("TFLite export needs a fixed input size: add --static-size N (e.g. 256)")
-    if format == "tflite" and target is not None:
-        raise ConfigError("--target checks ONNX graphs; export --format onnx to check a target")
     if target is not None:
         from export.targets import TARGETS
 
@@ -122,6 +120,7 @@ def export_model(
         },
     )
     tmp = output.with_name(f".{output.stem}.unverified{output.suffix}")
+    report = None
     with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:
         fp32 = Path(work) / "fp32.onnx"
         torch_to_onnx(net, fp32, meta, sample_size=sample_size, dynamic=dynamic, dynamo=dynamo)
@@ -134,6 +133,10 @@ def export_model(
         quant: dict = {}
         if format == "tflite":
             onnx.save(proto, str(fp32))
+            if target is not None:  # onnx2tf maps ONNX ops one to one onto TFLite builtins: check them here
+                from export.targets import check_target
+
+                report = check_target(fp32, target)
             meta = dataclasses.replace(meta, precision=precision, layout="NHWC", simplified_by=simplified_by)
             try:
                 from export.onnx2tflite import onnx_to_tflite
@@ -185,8 +188,7 @@ def export_model(
             if not frames:
                 raise ExportError(f"no {sample_size}x{sample_size} frames to verify the static-size artifact on")
         result = verify_artifact(net, tmp, frames, precision)
-        report = None
-        if target is not None:
+        if target is not None and format == "onnx":
             from export.targets import check_target
 
             report = check_target(tmp, target)

@@ -82,6 +82,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
         f"wrote {res.path} ({res.size_mb:.2f} MB, {res.metadata.precision}); verified on {v.frames} frames: "
         f"PSNR {v.psnr_db:.1f} dB vs PyTorch (threshold {v.threshold_db:.0f}), max abs error {v.max_abs_error}"
     )
+    print(verification_table(res))
     m = res.metadata
     source = f"opset {m.opset}" if m.opset else "converted from ONNX"
     print(f"  {source}; graph simplified by {m.simplified_by or 'nothing (--no-simplify or onnxslim missing)'}")
@@ -94,3 +95,22 @@ def execute(name: str, args: argparse.Namespace) -> int:
     if res.target_report is not None:
         print(res.target_report.format())
     return 0
+
+
+def verification_table(res) -> str:
+    """The artifact vs PyTorch, as a table: artifact | format | precision | size | frames | PSNR | max err | verdict."""
+    v = res.verification
+    head = ("artifact", "format", "precision", "size MB", "frames", "PSNR dB", "min dB", "max abs err", "verdict")
+    row = (
+        res.path.name,
+        res.path.suffix.lstrip("."),
+        res.metadata.precision,
+        f"{res.size_mb:.2f}",
+        str(v.frames),
+        f"{v.psnr_db:.1f}",
+        f"{v.threshold_db:.0f}",
+        str(v.max_abs_error),
+        "pass" if v.passed else "FAIL",
+    )
+    widths = [max(len(a), len(b)) for a, b in zip(head, row)]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in (head, row))

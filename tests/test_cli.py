@@ -45,6 +45,7 @@ def test_export_run_bench_round_trip(tmp_path, clip_path):
     proc = run_cli("export", "mobilegen_s_025", "-o", str(onnx_path), "--verify-on", str(clip_path))
     assert proc.returncode == 0, proc.stderr
     assert "PSNR" in proc.stdout and onnx_path.exists()
+    assert "verdict" in proc.stdout and " pass" in proc.stdout  # the verification table
 
     out = tmp_path / "out.mp4"
     proc = run_cli("run", str(onnx_path), "-i", str(clip_path), "-o", str(out), "--no-progress")
