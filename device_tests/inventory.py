@@ -25,16 +25,11 @@ A `local` device (this machine) is always there, even without a file.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from runtime.errors import ConfigError, UnknownNameError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from runtime.files import read_toml
 
 KINDS = ("local", "ssh", "adb")
 ENGINES = ("onnxruntime", "tensorrt", "litert")
@@ -120,13 +115,7 @@ def load_inventory(path: str | Path | None = None) -> dict[str, DeviceSpec]:
         path = Path(DEFAULT_INVENTORY)
         if not path.is_file():
             return {"local": LOCAL}
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"device inventory not found: {path}")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path, "device inventory", ConfigError)
     devices = {"local": LOCAL}
     for name, entry in (raw.get("devices") or {}).items():
         if not isinstance(entry, dict):

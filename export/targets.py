@@ -22,115 +22,44 @@ _CONV_CORE = frozenset(
     {"Conv", "Relu", "Clip", "Add", "Mul", "Sub", "Concat", "Tanh", "Sigmoid", "BatchNormalization", "Pad"}
 )
 
+# what the mobile delegates share beyond _CONV_CORE (each maps to one TFLite builtin after onnx2tf)
+_MOBILE_COMMON = frozenset(
+    {
+        "Resize",
+        "HardSwish",
+        "LeakyRelu",
+        "PRelu",
+        "Div",
+        "ConvTranspose",
+        "AveragePool",
+        "MaxPool",
+        "GlobalAveragePool",
+        "ReduceMean",
+        "Softmax",
+        "Transpose",
+        "DepthToSpace",
+        "SpaceToDepth",
+    }
+)
+# NNAPI delegate (Android 10+ feature level): conv, depthwise conv, add/mul/sub/div, concat,
+# RESIZE_BILINEAR/NEAREST, TANH, LOGISTIC, RELU/RELU6, HARD_SWISH, PAD, MEAN, pooling, TRANSPOSE_CONV.
+_NNAPI = _CONV_CORE | _QDQ | _MOBILE_COMMON
+# TFLite GPU delegate (OpenCL/OpenGL): the NNAPI set plus HARD_SIGMOID and SLICE; no InstanceNorm
+# kernel (it is decomposed into MEAN/SUB/MUL ops).
+_GPU = _NNAPI | frozenset({"HardSigmoid", "Slice"})
+
 NATIVE_OPS: dict[str, frozenset[str]] = {
-    # TFLite GPU delegate (OpenCL/OpenGL): CONV_2D, DEPTHWISE_CONV_2D, ADD, MUL, SUB, CONCATENATION,
-    # RESIZE_BILINEAR/NEAREST, TANH, LOGISTIC, RELU/RELU6, HARD_SWISH, PAD, MEAN, SOFTMAX, TRANSPOSE_CONV,
-    # AVERAGE/MAX_POOL_2D, PRELU, DIV, ...; no InstanceNorm kernel (it is decomposed into MEAN/SUB/MUL ops).
-    "android-gpu": _CONV_CORE
-    | _QDQ
-    | frozenset(
-        {
-            "Resize",
-            "HardSwish",
-            "HardSigmoid",
-            "LeakyRelu",
-            "PRelu",
-            "Div",
-            "ConvTranspose",
-            "AveragePool",
-            "MaxPool",
-            "GlobalAveragePool",
-            "ReduceMean",
-            "Softmax",
-            "Transpose",
-            "DepthToSpace",
-            "SpaceToDepth",
-            "Slice",
-        }
-    ),
-    # NNAPI delegate (Android 10+ feature level): conv, depthwise conv, add/mul/sub/div, concat,
-    # RESIZE_BILINEAR/NEAREST, TANH, LOGISTIC, RELU/RELU6, HARD_SWISH, PAD, MEAN, pooling, TRANSPOSE_CONV.
-    "android-nnapi": _CONV_CORE
-    | _QDQ
-    | frozenset(
-        {
-            "Resize",
-            "HardSwish",
-            "LeakyRelu",
-            "PRelu",
-            "Div",
-            "ConvTranspose",
-            "AveragePool",
-            "MaxPool",
-            "GlobalAveragePool",
-            "ReduceMean",
-            "Softmax",
-            "Transpose",
-            "DepthToSpace",
-            "SpaceToDepth",
-        }
-    ),
+    "android-gpu": _GPU,
+    "android-nnapi": _NNAPI,
     # XNNPACK: convolution (grouped, depthwise), deconvolution, pooling, add/mul/sub/div, clamp (ReLU,
     # ReLU6), HardSwish, Sigmoid, Tanh, LeakyReLU, PReLU, bilinear resize, concat, softmax, transpose.
     # No Pad-reflect, no InstanceNorm, no nearest/bicubic Resize in all builds.
-    "xnnpack": frozenset(
-        {
-            "Conv",
-            "ConvTranspose",
-            "Relu",
-            "Clip",
-            "Add",
-            "Mul",
-            "Sub",
-            "Div",
-            "Concat",
-            "Tanh",
-            "Sigmoid",
-            "HardSwish",
-            "LeakyRelu",
-            "PRelu",
-            "Resize",
-            "AveragePool",
-            "MaxPool",
-            "GlobalAveragePool",
-            "Softmax",
-            "Transpose",
-            "DepthToSpace",
-            "Gemm",
-            "MatMul",
-        }
-    )
+    "xnnpack": (_CONV_CORE - {"BatchNormalization", "Pad"})
+    | (_MOBILE_COMMON - {"ReduceMean", "SpaceToDepth"})
+    | frozenset({"Gemm", "MatMul"})
     | _QDQ,
     # TensorRT's ONNX parser: nearly the whole opset; listed here is what generators use.
-    "tensorrt": _CONV_CORE
-    | _QDQ
-    | frozenset(
-        {
-            "Resize",
-            "HardSwish",
-            "HardSigmoid",
-            "LeakyRelu",
-            "PRelu",
-            "Div",
-            "ConvTranspose",
-            "AveragePool",
-            "MaxPool",
-            "GlobalAveragePool",
-            "ReduceMean",
-            "Softmax",
-            "Transpose",
-            "DepthToSpace",
-            "SpaceToDepth",
-            "InstanceNormalization",
-            "Slice",
-            "Gemm",
-            "MatMul",
-            "Pow",
-            "Sqrt",
-            "Exp",
-            "Upsample",
-        }
-    ),
+    "tensorrt": _GPU | frozenset({"InstanceNormalization", "Gemm", "MatMul", "Pow", "Sqrt", "Exp", "Upsample"}),
 }
 
 # ops a student option can avoid: op -> hint

@@ -15,17 +15,12 @@ A missing measurement is a failure, and so is a rule no record matches.
 from __future__ import annotations
 
 import fnmatch
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.errors import BudgetError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from runtime.files import read_toml
 
 # limit key -> (record metric, "max" or "min", unit)
 LIMITS: dict[str, tuple[str, str, str]] = {
@@ -75,12 +70,7 @@ class Check:
 
 def load_budgets(path: str | Path | None = None) -> list[Budget]:
     path = Path(path) if path else DEFAULT_BUDGETS
-    if not path.is_file():
-        raise BudgetError(f"budget file not found: {path}")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise BudgetError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path, "budget file", BudgetError)
     entries = raw.get("budget")
     if not isinstance(entries, list) or not entries:
         raise BudgetError(f"{path}: no [[budget]] tables")

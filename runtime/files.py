@@ -59,3 +59,22 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         except json.JSONDecodeError:
             continue  # an interrupted append; the rest of the file is intact
     return records
+
+
+def read_toml(path: str | os.PathLike, what: str, error: type[Exception]) -> dict:
+    """Parse a TOML file people write (an inventory, a budget file); a missing or malformed file
+    raises `error` with a one-line message that names `what` it was meant to be."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} not found: {path}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None

@@ -82,17 +82,12 @@ class CycleGANTrainer(FamilyTrainer):
             idt_b, idt_a = self.G_ab(real_b), self.G_ba(real_a)
             loss_idt = c.lambda_cycle * c.lambda_identity * (F.l1_loss(idt_b, real_b) + F.l1_loss(idt_a, real_a))
             loss_g = loss_g + loss_idt
-        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        self.optimize("g", loss_g)
         # Discriminators, on real images and fakes drawn from the history.
         set_requires_grad([self.d_a, self.d_b], True)
-        opt_d.zero_grad(set_to_none=True)
         loss_d_b = discriminator_step_loss(self.D_b, real_b, self.pool_b.query(fake_b), c.gan_loss, c.lambda_gp)
         loss_d_a = discriminator_step_loss(self.D_a, real_a, self.pool_a.query(fake_a), c.gan_loss, c.lambda_gp)
-        (loss_d_a + loss_d_b).backward()
-        opt_d.step()
+        self.optimize("d", loss_d_a + loss_d_b)
         return {
             "loss_g": loss_g.item(),
             "loss_gan": loss_gan.item(),

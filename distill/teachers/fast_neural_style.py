@@ -56,10 +56,7 @@ class FastNeuralStyleTrainer(FamilyTrainer):
         style = c.style_weight * terms["style"].mean()
         tv = c.tv_weight * terms["tv"].mean()
         loss = content + style + tv
-        opt = self.optimizers["net"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.optimize("net", loss)
         return {"loss": loss.item(), "content": content.item(), "style": style.item(), "tv": tv.item()}
 
     def save_teacher(self, run: Path, meta: dict) -> None:

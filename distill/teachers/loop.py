@@ -46,6 +46,13 @@ class FamilyTrainer:
         params = [p for m in modules for p in m.parameters()]
         return torch.optim.Adam(params, lr=c.lr, betas=(c.beta1, c.beta2), weight_decay=c.weight_decay)
 
+    def optimize(self, name: str, loss) -> None:
+        """One update of optimizer `name` on `loss` (zero the gradients, backward, step)."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
     def data_seed(self, start: int) -> int:
         """Differs per rank (ranks see different crops) and moves on after a resume."""
         return self.config.seed + 1000 * self.ctx.rank + start

@@ -79,10 +79,7 @@ class MultiStyleTrainer(FamilyTrainer):
             c.identity_weight * pixel,
         )
         loss = per_sample.mean()
-        opt = self.optimizers["net"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.optimize("net", loss)
 
         def masked_mean(v: torch.Tensor, mask: torch.Tensor) -> float:
             return float(v[mask].mean()) if bool(mask.any()) else 0.0

@@ -50,17 +50,12 @@ class Pix2PixTrainer(FamilyTrainer):
         loss_gan = generator_loss(self.d(torch.cat([x, fake], 1)), c.gan_loss)
         loss_l1 = F.l1_loss(fake, y)
         loss_g = c.lambda_gan * loss_gan + c.lambda_l1 * loss_l1
-        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        self.optimize("g", loss_g)
         set_requires_grad([self.d], True)
-        opt_d.zero_grad(set_to_none=True)
         loss_d = discriminator_step_loss(
             self.D, torch.cat([x, y], 1), torch.cat([x, fake.detach()], 1), c.gan_loss, c.lambda_gp
         )
-        loss_d.backward()
-        opt_d.step()
+        self.optimize("d", loss_d)
         return {
             "loss_g": loss_g.item(),
             "loss_gan": loss_gan.item(),

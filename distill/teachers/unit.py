@@ -64,16 +64,11 @@ class UNITTrainer(FamilyTrainer):
             + c.lambda_cycle * loss_cycle
             + c.lambda_kl_cycle * loss_kl_cycle
         )
-        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        self.optimize("g", loss_g)
         set_requires_grad([self.d_a, self.d_b], True)
-        opt_d.zero_grad(set_to_none=True)
         loss_d_a = discriminator_step_loss(self.D_a, x_a, o["x_ba"].detach(), c.gan_loss, c.lambda_gp)
         loss_d_b = discriminator_step_loss(self.D_b, x_b, o["x_ab"].detach(), c.gan_loss, c.lambda_gp)
-        (loss_d_a + loss_d_b).backward()
-        opt_d.step()
+        self.optimize("d", loss_d_a + loss_d_b)
         return {
             "loss_g": loss_g.item(),
             "loss_gan": loss_gan.item(),
