@@ -15,6 +15,7 @@ import numpy as np
 from device_tests.facts import local_facts
 from device_tests.memory import peak_rss_mb, reset_peak_rss
 from device_tests.memory_probe import model_memory_mb
+from device_tests.remote_runner import latency_samples_ms
 from runtime.engines import load_engine
 from runtime.errors import ConfigError
 from runtime.files import append_jsonl
@@ -56,6 +57,8 @@ class BenchRecord:
     timestamp: float = 0.0
     tof: float | None = None  # tOF (Chu et al. 2020): mean L1 px between output-pair and input-pair flows
     tof_floor: float | None = None  # tOF of the inverted input clip (a perfectly stable per-pixel filter)
+    latency_samples_ms: list[float] = field(default_factory=list)  # per-frame latencies (the last 2,000, 0.01 ms)
+    retries: int = 0  # dropped connections retried while this record was measured (ssh/adb targets)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -162,6 +165,8 @@ def bench(
         engine = load_engine(path, threads=threads)
         for _ in range(warmup):
             engine.stylize(frames[0])
+        if getattr(engine, "recurrent", False):  # it carries its previous output: start the clip afresh
+            engine.reset()
         samples, outs = [], []
         n_timed = max(iters, len(frames))
         for i in tqdm(range(n_timed), desc=f"bench {path.name}", unit="frame", disable=not progress):
@@ -196,6 +201,7 @@ def bench(
             frames=len(frames),
             latency_ms=lat,
             fps=1000.0 / lat["mean"],
+            latency_samples_ms=latency_samples_ms(samples),
             peak_rss_mb=peak_rss_mb(),
             model_memory_mb=memory["model_mb"],
             runtime_memory_mb=memory["runtime_mb"],

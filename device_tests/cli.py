@@ -10,7 +10,8 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "examples:\n  stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx\n"
         "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json\n"
-        "  stylelite bench student.onnx --clip clip.mp4 --device all --devices devices.toml --out bench.jsonl"
+        "  stylelite bench student.onnx --clip clip.mp4 --device all --devices devices.toml --out bench.jsonl\n"
+        "  stylelite bench student.onnx --clip clip.mp4 --pipeline                 # 854x480 and 1280x720"
     )
     p.add_argument("models", nargs="+", help="exported models (.onnx), measured side by side")
     p.add_argument("--clip", required=True, help="video file the models stylize (flicker, fidelity, latency)")
@@ -33,6 +34,40 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
         help="run on inventory target(s) (comma-separated, or all) instead of in this process",
     )
     p.add_argument("--devices", default=None, metavar="TOML", help="device inventory (default: ./devices.toml)")
+    p.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="model-only fps against end-to-end fps (decode, stylize, encode) in offline and live modes, and "
+        "live capture-to-output latency; sizes from --size (default 854x480 and 1280x720), 90 frames",
+    )
+
+
+def _execute_pipeline(args: argparse.Namespace) -> int:
+    from device_tests.bench import parse_size
+    from device_tests.pipeline_bench import DEFAULT_SIZES, bench_pipeline, format_pipeline_table
+
+    sizes = [parse_size(s) for s in args.size] or list(DEFAULT_SIZES)
+    records = []
+    for model in args.models:
+        records += bench_pipeline(
+            model,
+            args.clip,
+            sizes,
+            max_frames=args.max_frames or 90,
+            threads=args.threads,
+            out=args.out,
+            progress=not args.json,
+        )
+    print(json.dumps([r.to_dict() for r in records], indent=2) if args.json else format_pipeline_table(records))
+    return 0
+
+
+# per-frame lists stay in the JSON lines (--out) and out of the printed summary
+_LONG_FIELDS = ("flicker_per_frame", "latency_samples_ms")
+
+
+def _brief(record) -> dict:
+    return {k: v for k, v in record.to_dict().items() if k not in _LONG_FIELDS}
 
 
 def _execute_on_devices(args: argparse.Namespace) -> int:
@@ -58,9 +93,7 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report: {path}")
     if args.json:
-        print(
-            json.dumps([{k: v for k, v in r.to_dict().items() if k != "flicker_per_frame"} for r in records], indent=2)
-        )
+        print(json.dumps([_brief(r) for r in records], indent=2))
     else:
         print(format_table(records))
     return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
@@ -69,6 +102,8 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
 def execute(name: str, args: argparse.Namespace) -> int:
     from device_tests.bench import bench, format_table
 
+    if args.pipeline:
+        return _execute_pipeline(args)
     if args.device:
         return _execute_on_devices(args)
     run = bench(
@@ -92,11 +127,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report: {path}")
     if args.json:
-        print(
-            json.dumps(
-                [{k: v for k, v in r.to_dict().items() if k != "flicker_per_frame"} for r in run.records], indent=2
-            )
-        )
+        print(json.dumps([_brief(r) for r in run.records], indent=2))
     else:
         print(format_table(run.records))
     return 0

@@ -3,8 +3,11 @@
 The host reads the clip once, computes its optical flow and runs every artifact itself (the
 parity reference); each target then stylizes the same frames with its own engines, and the
 host scores what comes back: latency and memory as the target measured them, flicker and
-fidelity from the pulled outputs. A dropped connection is retried; a device that fails gets
-an error record and the others carry on; every record holds the facts of its device.
+fidelity from the pulled outputs. A dropped connection is retried (each record counts the
+retries it needed); a device that fails gets an error record and the others carry on; every
+record holds the facts of its device. Python targets send back every frame's latency (records
+keep them for histograms); trtexec and benchmark_model print aggregates only, so their records
+keep percentiles alone.
 """
 
 from __future__ import annotations
@@ -135,6 +138,7 @@ def _bench_python_target(target: PythonTarget, path: Path, host: HostSide, facts
         params=res.get("params"),
         gmacs_256=res.get("gmacs_256"),
         latency_ms=res["latency_ms"],
+        latency_samples_ms=res.get("latency_samples_ms", []),
         fps=res["fps"],
         peak_rss_mb=res["peak_rss_mb"],
         model_memory_mb=res["model_memory_mb"],
@@ -200,7 +204,11 @@ def _bench_adb_target(target, path: Path, host: HostSide, facts: dict, warmup: i
 
 
 def _adb_flicker(target, path: Path, host: HostSide, rec: BenchRecord) -> None:
-    """Flicker and parity on the phone: needs the artifact's metadata, read on the host by its engine."""
+    """Flicker and parity on the phone: needs the artifact's metadata, read on the host by its engine.
+
+    When the phone cannot give the outputs back (e.g. a benchmark_model build without
+    `--output_filepath`), the latency stands and the status says why flicker is missing.
+    """
     from runtime.engines import load_engine
     from runtime.frames import from_model_output, to_model_input
 
@@ -212,11 +220,18 @@ def _adb_flicker(target, path: Path, host: HostSide, rec: BenchRecord) -> None:
     xs = [to_model_input(f, meta)[0] for f in host.frames]  # [1,3,H,W] each
     nhwc = meta.layout == "NHWC"
     batch = np.concatenate([x.transpose(0, 2, 3, 1) if nhwc else x for x in xs])
-    raw = target.stylize_frames(path, batch, delegate=target.spec.delegates[0])
+    try:
+        raw = target.stylize_frames(path, batch, delegate=target.spec.delegates[0])
+    except DeviceError as exc:
+        rec.status = f"ok (no flicker: {exc})"
+        return
     h, w = host.frames[0].shape[:2]
     outs = []
     for x, y in zip(xs, raw):
         _, c, ph, pw = x.shape
+        if y.size != 3 * ph * pw:
+            rec.status = f"ok (no flicker: the phone returned {y.size} output values per frame, not 3x{ph}x{pw})"
+            return
         y = y.reshape(1, ph, pw, 3).transpose(0, 3, 1, 2) if nhwc else y.reshape(1, 3, ph, pw)
         outs.append(from_model_output(y, meta)[0, :h, :w])
     _score(rec, outs, host)
@@ -228,8 +243,11 @@ def bench_on_device(
     """Every model on one device; failures become error records (the rest carry on)."""
     target = open_target(spec)
     records: list[BenchRecord] = []
+    counted = 0  # retries already given to earlier records
 
     def keep(rec: BenchRecord) -> None:
+        nonlocal counted
+        rec.retries, counted = target.retries_used - counted, target.retries_used
         records.append(rec)
         if on_record:
             on_record(rec)

@@ -8,7 +8,7 @@ the runner bundle (see device_tests/bundle.py) and run as
 
 `bench` times every frame of FRAMES.npy (uint8 [N,H,W,3]), loops it until `--iters` timed runs,
 saves the stylized frames to OUT.npy for the host to score (flicker, parity, fidelity), and
-prints latency percentiles, fps and memory.
+prints latency percentiles, the per-frame latencies (for histograms), fps and memory.
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ import argparse
 import json
 import sys
 import time
+
+MAX_LATENCY_SAMPLES = 2000  # per record: enough for a histogram, small in JSON lines (~16 kB)
+
+
+def latency_samples_ms(samples_s: list[float], cap: int = MAX_LATENCY_SAMPLES) -> list[float]:
+    """Per-call latencies in seconds -> the last `cap` of them in ms, rounded to 0.01 ms (as records keep them)."""
+    return [round(s * 1000.0, 2) for s in samples_s[-cap:]]
 
 
 def _facts() -> dict:
@@ -37,6 +44,8 @@ def _bench(args: argparse.Namespace) -> dict:
     engine = load_engine(args.model, threads=args.threads)
     for _ in range(args.warmup):
         engine.stylize(frames[0])
+    if hasattr(engine, "reset"):  # a recurrent model starts the clip from a fresh state, as on the host
+        engine.reset()
     samples, outs = [], []
     for i in range(max(args.iters, len(frames))):
         t0 = time.perf_counter()
@@ -60,6 +69,7 @@ def _bench(args: argparse.Namespace) -> dict:
             "mean": float(ms.mean()),
             "n": int(ms.size),
         },
+        "latency_samples_ms": latency_samples_ms(samples),
         "fps": float(1000.0 / ms.mean()),
         "runtime_memory_mb": round(base, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),

@@ -56,6 +56,7 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
             "w_temporal",
             "w_long_term",
             "w_single_frame",
+            "prev_noise",
             "seed",
             "threads",
         ):
@@ -99,7 +100,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
         from distill.distiller import distill
 
         keys = ("steps", "batch", "crop", "cache_size", "lr", "w_pixel", "w_feature", "w_temporal")
-        keys += ("w_long_term", "w_single_frame", "seed", "threads", "flow_cache")
+        keys += ("w_long_term", "w_single_frame", "prev_noise", "seed", "threads", "flow_cache")
         extra = {k: getattr(args, k) for k in keys}
         extra["long_term_offsets"] = tuple(args.long_term_offsets)
         extra.update(qat=args.qat, qat_engine=args.qat_engine, init_from=args.init_from)

@@ -16,6 +16,7 @@ from distill.losses import (
     long_term_temporal_loss,
     pixel_loss,
     random_affine_flow,
+    recurrent_losses,
     single_frame_loss,
     temporal_loss,
 )
@@ -47,6 +48,9 @@ class DistillConfig:
     # Single-frame regularization (Eilertsen et al. 2019) on the cache crops: ||f(T(x)) - T(f(x))||^2 for a
     # small random shift/zoom/roll T; 0 is off; useful 1-10. Teaches stability without any video.
     w_single_frame: float = 0.0
+    # Recurrent students (mobilegen_t_*, fed their previous output): std of the noise added to that previous
+    # output in training, so the student learns to correct it rather than copy it; ignored by other students.
+    prev_noise: float = 0.05
     flow_cache: str | None = None  # folder caching each training clip's flows across runs (None: memory only)
     seed: int = 0
     threads: int = 0
@@ -64,6 +68,8 @@ class DistillConfig:
             raise ConfigError(f"crop={self.crop}: use a multiple of 4, at least 32")
         if min(self.w_pixel, self.w_feature, self.w_temporal, self.w_long_term, self.w_single_frame) < 0:
             raise ConfigError("loss weights must be >= 0")
+        if self.prev_noise < 0:
+            raise ConfigError(f"prev_noise={self.prev_noise}: use a noise std >= 0 (e.g. 0.05)")
         if not self.long_term_offsets or min(self.long_term_offsets) < 2:
             raise ConfigError(f"long_term_offsets={self.long_term_offsets}: give frame distances >= 2, e.g. (5,)")
         if not self.data:
@@ -73,6 +79,11 @@ class DistillConfig:
         from distill.quantization import check_qat_options
 
         check_qat_options(self.qat, self.qat_engine)
+        if self.qat and getattr(STUDENTS.get(self.student)(), "recurrent", False):
+            raise ConfigError(
+                f"{self.student} is recurrent and has no int8 export, so QAT does not apply: "
+                "use a mobilegen_s_* student"
+            )
         if self.init_from and not Path(self.init_from).is_file():
             raise ConfigError(f"init_from={self.init_from}: no such weights file (give RUN/student.safetensors)")
 
@@ -142,6 +153,8 @@ def distill(
         stills, clips, config.crop, config.seed + 7 + start, (1, *long_offsets), flow_cache=config.flow_cache
     )
     sf_gen = torch.Generator().manual_seed(config.seed + 11 + start)
+    recurrent = getattr(float_model, "recurrent", False)  # fed its previous output: trained on frame pairs
+    rec_gen = torch.Generator().manual_seed(config.seed + 13 + start)
     log = ScalarLog(run)
     t0 = time.time()
     bar = tqdm(
@@ -155,10 +168,19 @@ def distill(
         l_pix = pixel_loss(y_s, y_t)
         l_feat = adapters({k: f_s[k] for k in taps}, f_t) if config.w_feature else torch.zeros(())
         loss = config.w_pixel * l_pix + config.w_feature * l_feat
+        l_rpix = l_rtemp = torch.zeros(())
+        if recurrent:  # frame t = the crop moved, with prev = the student's own (noisy) output of the crop
+            flow, mask = random_affine_flow(len(x), x.shape[-2], x.shape[-1], rec_gen, max_shift=6.0)
+            l_rpix, l_rtemp = recurrent_losses(s_model, x, y_s, y_t, flow, mask, config.prev_noise, rec_gen)
+            loss = loss + config.w_pixel * l_rpix + config.w_temporal * l_rtemp
         l_temp = torch.zeros(())
         if config.w_temporal:
             prev, cur, flow, mask = pairs.batch(config.temporal_batch)
-            out = s_model(torch.cat([prev, cur]))
+            if recurrent:  # as the runtime runs it: frame t gets the output of frame t-1 as prev
+                out_prev = s_model(prev)
+                out = torch.cat([out_prev, s_model(cur, out_prev)])
+            else:
+                out = s_model(torch.cat([prev, cur]))
             l_temp = temporal_loss(out[: len(prev)], out[len(prev) :], flow, mask)
             loss = loss + config.w_temporal * l_temp
         l_long = torch.zeros(())
@@ -189,6 +211,7 @@ def distill(
                 temporal=l_temp.item(),
                 long_term=l_long.item(),
                 single_frame=l_single.item(),
+                **({"recurrent_pixel": l_rpix.item(), "recurrent_temporal": l_rtemp.item()} if recurrent else {}),
                 lr=lr_at(step),
                 sec_per_step=(time.time() - t0) / (done - start),
             )
@@ -216,6 +239,7 @@ def distill(
             "w_temporal": config.w_temporal,
             "w_long_term": config.w_long_term,
             "w_single_frame": config.w_single_frame,
+            **({"prev_noise": config.prev_noise} if recurrent else {}),
             **({"qat": config.qat, "qat_engine": config.qat_engine} if config.qat else {}),
         },
     )

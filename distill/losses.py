@@ -104,3 +104,34 @@ def single_frame_loss(
     """
     fx = model(x) if out is None else out
     return temporal_loss(fx, model(warp(x, flow)), flow, mask)
+
+
+def recurrent_losses(
+    model: nn.Module,
+    x: torch.Tensor,
+    out_x: torch.Tensor,
+    target_x: torch.Tensor,
+    flow: torch.Tensor,
+    mask: torch.Tensor,
+    prev_noise: float = 0.05,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The second frame of a recurrent student (model(x, prev)): (masked pixel loss, temporal loss).
+
+    x [B,3,H,W] is frame t-1 with the student's output out_x (a first frame: prev = initial_prev) and the
+    teacher's target_x. Frame t is x moved by a known transform (cur = warp(x, flow), random_affine_flow),
+    run with prev = out_x plus Gaussian noise of std `prev_noise` (half the batch gets target_x plus noise
+    instead, the teacher's view of t-1). The pixel loss is L1 to the teacher's target moved the same way
+    (warp(target_x, flow), on the valid mask); since prev is misaligned by the motion, copying prev does
+    not pay. The temporal loss is temporal_loss(out_x, out_cur): gradients flow through both frames.
+    """
+    cur, target = warp(x, flow), warp(target_x, flow)
+    prev = out_x.clone()
+    half = len(x) // 2
+    if half:
+        prev[:half] = target_x[:half].to(prev.dtype)
+    if prev_noise:
+        prev = prev + prev_noise * torch.randn(prev.shape, generator=generator, dtype=prev.dtype)
+    out = model(cur, prev)
+    pix = ((out - target).abs() * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
+    return pix, temporal_loss(out_x, out, flow, mask)

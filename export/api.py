@@ -40,6 +40,13 @@ def export_model(
 ) -> ExportResult:
     """Export MODEL (a registered name or a stylelite weights file) and verify it against PyTorch.
 
+    A style-conditioned model (`multistyle`: its card lists styles) exports with two more inputs, the
+    style weights and the strength (runtime/style_control.py), and its style names in the metadata;
+    that works for ONNX fp32 and fp16, while int8 and TFLite refuse it with an ExportError.
+    A recurrent model (`mobilegen_t_*`: card extra `recurrent`) exports with a second image input,
+    `prev_output`, metadata `extra["recurrent"] = "prev_output"`, and is verified over short sequences
+    with the state carried (export/recurrent_model.py); ONNX fp32 and fp16 only, like style inputs.
+
     Args:
         model: e.g. `mobilegen_s_050`, `cyclegan_r9_bn.cartoon`, or `runs/.../student.safetensors`.
         output: artifact path; default `<model>.<format>` (`<model>_<precision>.<format>` for fp16/int8).
@@ -61,8 +68,7 @@ def export_model(
 
     import onnx
 
-    from distill.models.load import load_model, weights_metadata
-    from distill.models.profile import count_macs, count_params
+    from distill.models.load import load_model
     from export.torch2onnx import embed_metadata, torch_to_onnx
     from export.verify import verification_frames, verify_artifact
 
@@ -94,31 +100,22 @@ def export_model(
             frames = [cv2.resize(f, (sample_size, sample_size), interpolation=cv2.INTER_AREA) for f in frames]
         calib_frames, held_out = split_calibration(frames)
     net = load_model(model, checkpoint)
-    card = net.card
+    meta = model_metadata(net, model, size=None if dynamic else sample_size)
+    if meta.styles and (precision == "int8" or format == "tflite"):
+        raise ExportError(
+            f"{meta.model} is style-conditioned ({', '.join(meta.styles)}); its style inputs export to ONNX "
+            f"fp32 or fp16 only, not {format} {precision}: its activation ranges change with the style"
+        )
+    if meta.extra.get("recurrent") and (precision == "int8" or format == "tflite"):
+        raise ExportError(
+            f"{meta.model} is recurrent (it takes its previous output as a second input, {meta.extra['recurrent']}): "
+            f"it exports to ONNX fp32 or fp16 only, not {format} {precision} (int8 calibration feeds single frames, "
+            "not the fed-back state; the TFLite path and the LiteRT engine take one image input); "
+            "use a per-frame mobilegen_s_* student for int8 or TFLite"
+        )
     name = Path(model).stem if Path(model).suffix else model
     suffix = "" if precision == "fp32" else f"_{precision}"
     output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}.{format}")
-    qat = weights_metadata(model).get("qat", "") if Path(model).suffix == ".safetensors" else ""
-    meta = ArtifactMetadata(
-        model=card.name,
-        weights=getattr(net, "weights_name", ""),
-        teacher=getattr(net, "distilled_from", ""),
-        precision="fp32",
-        input_range=card.input_range,
-        output_range=card.output_range,
-        layout=card.layout,
-        color=card.color,
-        stride=card.stride,
-        height=None if dynamic else sample_size,
-        width=None if dynamic else sample_size,
-        exported_by=_version(),
-        extra={
-            "params": count_params(net),
-            "gmacs_256": round(count_macs(net, 256, 256) / 1e9, 4),
-            "family": card.family,
-            **({"qat": qat} if qat else {}),
-        },
-    )
     tmp = output.with_name(f".{output.stem}.unverified{output.suffix}")
     report = None
     with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:
@@ -187,7 +184,12 @@ def export_model(
             frames = [f for f in frames if f.shape[:2] == (sample_size, sample_size)]
             if not frames:
                 raise ExportError(f"no {sample_size}x{sample_size} frames to verify the static-size artifact on")
-        result = verify_artifact(net, tmp, frames, precision)
+        if meta.extra.get("recurrent"):  # the state is carried over short moving sequences on both sides
+            from export.recurrent_model import verify_recurrent
+
+            result = verify_recurrent(net, tmp, frames, precision)
+        else:
+            result = verify_artifact(net, tmp, frames, precision)
         if target is not None and format == "onnx":
             from export.targets import check_target
 
@@ -199,6 +201,45 @@ def export_model(
     return ExportResult(output, meta, result, output.stat().st_size / 1e6, report)
 
 
+def model_metadata(net, model: str | Path, size: int | None = None) -> ArtifactMetadata:
+    """The fp32 metadata of a loaded model: what export embeds and the torch engine reports.
+
+    Args:
+        net: the model (load_model's result).
+        model: what the user named (a registered name or a weights file).
+        size: the fixed input size, or None for dynamic H and W.
+    """
+    from distill.models.load import weights_metadata
+    from distill.models.profile import count_macs, count_params
+    from export.recurrent_model import recurrent_metadata
+    from export.styled_model import model_styles
+
+    card = net.card
+    qat = weights_metadata(model).get("qat", "") if Path(model).suffix == ".safetensors" else ""
+    return ArtifactMetadata(
+        model=card.name,
+        weights=getattr(net, "weights_name", ""),
+        teacher=getattr(net, "distilled_from", ""),
+        precision="fp32",
+        input_range=card.input_range,
+        output_range=card.output_range,
+        layout=card.layout,
+        color=card.color,
+        stride=card.stride,
+        height=size,
+        width=size,
+        styles=model_styles(net),
+        exported_by=_version(),
+        extra={
+            "params": count_params(net),
+            "gmacs_256": round(count_macs(net, 256, 256) / 1e9, 4),
+            "family": card.family,
+            **({"qat": qat} if qat else {}),
+            **recurrent_metadata(net),
+        },
+    )
+
+
 def _version() -> str:
     import importlib.metadata
 
@@ -208,4 +249,4 @@ def _version() -> str:
         return "stylelite (source)"
 
 
-__all__ = ["export_model", "ExportResult", "FORMATS", "PRECISIONS", "ExportError"]
+__all__ = ["export_model", "model_metadata", "ExportResult", "FORMATS", "PRECISIONS", "ExportError"]

@@ -27,28 +27,47 @@ def torch_to_onnx(
     """Export `model` (eval mode, fp32) to `output` atomically; returns the path.
 
     dynamo=False uses the TorchScript exporter (0.4 s, opset 17); dynamo=True the
-    torch.export path (slower, opset >= 18). Both give dynamic H/W when `dynamic`.
+    torch.export path (slower, opset >= 18). Both give dynamic H/W when `dynamic`. When `meta.styles`
+    is non-empty the model is style-conditioned and the graph takes its style inputs too (see
+    export/styled_model.py). When `meta.extra["recurrent"]` names an input (`prev_output`) the model is
+    recurrent and the graph takes its previous output as that second [1,3,H,W] input (export/recurrent_model.py).
     """
     import onnx
 
     output = Path(output)
     # Export the model itself: wrapping it in another module made the TorchScript exporter
     # mistrace MobileGen (found by verification). Python-side padding in forward() is not
-    # taken at the traced size, so the graph is the core network with dynamic H/W.
+    # taken at the traced size, so the graph is the core network with dynamic H/W. Style-conditioned
+    # models need the StyledGraph wrapper to reach forward_styled; verification checks them too.
     core = model.eval().float()
-    x = torch.zeros(1, 3, sample_size, sample_size)
+    args: tuple = (torch.zeros(1, 3, sample_size, sample_size),)
+    names = ["image"]
+    if meta.styles:
+        from export.styled_model import StyledGraph, example_style_inputs
+        from runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
+
+        core = StyledGraph(core).eval()
+        args += example_style_inputs(len(meta.styles))
+        names += [STYLE_WEIGHTS_INPUT, STRENGTH_INPUT]
+    recurrent = meta.extra.get("recurrent")  # recurrent models: the previous output is a second image input
+    if recurrent:
+        args += (torch.zeros(1, 3, sample_size, sample_size),)
+        names += [recurrent]
     buf = io.BytesIO()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             logging.getLogger("torch.onnx").setLevel(logging.ERROR)
             if dynamo:
-                shapes = ({2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC},) if dynamic else None
+                hw = {2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+                shapes = (hw,) + (None,) * (len(args) - 1) if dynamic else None
+                if shapes and recurrent:
+                    shapes = shapes[:-1] + ({2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC},)
                 prog = torch.onnx.export(
                     core,
-                    (x,),
+                    args,
                     None,
-                    input_names=["image"],
+                    input_names=names,
                     output_names=["stylized"],
                     dynamic_shapes=shapes,
                     dynamo=True,
@@ -58,12 +77,13 @@ def torch_to_onnx(
                 )
                 proto = prog.model_proto
             else:
-                axes = {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}} if dynamic else None
+                hw_names = ["image", "stylized"] + ([recurrent] if recurrent else [])
+                axes = {n: {2: "height", 3: "width"} for n in hw_names} if dynamic else None
                 torch.onnx.export(
                     core,
-                    (x,),
+                    args,
                     buf,
-                    input_names=["image"],
+                    input_names=names,
                     output_names=["stylized"],
                     dynamic_axes=axes,
                     opset_version=opset,

@@ -34,9 +34,20 @@ class VerifyResult:
 def verify_artifact(
     model: torch.nn.Module, artifact: str | Path, frames: list[np.ndarray], precision: str = "fp32"
 ) -> VerifyResult:
-    """Compare artifact vs PyTorch outputs on uint8 RGB frames; raise ExportError below threshold."""
+    """Compare artifact vs PyTorch outputs on uint8 RGB frames; raise ExportError below threshold.
+
+    A style-conditioned artifact is compared at each of export.styled_model.verification_controls
+    (its first style at full strength, a half-strength blend) against the model's forward_styled.
+    """
     engine = load_engine(artifact)
     ours, ref = [], []
+    if engine.styles:
+        from export.styled_model import run_styled, verification_controls
+
+        for control in verification_controls(engine.styles):
+            for f in frames:
+                ours.append(engine.stylize(f, control))
+                ref.append(run_styled(model, f, control, engine.styles))
     for f in frames:
         ours.append(engine.stylize(f))
         ref.append(run_model(model, f))

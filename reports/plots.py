@@ -40,17 +40,63 @@ def plot_flicker(curves: dict[str, list[float]], path: Path) -> Path:
     return _save(fig, ax, path, "Flicker per frame (lower is steadier)")
 
 
-def plot_latency(samples: dict[str, dict], path: Path) -> Path:
-    """Latency p50/p90/p99 per model (log scale: teacher and students differ by orders)."""
+def plot_latency(latency: dict[str, dict], path: Path, samples: dict[str, list[float]] | None = None) -> Path:
+    """Latency per model: a histogram of per-frame samples where records keep them, else percentile bars.
+
+    latency: label -> percentiles in ms (p50/p90/p99); samples: label -> per-frame ms. With any
+    samples the figure is a histogram (shared bins, log x when the spread is wide) and the labels
+    without samples (e.g. benchmark_model or trtexec, which print aggregates only) appear as p50
+    (dashed) / p90 (dotted) lines on the same axis; without samples it is p50/p90/p99 bars.
+    """
+    samples = {k: v for k, v in (samples or {}).items() if v}
+    if samples:
+        return _latency_histogram(samples, {k: v for k, v in latency.items() if k not in samples}, path)
     fig, ax = _figure()
-    names = list(samples)
+    names = [n for n in latency if latency[n].get("p50")]
     x = np.arange(len(names))
-    for i, q in enumerate(("p50", "p90", "p99")):
-        ax.bar(x + (i - 1) * 0.25, [samples[n][q] for n in names], 0.25, label=q)
+    for i, q in enumerate(("p50", "p90", "p99")):  # a tool that does not print a percentile leaves a gap
+        ax.bar(x + (i - 1) * 0.25, [latency[n].get(q, np.nan) for n in names], 0.25, label=q)
     ax.set_xticks(x, names, fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("ms per frame")
-    return _save(fig, ax, path, "Latency (same frames, same process)")
+    return _save(fig, ax, path, "Latency percentiles (records without per-frame samples)")
+
+
+def _latency_histogram(samples: dict[str, list[float]], aggregates: dict[str, dict], path: Path) -> Path:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    every = np.concatenate([np.asarray(v, dtype=float) for v in samples.values()])
+    lo, hi = max(float(every.min()), 1e-3), max(float(every.max()), 1e-3)
+    marks = [v for lat in aggregates.values() for v in (lat.get("p50"), lat.get("p90")) if v]
+    lo, hi = min([lo, *marks]), max([hi, *marks])
+    if hi <= lo:
+        lo, hi = lo * 0.95, hi * 1.05
+    log_x = hi / lo > 8.0  # e.g. a teacher at 600 ms beside students at 20 ms
+    n_bins = int(np.clip(30 * np.log10(hi / lo), 20, 120)) if log_x else int(np.clip(np.sqrt(every.size), 10, 60))
+    bins = np.geomspace(lo, hi, n_bins + 1) if log_x else np.linspace(lo, hi, n_bins + 1)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, vals) in enumerate(samples.items()):
+        v = np.asarray(vals, dtype=float)
+        c = colors[i % len(colors)]
+        label = f"{name}: p50 {np.percentile(v, 50):.1f} ms, n={v.size}"
+        ax.hist(v, bins=bins, color=c, alpha=0.35, histtype="stepfilled")
+        ax.hist(v, bins=bins, color=c, histtype="step", lw=1.2, label=label)
+    for j, (name, lat) in enumerate(aggregates.items()):
+        c = colors[(len(samples) + j) % len(colors)]
+        if lat.get("p50"):
+            ax.axvline(
+                lat["p50"], color=c, ls="--", lw=1.4, label=f"{name}: p50 {lat['p50']:.1f} ms (percentiles only)"
+            )
+        if lat.get("p90"):
+            ax.axvline(lat["p90"], color=c, ls=":", lw=1.4)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("ms per frame" + (" (log)" if log_x else ""))
+    ax.set_ylabel("frames")
+    title = "Latency per frame"
+    if aggregates:
+        title += " (dashed p50, dotted p90: percentiles only)"
+    return _save(fig, ax, path, title)
 
 
 def plot_training(log: list[dict], keys: list[str], path: Path, title: str) -> Path:

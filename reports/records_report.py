@@ -1,7 +1,9 @@
 """`stylelite report`: report.md + report.html + plots rebuilt from benchmark JSON records.
 
-Tables per device (format x precision x engine rows), latency percentiles, a size-fidelity-fps
-Pareto plot across students, flicker per frame and, given the clip, side-by-side frames.
+Tables per device (format x precision x engine rows), a latency histogram per artifact x device
+(percentile bars or lines for records that keep no per-frame samples: older JSON lines, adb,
+trtexec), a size-fidelity-fps Pareto plot across students, flicker per frame and, given the
+clip, side-by-side frames.
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ def device_tables(records: list[dict]) -> str:
     return "\n".join(md)
 
 
+def _latency_note(timed: list[dict], samples: dict[str, list[float]]) -> str:
+    if not samples:
+        return "Percentiles only: these records keep no per-frame latencies (older records, benchmark_model, trtexec)."
+    rest = [_label(r) for r in timed if _label(r) not in samples]
+    note = "Histogram of per-frame latencies (the last 2,000 frames per record at most)."
+    if rest:
+        note += f" Percentiles only (their tools print aggregates): {', '.join(rest)}; drawn as p50/p90 lines."
+    return note
+
+
 def write_records_report(
     out_dir: str | Path, records: list[dict], title: str = "stylelite benchmark report", clip: str | Path | None = None
 ) -> Path:
@@ -71,10 +83,11 @@ def write_records_report(
     ok = [r for r in records if str(r.get("status", "ok")).startswith("ok")]
     md = [f"# {title}", "", f"{len(records)} record(s), {len(ok)} measured.", "", "## Results", ""]
     md += [device_tables(records), ""]
-    timed = [r for r in ok if all(k in (r.get("latency_ms") or {}) for k in ("p50", "p90", "p99"))]
+    timed = [r for r in ok if r.get("latency_samples_ms") or "p50" in (r.get("latency_ms") or {})]
     if timed:
-        plot_latency({_label(r): r["latency_ms"] for r in timed}, out / "latency.png")
-        md += ["## Latency", "", "![latency](latency.png)", ""]
+        samples = {_label(r): r["latency_samples_ms"] for r in timed if r.get("latency_samples_ms")}
+        plot_latency({_label(r): r["latency_ms"] for r in timed}, out / "latency.png", samples)
+        md += ["## Latency", "", "![latency](latency.png)", "", _latency_note(timed, samples), ""]
     points = [
         {"label": _label(r), "size_mb": r.get("size_mb"), "fidelity": r.get("fidelity_psnr_db"), "fps": r.get("fps"),
          "flicker": r.get("flicker")}

@@ -77,7 +77,11 @@ def write_report(
         {"input (floor)": run.floor_per_frame, **{names[r.artifact]: r.flicker_per_frame for r in recs}},
         out / "flicker.png",
     )
-    plot_latency({names[r.artifact]: r.latency_ms for r in recs}, out / "latency.png")
+    plot_latency(
+        {names[r.artifact]: r.latency_ms for r in recs},
+        out / "latency.png",
+        {names[r.artifact]: r.latency_samples_ms for r in recs},
+    )
     panels = {"input": run.input_frames}
     for label, artifact in (columns or {}).items():
         panels[label] = run.outputs[str(artifact)]

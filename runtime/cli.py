@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("distill.cli", "list registered teachers and students with params and MACs"),
     "export": ("export.cli", "export a model to ONNX with metadata, verified against PyTorch"),
     "run": ("runtime.cli_run", "stylize a video, image or folder with an exported model (no torch)"),
+    "serve": ("runtime.serve.cli", "live stylized camera or clip in a browser, with style and strength controls"),
     "bench": ("device_tests.cli", "measure latency, fps, memory, size, flicker and fidelity on a clip"),
     "budget": ("reports.cli", "check benchmark results against size/latency/fps/flicker/fidelity budgets (CI gate)"),
     "report": ("reports.cli", "rebuild report.md/report.html and plots from benchmark JSON lines"),

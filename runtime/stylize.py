@@ -1,23 +1,28 @@
-"""`stylelite run`: stylize a video file, an image, or a folder of images with an artifact."""
+"""`stylelite run`: stylize a video, image, folder, camera or stream with an exported model."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.engines import load_engine
 from runtime.errors import InputError
-from runtime.files import atomic_path
-from runtime.video import VideoWriter, is_image, is_video, iter_video, list_images, read_image, video_info, write_image
+from runtime.pipeline import PipelineStats, stream_frames
+from runtime.sinks import FrameSink, StopRequested, WindowSink, open_sink
+from runtime.sources import open_source
+from runtime.style_control import StyleControl, StyleState
 
 
 @dataclass(frozen=True)
 class RunResult:
-    output: Path
+    output: Path | None
     frames: int
     seconds: float
     flow_ms_per_frame: float | None = None  # mean optical-flow time of --stabilize (None: not stabilized)
+    dropped: int = 0  # live mode: frames the model skipped to stay current
+    stopped: str = ""  # why the run ended before the input did ("" when it did not)
+    audio: str | None = None  # codec of the audio track copied from the input
+    stats: dict = field(default_factory=dict)  # PipelineStats.summary()
 
     @property
     def fps(self) -> float:
@@ -26,62 +31,92 @@ class RunResult:
 
 def run(
     model: str | Path,
-    input: str | Path,
-    output: str | Path,
+    input: str | int | Path,
+    output: str | Path | None = None,
     threads: int = 0,
     max_frames: int | None = None,
     progress: bool = True,
     stabilize: float = 0.0,
+    mode: str = "offline",
+    process_size: tuple[int, int] | None = None,
+    style: str | None = None,
+    blend_with: str | None = None,
+    mix: float = 0.5,
+    strength: float = 1.0,
+    show: bool = False,
+    audio: bool = True,
+    realtime: bool = False,
+    engine_options: dict | None = None,
 ) -> RunResult:
-    """Stylize `input` (video file, image, or image folder) into `output` with `model`.
+    """Stylize `input` into `output` (and/or a window) with `model`, decoding, inferring and encoding in
+    overlapping stages.
 
-    Video keeps its frame size and rate; folders keep file names. The model's embedded
-    metadata says how to feed it, so no other flags are needed. `stabilize` (video only) is the
-    strength in [0, 1] of runtime.stabilize.Stabilizer: flow-guided blending of the previous output.
+    Args:
+        model: an exported artifact (.onnx, .tflite) or a checkpoint; its metadata says how to feed it.
+        input: a video file, image, image folder, camera index (0, /dev/video0) or stream URL (rtsp://, http://).
+        output: a video file (keeps the input's frame rate and, for files, its audio track), an image,
+            or a folder. Optional when `show` is set.
+        mode: "offline" (every frame in order) or "live" (newest frame wins; drops are counted).
+        process_size: (w, h) to run the model at, the output upscaled back (faster on big frames).
+        style, blend_with, mix, strength: the style to render (runtime.style_control.StyleControl).
+        show: also show the frames in a window (needs a display and OpenCV with GUI support).
+        audio: copy the input file's audio track into the output video unchanged.
+        realtime: play a file input at its own frame rate (as a camera would deliver it).
+        engine_options: passed to runtime.engines.load_engine (providers, graph_optimization, ...).
     """
-    from tqdm import tqdm
-
-    engine = load_engine(model, threads=threads)
-    src, dst = Path(input), Path(output)
+    if output is None and not show:
+        raise InputError("nothing to write to: give -o OUTPUT (video, image or folder) and/or --show")
+    # onnxruntime's idle threads would spin between calls and starve the decode/encode stages
+    engine = load_engine(model, threads=threads, **{"spin": False, **(engine_options or {})})
+    state = StyleState(engine.styles, StyleControl(style, blend_with, mix, strength))
+    source = open_source(input, realtime=realtime, max_frames=max_frames)
     stabilizer = None
     if stabilize:
         from runtime.stabilize import Stabilizer
 
-        if not is_video(src):
-            raise InputError(f"--stabilize needs a video input; {src.name} is not a video (.mp4, .avi, .mov, .mkv)")
+        if source.kind in ("image", "folder"):
+            raise InputError(
+                f"--stabilize needs a video input (file, camera or stream); {Path(source.name).name} is not one"
+            )
         stabilizer = Stabilizer(stabilize)
-    t0 = time.perf_counter()
-    if src.is_dir():
-        files = list_images(src)[:max_frames]
-        if dst.suffix:
-            raise InputError(f"input {src} is a folder, so the output must be a folder too, not {dst.name}")
-        for f in tqdm(files, desc="stylize", unit="img", disable=not progress):
-            write_image(dst / f.with_suffix(".png").name, engine.stylize(read_image(f)))
-        n = len(files)
-    elif is_video(src):
-        if not is_video(dst):
-            raise InputError(f"input {src.name} is a video, so the output must be a video file (.mp4), not {dst}")
-        fps, count, w, h = video_info(src)
-        total = min(count, max_frames) if max_frames and count > 0 else (count or None)
-        n = 0
-        with atomic_path(dst) as tmp:
-            tmp_video = tmp.with_suffix(dst.suffix)
-            try:
-                with VideoWriter(tmp_video, fps, (w, h)) as writer:
-                    for frame in tqdm(
-                        iter_video(src, max_frames), total=total, desc="stylize", unit="frame", disable=not progress
-                    ):
-                        styled = engine.stylize(frame)
-                        writer.write(stabilizer.step(frame, styled) if stabilizer else styled)
-                        n += 1
-                tmp_video.replace(tmp)
-            finally:
-                tmp_video.unlink(missing_ok=True)
-    elif is_image(src):
-        if not src.is_file():
-            raise InputError(f"image not found: {src}")
-        write_image(dst, engine.stylize(read_image(src)))
-        n = 1
-    else:
-        raise InputError(f"{src}: not a video ({'/'.join(('.mp4', '.avi', '.mov', '.mkv'))}), image or folder")
-    return RunResult(dst, n, time.perf_counter() - t0, stabilizer.mean_flow_ms if stabilizer else None)
+    audio_codec = None
+    if output is not None and audio and source.kind == "video" and Path(output).suffix:
+        from runtime.audio import check_audio_fits
+
+        audio_codec = check_audio_fits(input, output)
+    sinks: list[FrameSink] = []
+    if output is not None:
+        sinks.append(open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None))
+    if show:
+        sinks.append(WindowSink(f"stylelite: {Path(str(model)).name}"))
+
+    stats = PipelineStats(mode)
+    stopped, keep = "", False
+    from tqdm import tqdm
+
+    bar = tqdm(total=source.total, desc="stylize", unit="frame", disable=not progress)
+    try:
+        for out in stream_frames(source, engine, mode, state, stabilizer, process_size, stats=stats):
+            for sink in sinks:
+                sink.write(out.styled, out.index, out.name)
+            bar.update(1)
+        keep = True
+        stopped = source.ended_early
+    except StopRequested:
+        keep, stopped = True, "the window was closed"
+    except KeyboardInterrupt:  # Ctrl+C ends a camera or stream recording: keep what was written
+        keep, stopped = True, "interrupted"
+    finally:
+        bar.close()
+        for sink in sinks:
+            sink.close(keep=keep)
+    return RunResult(
+        output=Path(output) if output is not None else None,
+        frames=stats.frames_out,
+        seconds=stats.seconds,
+        flow_ms_per_frame=stabilizer.mean_flow_ms if stabilizer else None,
+        dropped=stats.dropped,
+        stopped=stopped,
+        audio=audio_codec,
+        stats=stats.summary(),
+    )

@@ -26,7 +26,7 @@ def test_list_prints_macs_and_params():
     assert proc.returncode == 0, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith("student")]
     assert len(rows) >= 3
-    assert all("mobilegen_s_" in r for r in rows)
+    assert all("mobilegen_" in r for r in rows)
     assert "GMAC@256" in proc.stdout
 
 

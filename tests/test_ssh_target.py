@@ -20,6 +20,7 @@ from device_tests.inventory import load_inventory
 from device_tests.targets import open_target
 from runtime.errors import DeviceError
 from tests.conftest import run_cli
+from tests.ssh_proxy import CuttingProxy
 
 SSHD = "/usr/sbin/sshd"
 
@@ -134,5 +135,47 @@ def test_bench_through_ssh_end_to_end(sshd, student_onnx, clip_path, tmp_path):
     assert board["device"]["python"] and board["device"]["onnxruntime"]  # facts read on the board
     assert board["latency_ms"]["p90"] > 0 and board["fps"] > 0 and board["flicker"] > 0
     assert board["parity_psnr_db"] > 40  # the board's outputs match the host's
+    assert len(board["latency_samples_ms"]) == board["latency_ms"]["n"] and board["retries"] == 0
     assert recs["stranger"]["status"].startswith("error:") and "host key" in recs["stranger"]["status"]
     assert "board" in proc.stdout and "stranger" in proc.stdout
+
+
+def _device(name: str, port: int, known_hosts: Path, ssh_config: Path) -> str:
+    return (
+        f'[devices.{name}]\nkind = "ssh"\naddress = "127.0.0.1"\nport = {port}\nuser = "root"\n'
+        f'python = "{sys.executable}"\nthreads = 1\nretries = 2\nconnect_timeout = 5\n'
+        f'known_hosts = "{known_hosts}"\nssh_config = "{ssh_config}"\n\n'
+    )
+
+
+def test_dropped_connections_are_retried_and_a_dead_link_ends_in_an_error_record(
+    sshd, student_onnx, clip_path, tmp_path
+):
+    """Two proxies in front of the real sshd: one cuts its first 2 connections mid-handshake, one cuts all."""
+    host_key = " ".join((sshd["dir"] / "host_key.pub").read_text().split()[:2])
+    out = tmp_path / "bench.jsonl"
+    with CuttingProxy(sshd["port"], cut_first=2) as flaky, CuttingProxy(sshd["port"], cut_first=None) as dead:
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(f"[127.0.0.1]:{flaky.port} {host_key}\n[127.0.0.1]:{dead.port} {host_key}\n")
+        inv = tmp_path / "devices.toml"
+        inv.write_text(
+            _device("flaky", flaky.port, known_hosts, sshd["dir"] / "ssh_config")
+            + _device("dead", dead.port, known_hosts, sshd["dir"] / "ssh_config")
+        )
+        t0 = time.monotonic()
+        proc = run_cli(
+            "bench", str(student_onnx), "--clip", str(clip_path), "--iters", "8",
+            "--device", "flaky,dead", "--devices", str(inv), "--out", str(out), timeout=120,
+        )  # fmt: skip
+        seconds = time.monotonic() - t0
+    print(proc.stdout, f"\n{seconds:.1f} s; flaky: {flaky.cut} cut of {flaky.accepted}; dead: {dead.cut} cut")
+    assert proc.returncode == 1, proc.stderr  # one device lost: partial results, non-zero exit
+    recs = {r["device"]["device"]: r for r in map(json.loads, out.read_text().splitlines())}
+    ok = recs["flaky"]
+    assert ok["status"] == "ok" and ok["retries"] == 2 and flaky.cut == 2 and flaky.accepted > 2
+    assert ok["parity_psnr_db"] > 40 and ok["flicker"] > 0 and len(ok["latency_samples_ms"]) == 8
+    lost = recs["dead"]
+    assert lost["status"].startswith(f"error: dead: connection to 127.0.0.1:{dead.port} failed")
+    assert "gave up after 3 attempts" in lost["status"] and lost["retries"] == 2 and dead.cut == dead.accepted == 3
+    assert "flaky" in proc.stdout and "dead" in proc.stdout
+    assert seconds < 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import textwrap
 
@@ -11,7 +12,7 @@ import pytest
 
 from device_tests.inventory import DeviceSpec, load_inventory, select_devices
 from device_tests.targets import ConnectionDropped, open_target
-from device_tests.targets.adb import parse_benchmark_model
+from device_tests.targets.adb import TensorIO, parse_benchmark_model
 from device_tests.targets.base import with_retries
 from device_tests.targets.trtexec import parse_trtexec, trtexec_argv
 from runtime.errors import ConfigError, DeviceError, UnknownNameError
@@ -129,7 +130,9 @@ def test_a_dropped_connection_is_retried():
             raise ConnectionDropped("reset by peer")
         return "ok"
 
-    assert with_retries(flaky, retries=2, what="b", delay_s=0) == "ok" and len(calls) == 3
+    retried = []
+    assert with_retries(flaky, retries=2, what="b", delay_s=0, on_retry=lambda: retried.append(1)) == "ok"
+    assert len(calls) == 3 and len(retried) == 2  # a target counts its retries this way (records carry them)
     with pytest.raises(ConnectionDropped, match="gave up after 2 attempts"):
         with_retries(lambda: (_ for _ in ()).throw(ConnectionDropped("down")), retries=1, what="b", delay_s=0)
 
@@ -162,9 +165,32 @@ elif cmd == "shell":
     elif argv[0].endswith("benchmark_model"):
         flags = dict(a[2:].split("=", 1) for a in argv[1:])
         assert os.path.exists(on_phone(argv[0])) and os.path.exists(on_phone(flags["graph"]))
-        if "output_filepath" in flags:  # an identity model: the output is the input
-            src = flags["input_layer_value_files"].rsplit(":", 1)[1]
-            shutil.copyfile(on_phone(src), on_phone(flags["output_filepath"]))
+        if "output_filepath" in flags and os.environ.get("FAKE_BM_WITHOUT_OUTPUT_FLAG"):
+            print("WARN: Unconsumed cmdline flags: --output_filepath=" + flags["output_filepath"])  # an old build
+        elif "output_filepath" in flags:
+            name, src = flags["input_layer_value_files"].rsplit(":", 1)
+            assert name == flags["input_layer"] and flags["num_runs"] == "1", flags
+            graph = open(on_phone(flags["graph"]), "rb").read()
+            if graph[4:8] != b"TFL3":  # not a real model: act as the identity
+                shutil.copyfile(on_phone(src), on_phone(flags["output_filepath"]))
+            else:  # a real .tflite: run it with LiteRT here, as benchmark_model does on the phone
+                import numpy as np
+                from ai_edge_litert.interpreter import Interpreter
+                shape = [int(d) for d in flags["input_layer_shape"].split(",")]
+                it = Interpreter(model_path=on_phone(flags["graph"]))
+                d = it.get_input_details()[0]
+                if list(d["shape"]) != shape:
+                    it.resize_tensor_input(d["index"], shape)
+                it.allocate_tensors()
+                data = open(on_phone(src), "rb").read()
+                want = int(np.prod(shape)) * np.dtype(d["dtype"]).itemsize
+                if len(data) != want:  # benchmark_model's LoadInputTensorData aborts the same way
+                    sys.exit(f"ERROR: The size of {src} is {len(data)} bytes. It should be {want} bytes.")
+                it.set_tensor(d["index"], np.frombuffer(data, d["dtype"]).reshape(shape))
+                it.invoke()
+                with open(on_phone(flags["output_filepath"]), "wb") as f:  # every output's raw bytes, in order
+                    for o in it.get_output_details():
+                        f.write(it.get_tensor(o["index"]).tobytes())
         sys.stdout.write(open(os.environ["FAKE_ADB_OUTPUT"]).read())
     else:
         sys.exit("unexpected shell command: " + rest[0])
@@ -214,6 +240,8 @@ def test_adb_target_benchmarks_each_delegate(fake_adb, clip_path):
     for r in records:
         assert r.latency_ms["mean"] == pytest.approx(20.9137) and r.fps > 0 and r.model_memory_mb == 38.809
         assert r.device["model"] == "Pixel 8" and r.device["soc"] == "Tensor G3" and r.device["device"] == "pixel8"
+        assert r.latency_samples_ms == [] and r.retries == 0  # benchmark_model prints aggregates only
+    assert "no flicker" in records[0].status  # a fake file: the host cannot read its metadata
     shells = [c[3] for c in _adb_calls(fake_adb["log"]) if c[2] == "shell" and "benchmark_model " in c[3]]
     assert any("--use_gpu=true" in s for s in shells) and any("--use_nnapi=true" in s for s in shells)
     assert all("--num_threads=4" in s for s in shells[:3])
@@ -225,13 +253,38 @@ def test_adb_stylize_frames_round_trip_for_flicker(fake_adb):
     tflite = fake_adb["dir"] / "student.tflite"
     tflite.write_bytes(b"TFL3")
     x = np.random.default_rng(0).uniform(-1, 1, (3, 8, 12, 3)).astype(np.float32)
-    outs = target.stylize_frames(tflite, x, input_name="serving_default_input")
+    io = TensorIO("serving_default_input:0", "float32", (0.0, 0), "float32", (0.0, 0))
+    outs = target.stylize_frames(tflite, x, io=io)  # the fake runs an identity model
     assert len(outs) == 3 and all(np.array_equal(o.reshape(8, 12, 3), xi) for o, xi in zip(outs, x))
     calls = _adb_calls(fake_adb["log"])
     assert all(c[:2] == ["-s", "R58M123ABC"] for c in calls)
-    run = next(c[3] for c in calls if c[2] == "shell" and "--output_filepath" in c[3])
-    assert "--input_layer_shape=1,8,12,3" in run and "--input_layer_value_files=serving_default_input:" in run
+    run = shlex.split(next(c[3] for c in calls if c[2] == "shell" and "--output_filepath" in c[3]))
+    assert "--input_layer_shape=1,8,12,3" in run and "--input_layer=input" in run  # ':' in a name: a placeholder
+    assert any(a.startswith("--input_layer_value_files=input:/data/local/tmp/stylelite-") for a in run)
+    assert {"--num_runs=1", "--min_secs=0", "--warmup_runs=0", "--warmup_min_secs=0"} <= set(run)  # one run
     target.close()
+
+
+def test_adb_int8_model_gets_quantized_input_bytes_and_dequantized_outputs(fake_adb):
+    target = open_target(load_inventory(fake_adb["inventory"])["pixel8"])
+    tflite = fake_adb["dir"] / "s8.tflite"
+    tflite.write_bytes(b"TFL3")
+    io = TensorIO("input", "int8", (2 / 255, 0), "int8", (2 / 255, 0))
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 4, 6, 3)).astype(np.float32)
+    outs = target.stylize_frames(tflite, x, io=io)  # identity on the bytes: int8 in, int8 out
+    pushed = sorted((fake_adb["dir"] / "phone").rglob("in_*.bin"))
+    assert [p.stat().st_size for p in pushed] == [4 * 6 * 3] * 2  # one byte per value, as the tensor holds it
+    assert np.abs(outs[0].reshape(4, 6, 3) - x[0]).max() <= 1 / 255 + 1e-6  # back to floats within half a step
+
+
+def test_adb_without_the_output_flag_keeps_latency_and_says_why_flicker_is_missing(fake_adb, monkeypatch):
+    monkeypatch.setenv("FAKE_BM_WITHOUT_OUTPUT_FLAG", "1")
+    target = open_target(load_inventory(fake_adb["inventory"])["pixel8"])
+    tflite = fake_adb["dir"] / "student.tflite"
+    tflite.write_bytes(b"TFL3")
+    io = TensorIO("input", "float32", (0.0, 0), "float32", (0.0, 0))
+    with pytest.raises(DeviceError, match="no --output_filepath flag.*use a current LiteRT benchmark_model"):
+        target.stylize_frames(tflite, np.zeros((1, 4, 4, 3), np.float32), io=io)
 
 
 def test_local_target_through_the_runner(student_onnx, clip_path):
@@ -241,4 +294,43 @@ def test_local_target_through_the_runner(student_onnx, clip_path):
     records, host = bench_devices([student_onnx], clip_path, [LOCAL], reference=student_onnx, iters=8)
     (rec,) = records
     assert rec.status == "ok" and rec.engine == "onnxruntime" and rec.device["device"] == "local"
+    assert len(rec.latency_samples_ms) == rec.latency_ms["n"] == 8 and min(rec.latency_samples_ms) > 0
     assert rec.parity_psnr_db > 40 and rec.flicker > 0 and len(rec.flicker_per_frame) == len(host.frames) - 1
+
+
+@pytest.fixture(scope="module")
+def int8_tflite_and_clip(tmp_path_factory):
+    """A real int8 (int8 I/O) student at 64x64 and a 64x64 clip: ~30 s of onnx2tf."""
+    pytest.importorskip("onnx2tf")
+    pytest.importorskip("ai_edge_litert")
+    from export.api import export_model
+    from runtime.synthetic import make_camera_clip
+    from runtime.video import write_video
+    from tests.conftest import make_photo
+
+    d = tmp_path_factory.mktemp("adb_tflite")
+    frames = make_camera_clip(make_photo(seed=5), frames=8, size=(64, 64))
+    res = export_model(
+        "mobilegen_s_025", d / "s8.tflite", format="tflite", precision="int8", calib=frames, dynamic=False,
+        sample_size=64,
+    )  # fmt: skip
+    return res.path, write_video(d / "clip64.mp4", frames, fps=10.0)
+
+
+@pytest.mark.tflite
+def test_adb_flicker_through_a_real_int8_tflite(fake_adb, int8_tflite_and_clip):
+    """The fake phone runs the real model with LiteRT on the pushed bytes; the host scores what comes back."""
+    from device_tests.remote_bench import bench_devices
+
+    tflite, clip = int8_tflite_and_clip
+    io = TensorIO.of(tflite)
+    assert io.input_dtype == "int8" and io.output_dtype == "int8" and io.input_quant[0] > 0
+    spec = load_inventory(fake_adb["inventory"])["pixel8"]
+    records, host = bench_devices([tflite], clip, [spec], iters=4)
+    rec = records[0]
+    assert rec.status == "ok" and rec.engine == "litert-xnnpack", rec.status
+    assert rec.flicker > 0 and len(rec.flicker_per_frame) == len(host.frames) - 1
+    print(f"adb int8: parity {rec.parity_psnr_db:.1f} dB, flicker {rec.flicker:.5f} (floor {rec.flicker_floor:.5f})")
+    assert rec.parity_psnr_db > 40  # the phone's outputs, decoded on the host, match the host's own run
+    pushed = sorted((fake_adb["dir"] / "phone").rglob("in_*.bin"))
+    assert len(pushed) == len(host.frames) and all(p.stat().st_size == 64 * 64 * 3 for p in pushed)  # int8 bytes

@@ -11,6 +11,26 @@ benchmark_model prints (optionally prefixed with `INFO: `):
         Inference (avg): 1.24027e+06      (one line)
     Memory footprint delta from the start of the tool (MB): init=6.36328 overall=109.832
     Peak memory footprint (MB): init=4.92969 overall=138.809
+
+It prints aggregates only (no per-run latencies), so adb records keep percentiles, not samples.
+
+Flicker and parity need the phone's outputs. benchmark_model gives them back with flags read in
+LiteRT's source (google-ai-edge/LiteRT, tflite/tools/benchmark/benchmark_tflite_model.cc and
+README.md at commits b057fa3c / 383870e0; the same code lives in later TensorFlow builds under
+tensorflow/lite/tools/benchmark/):
+
+- `--input_layer_value_files=NAME:FILE` (with `--input_layer=NAME`, `--input_layer_shape=1,H,W,C`):
+  FILE holds the raw bytes of the input tensor in the model's own dtype and must be exactly the
+  tensor's byte size (LoadInputTensorData aborts otherwise), so an int8/uint8 model gets quantized
+  bytes. NAME only pairs the flags (a different model tensor name is a warning); a ':' in it needs
+  `::` escaping in newer builds only, so a safe placeholder is used for such names.
+- `--output_filepath=FILE` (OutputSaver, on benchmark end): the raw bytes of every output tensor,
+  concatenated in the model's output order, in the output dtype (int8/uint8 for integer outputs):
+  the outputs of the last run. With `--num_runs=1 --min_secs=0 --warmup_runs=0
+  --warmup_min_secs=0` exactly one run happens (min_secs/warmup_min_secs otherwise add runs).
+- Builds older than the flag (e.g. tensorflow/tensorflow at 0aa069c7) only warn
+  "Unconsumed cmdline flags: --output_filepath=..." and write nothing; that is reported as a
+  DeviceError naming the fix (a newer benchmark_model), and the bench keeps latency without flicker.
 """
 
 from __future__ import annotations
@@ -19,6 +39,7 @@ import re
 import shlex
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +58,8 @@ _MEM_DELTA = re.compile(rf"Memory footprint delta from the start of the tool \(M
 _MEM_PEAK = re.compile(rf"Peak memory footprint \(MB\): init={_NUM} overall={_NUM}")
 _MEM_MONITOR = re.compile(rf"Overall peak memory footprint \(MB\) via periodic monitoring: {_NUM}")
 _OFFLINE = re.compile(r"device offline|no devices/emulators found|device '[^']*' not found|unauthorized|closed")
+_UNCONSUMED = re.compile(r"Unconsumed cmdline flags:.*--output_filepath")
+ONE_RUN = ["--num_runs=1", "--min_secs=0", "--warmup_runs=0", "--warmup_min_secs=0"]
 DELEGATE_FLAGS = {
     "cpu": ["--use_xnnpack=false"],
     "xnnpack": ["--use_xnnpack=true"],
@@ -86,6 +109,59 @@ def parse_benchmark_model(output: str) -> dict:
     return result
 
 
+@dataclass(frozen=True)
+class TensorIO:
+    """What benchmark_model's value files hold: the model's input and output tensor types."""
+
+    input_name: str
+    input_dtype: str  # float32, int8, uint8, ...
+    input_quant: tuple[float, int]  # (scale, zero point); (0.0, 0) for float tensors
+    output_dtype: str
+    output_quant: tuple[float, int]
+    inputs: int = 1
+    outputs: int = 1
+
+    @classmethod
+    def of(cls, tflite: str | Path) -> TensorIO:
+        """Read from the model with the LiteRT interpreter on this machine."""
+        from runtime.errors import require
+
+        interpreter = require("ai_edge_litert.interpreter", "litert")
+        try:
+            interp = interpreter.Interpreter(model_path=str(tflite))
+        except (ValueError, RuntimeError) as exc:
+            raise DeviceError(f"{Path(tflite).name} is not a loadable TFLite model: {str(exc)[:200]}") from None
+        ins, outs = interp.get_input_details(), interp.get_output_details()
+        return cls(
+            input_name=ins[0]["name"],
+            input_dtype=np.dtype(ins[0]["dtype"]).name,
+            input_quant=tuple(ins[0]["quantization"]),
+            output_dtype=np.dtype(outs[0]["dtype"]).name,
+            output_quant=tuple(outs[0]["quantization"]),
+            inputs=len(ins),
+            outputs=len(outs),
+        )
+
+    def input_bytes(self, x: np.ndarray) -> bytes:
+        """float [H,W,C] in the model's input range -> the raw bytes benchmark_model reads."""
+        from runtime.engines.litert_engine import _quantize
+
+        return np.ascontiguousarray(_quantize(x, self._details(self.input_dtype, self.input_quant))).tobytes()
+
+    def output_values(self, raw: bytes) -> np.ndarray:
+        """The raw bytes benchmark_model wrote -> float32 values (dequantized for integer outputs)."""
+        from runtime.engines.litert_engine import _dequantize
+
+        dtype = np.dtype(self.output_dtype)
+        if len(raw) % dtype.itemsize:
+            raise DeviceError(f"the output file has {len(raw)} bytes, not a whole number of {dtype.name} values")
+        return _dequantize(np.frombuffer(raw, dtype=dtype), self._details(self.output_dtype, self.output_quant))
+
+    @staticmethod
+    def _details(dtype: str, quant: tuple[float, int]) -> dict:
+        return {"dtype": np.dtype(dtype), "quantization": quant}
+
+
 class AdbTarget(Target):
     kind = "adb"
     device_dir = "/data/local/tmp"
@@ -106,7 +182,7 @@ class AdbTarget(Target):
                 raise ConnectionDropped(f"adb {self.spec.serial}: {res.last_line()}")
             return res
 
-        return with_retries(once, self.spec.retries, self.name)
+        return with_retries(once, self.spec.retries, self.name, on_retry=self.count_retry)
 
     def push(self, local: str | Path, remote: str) -> None:
         self.check(self._adb(["push", str(local), remote]), f"adb push {Path(local).name}")
@@ -169,35 +245,54 @@ class AdbTarget(Target):
         return {**parse_benchmark_model(text), "delegate": delegate}
 
     def stylize_frames(
-        self, tflite: Path, inputs: np.ndarray, input_name: str = "input", delegate: str = "xnnpack"
+        self, tflite: Path, inputs: np.ndarray, delegate: str = "xnnpack", io: TensorIO | None = None
     ) -> list[np.ndarray]:
-        """Run the model on each preprocessed input (float32 [N,H,W,C]) on the phone; raw outputs back.
+        """Run the model once on each preprocessed input on the phone; the outputs back, as float32.
 
-        Each frame is pushed as a raw float32 file, run once through benchmark_model
-        (`--input_layer_value_files`, `--output_filepath`) and its output pulled back.
+        inputs: float [N,H,W,C] in the model's input range (NHWC, as LiteRT takes it); each frame
+        is pushed as the raw bytes of the input tensor in the model's dtype (quantized for an
+        int8/uint8 input), run through benchmark_model once (`--input_layer_value_files`,
+        `--output_filepath`, see the module docstring) and its output file pulled back and
+        dequantized. io: the model's tensor types (default: read from `tflite` with LiteRT here).
         """
+        io = io or TensorIO.of(tflite)
+        if io.inputs != 1 or io.outputs != 1:
+            raise DeviceError(
+                f"{tflite.name} has {io.inputs} input(s) and {io.outputs} output(s); flicker on the phone runs "
+                "single-input, single-output models (a recurrent model's state cannot be carried between "
+                "benchmark_model runs)"
+            )
+        name = io.input_name if not re.search(r"[:,\s]", io.input_name) else "input"
         remote_model = f"{self.workdir()}/{tflite.name}"
         self.push(tflite, remote_model)
         n, h, w, c = inputs.shape
+        threads = [f"--num_threads={self.spec.threads}"] if self.spec.threads else []
         outs = []
         with tempfile.TemporaryDirectory() as tmp:
             for i, x in enumerate(inputs):
                 src, dst = Path(tmp) / f"in_{i:04d}.bin", Path(tmp) / f"out_{i:04d}.bin"
-                np.ascontiguousarray(x, dtype=np.float32).tofile(src)
+                src.write_bytes(io.input_bytes(x))
                 r_in, r_out = f"{self.workdir()}/{src.name}", f"{self.workdir()}/{dst.name}"
                 self.push(src, r_in)
                 argv = [
                     self.tool(),
                     f"--graph={remote_model}",
-                    f"--input_layer={input_name}",
+                    f"--input_layer={name}",
                     f"--input_layer_shape=1,{h},{w},{c}",
-                    f"--input_layer_value_files={input_name}:{r_in}",
+                    f"--input_layer_value_files={name}:{r_in}",
                     f"--output_filepath={r_out}",
-                    "--num_runs=1",
-                    "--warmup_runs=0",
+                    *ONE_RUN,
+                    *threads,
                     *DELEGATE_FLAGS[delegate],
                 ]
-                self.check(self.run(argv), f"benchmark_model on frame {i}")
+                res = self.run(argv)
+                if _UNCONSUMED.search(res.stdout + res.stderr):
+                    raise DeviceError(
+                        f"{self.name}: this benchmark_model build has no --output_filepath flag, so the phone's "
+                        "outputs cannot come back (no flicker or parity); use a current LiteRT benchmark_model"
+                    )
+                self.check(res, f"benchmark_model on frame {i}")
                 self.pull(r_out, dst)
-                outs.append(np.fromfile(dst, dtype=np.float32))
+                outs.append(io.output_values(dst.read_bytes()))
+                self.run(["rm", "-f", r_in, r_out], timeout_s=60)
         return outs

@@ -33,14 +33,18 @@ class CommandResult:
         return lines[-1][:300] if lines else "no output"
 
 
-def with_retries(fn: Callable[[], T], retries: int, what: str, delay_s: float = 1.0) -> T:
-    """Call `fn`; after a ConnectionDropped try again up to `retries` more times."""
+def with_retries(
+    fn: Callable[[], T], retries: int, what: str, delay_s: float = 1.0, on_retry: Callable[[], None] | None = None
+) -> T:
+    """Call `fn`; after a ConnectionDropped try again up to `retries` more times (`on_retry` before each)."""
     for attempt in range(retries + 1):
         try:
             return fn()
         except ConnectionDropped as exc:
             if attempt == retries:
                 raise ConnectionDropped(f"{what}: {exc} (gave up after {retries + 1} attempts)") from None
+            if on_retry:
+                on_retry()
             time.sleep(delay_s * (attempt + 1))
     raise AssertionError("unreachable")
 
@@ -66,6 +70,10 @@ class Target(ABC):
     def __init__(self, spec: DeviceSpec) -> None:
         self.spec = spec
         self.name = spec.name
+        self.retries_used = 0  # dropped connections retried so far (benchmark records carry the count)
+
+    def count_retry(self) -> None:
+        self.retries_used += 1
 
     @abstractmethod
     def push(self, local: str | Path, remote: str) -> None:

@@ -85,7 +85,7 @@ class SshTarget(PythonTarget):
                 self._explain(res)
             return res
 
-        return with_retries(once, self.spec.retries, self.name)
+        return with_retries(once, self.spec.retries, self.name, on_retry=self.count_retry)
 
     # -- the target interface ----------------------------------------------------------------
     def run(self, argv: list[str], timeout_s: float | None = None, env: dict[str, str] | None = None) -> CommandResult:

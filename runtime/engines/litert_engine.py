@@ -13,19 +13,33 @@ from runtime.tflite_file import STYLELITE_METADATA, metadata_entries
 
 
 class LiteRTEngine(Engine):
-    """ai_edge_litert's Interpreter (XNNPACK CPU delegate by default)."""
+    """ai_edge_litert's Interpreter.
+
+    Args:
+        threads: interpreter threads (0: LiteRT's default).
+        xnnpack: keep LiteRT's default XNNPACK CPU delegate; False runs the built-in kernels only
+            (the interpreter's op resolver without default delegates).
+    """
 
     name = "litert"
 
-    def __init__(self, path: str | Path, threads: int = 0) -> None:
+    def __init__(self, path: str | Path, threads: int = 0, xnnpack: bool = True) -> None:
         super().__init__(path)
         interpreter = require("ai_edge_litert.interpreter", "litert")
         entries = metadata_entries(self.path)
         if STYLELITE_METADATA not in entries:
             raise ExportError(f"{self.path.name} has no stylelite metadata; export it with `stylelite export`")
         self.meta = ArtifactMetadata.from_json(entries[STYLELITE_METADATA].decode("utf-8"))
+        if self.styles:
+            raise ExportError(f"{self.path.name} is style-conditioned; LiteRT runs single-style models only")
+        resolver = interpreter.OpResolverType
+        self.options = {"threads": threads, "xnnpack": xnnpack}
         try:
-            self.interp = interpreter.Interpreter(model_path=str(self.path), num_threads=threads or None)
+            self.interp = interpreter.Interpreter(
+                model_path=str(self.path),
+                num_threads=threads or None,
+                experimental_op_resolver_type=resolver.AUTO if xnnpack else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
             self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise InputError(f"{self.path.name} is not a loadable TFLite model: {str(exc)[:200]}") from None
@@ -33,7 +47,7 @@ class LiteRTEngine(Engine):
         self._out = self.interp.get_output_details()[0]
         self.dynamic = bool((np.asarray(self._in["shape_signature"]) < 0).any())
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray, control=None) -> np.ndarray:
         x = batch.transpose(0, 2, 3, 1)  # [N,3,H,W] -> [N,H,W,3]
         if tuple(self._in["shape"]) != x.shape:
             if not self.dynamic:

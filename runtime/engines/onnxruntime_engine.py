@@ -7,36 +7,131 @@ from pathlib import Path
 import numpy as np
 
 from runtime.engines.base import Engine
-from runtime.errors import ExportError, InputError
+from runtime.engines.recurrent import PREV_OUTPUT_INPUT, RecurrentMixin
+from runtime.errors import ConfigError, ExportError, InputError
 from runtime.metadata import METADATA_KEY, ArtifactMetadata
+from runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
+
+GRAPH_OPTIMIZATIONS = {
+    "disable": "ORT_DISABLE_ALL",
+    "basic": "ORT_ENABLE_BASIC",
+    "extended": "ORT_ENABLE_EXTENDED",
+    "all": "ORT_ENABLE_ALL",
+}
 
 
-class OrtEngine(Engine):
+class OrtEngine(RecurrentMixin, Engine):
+    """An onnxruntime InferenceSession.
+
+    Args:
+        threads: intra-op threads (0: onnxruntime's default).
+        providers: execution providers in priority order, full names (`CUDAExecutionProvider`) or short
+            ones (`cuda`, `tensorrt`, `cpu`); a list or a comma-separated string. None: CPU only. A
+            provider this onnxruntime build lacks, or cannot start, is a ConfigError, never a fallback.
+        graph_optimization: disable | basic | extended | all.
+        spin: let idle intra-op threads spin (onnxruntime's default: lowest latency for the model alone);
+            False lets a pipeline's other stages have the cores between calls.
+    """
+
     name = "onnxruntime"
 
-    def __init__(self, path: str | Path, threads: int = 0, providers: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        threads: int = 0,
+        providers: list[str] | str | None = None,
+        graph_optimization: str = "all",
+        spin: bool = True,
+    ) -> None:
         super().__init__(path)
         import onnxruntime as ort
 
+        if graph_optimization not in GRAPH_OPTIMIZATIONS:
+            raise ConfigError(
+                f"graph optimization level {graph_optimization!r} is unknown: "
+                f"use one of {', '.join(GRAPH_OPTIMIZATIONS)}"
+            )
+        wanted = resolve_providers(providers)
         opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATIONS[graph_optimization])
         opts.log_severity_level = 3
         if threads:
             opts.intra_op_num_threads = threads
+        if not spin:  # idle worker threads sleep instead of spinning: leaves the cores to decode/encode stages
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(self.path), opts, providers=providers or ["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(self.path), opts, providers=wanted)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise InputError(
                 f"{self.path.name} is not a loadable ONNX model: {str(exc).splitlines()[0][:200]}"
             ) from None
+        self.providers = tuple(self.session.get_providers())  # what the session really uses
+        dropped = [p for p in wanted if p not in self.providers]
+        if dropped:
+            raise ConfigError(
+                f"onnxruntime could not start {', '.join(dropped)} (the session would run on "
+                f"{', '.join(self.providers)}); check its libraries and drivers, or ask for other providers"
+            )
+        self.options = {"threads": threads, "providers": self.providers, "graph_optimization": graph_optimization}
+        if not spin:
+            self.options["spin"] = False
         props = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in props:
             raise ExportError(f"{self.path.name} has no stylelite metadata; export it with `stylelite export`")
         self.meta = ArtifactMetadata.from_json(props[METADATA_KEY])
-        self.input_name = self.session.get_inputs()[0].name
-        self.input_type = self.session.get_inputs()[0].type
+        inputs = self.session.get_inputs()
+        self.input_name = inputs[0].name
+        self.input_type = inputs[0].type
+        self._types = {i.name: i.type for i in inputs}
+        if self.styles and not {STYLE_WEIGHTS_INPUT, STRENGTH_INPUT} <= set(self._types):
+            raise ExportError(
+                f"{self.path.name} lists styles but has no {STYLE_WEIGHTS_INPUT}/{STRENGTH_INPUT} inputs; re-export it"
+            )
+        self.init_recurrent(self._types)  # recurrent models: carry prev_output frame to frame
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
-        if self.input_type == "tensor(float16)":
-            batch = batch.astype(np.float16)
-        return self.session.run(None, {self.input_name: batch})[0]
+    def infer(self, batch: np.ndarray, control=None) -> np.ndarray:
+        if self.recurrent:
+            return self.run_recurrent(batch, lambda x, prev: self._run(x, control, prev))
+        return self._run(batch, control)
+
+    def _run(self, batch: np.ndarray, control=None, prev: np.ndarray | None = None) -> np.ndarray:
+        feeds = {self.input_name: batch}
+        if self.styles:
+            feeds[STYLE_WEIGHTS_INPUT], feeds[STRENGTH_INPUT] = self.style_inputs(control)
+        if prev is not None:
+            feeds[PREV_OUTPUT_INPUT] = prev
+        for name, value in feeds.items():
+            if self._types[name] == "tensor(float16)":
+                feeds[name] = value.astype(np.float16)
+        return self.session.run(None, feeds)[0]
+
+
+def resolve_providers(providers: list[str] | str | None) -> list[str]:
+    """Full onnxruntime provider names for `providers` (short names allowed); ConfigError when one
+    is unknown or not in onnxruntime.get_available_providers()."""
+    import onnxruntime as ort
+
+    if not providers:
+        return ["CPUExecutionProvider"]
+    if isinstance(providers, str):
+        providers = [p for p in providers.split(",") if p.strip()]
+    every = ort.get_all_providers()
+    short = {p.removesuffix("ExecutionProvider").lower(): p for p in every}
+    available = ort.get_available_providers()
+    out = []
+    for p in providers:
+        p = p.strip()
+        full = p if p in every else short.get(p.lower())
+        if full is None:
+            raise ConfigError(
+                f"unknown execution provider {p!r} (onnxruntime knows {', '.join(sorted(short))}; "
+                f"available here: {', '.join(available)})"
+            )
+        if full not in available:
+            raise ConfigError(
+                f"execution provider {full} is not available in this onnxruntime build "
+                f"(available: {', '.join(available)}); install the onnxruntime package that has it "
+                "(e.g. onnxruntime-gpu for CUDA/TensorRT) or choose an available one"
+            )
+        out.append(full)
+    return list(dict.fromkeys(out))

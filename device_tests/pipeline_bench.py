@@ -1,0 +1,137 @@
+"""`stylelite bench --pipeline`: model-only fps against end-to-end fps (decode and encode included).
+
+For each size the clip is resized and written as a real MP4, then measured side by side in one run:
+1. model only: `engine.infer` on the clip's preprocessed frames (timed before and after step 2; the
+   mean is the reference, so a machine that slows down during the run does not flatter the ratio);
+2. offline: the overlapping pipeline, MP4 in -> MP4 out, every frame;
+3. live: the clip played at its own frame rate (as a camera delivers it), newest frame wins;
+   capture-to-output latency p50/p95 and dropped frames.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from runtime.engines import load_engine
+from runtime.files import append_jsonl
+from runtime.frames import to_model_input
+from runtime.pipeline import SAMPLES, PipelineStats, stream_frames
+from runtime.sinks import VideoFileSink
+from runtime.sources import open_source
+from runtime.video import read_video, write_video
+
+DEFAULT_SIZES = ((854, 480), (1280, 720))
+
+
+@dataclass
+class PipelineRecord:
+    kind: str
+    model: str
+    engine: str
+    size: str
+    frames: int
+    clip_fps: float
+    model_fps: float  # engine.infer alone, mean of the runs before and after the offline run
+    offline_fps: float  # decode -> stylize -> encode, every frame
+    offline_ratio: float  # offline_fps / model_fps (the goal is >= 0.9)
+    live_fps: float  # frames out per second while the clip plays at clip_fps
+    live_dropped: int
+    live_latency_ms_p50: float  # capture -> written, per frame
+    live_latency_ms_p95: float
+    stage_ms: dict  # mean per-stage ms in the offline run (decode, pre, infer, post, encode)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _model_only_fps(engine, tensors: list[np.ndarray]) -> float:
+    engine.infer(tensors[0])  # first call allocates
+    t0 = time.perf_counter()
+    for x in tensors:
+        engine.infer(x)
+    return len(tensors) / (time.perf_counter() - t0)
+
+
+def bench_pipeline(
+    model: str | Path,
+    clip: str | Path,
+    sizes: tuple[tuple[int, int], ...] | list[tuple[int, int]] = DEFAULT_SIZES,
+    max_frames: int = 90,
+    threads: int = 0,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> list[PipelineRecord]:
+    """Measure `model` on `clip` resized to each of `sizes`; append records to `out` (JSON lines)."""
+    engine = load_engine(model, threads=threads, spin=False)  # as `stylelite run` loads it
+    frames, fps = read_video(clip, max_frames)
+    records = []
+    with tempfile.TemporaryDirectory(prefix="stylelite-pipeline-") as tmp:
+        for w, h in sizes:
+            if progress:
+                print(f"pipeline bench: {Path(model).name} at {w}x{h} ({len(frames)} frames)...", flush=True)
+            sized = [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames]
+            src = write_video(Path(tmp) / f"clip_{w}x{h}.mp4", sized, fps)
+            tensors = [to_model_input(f, engine.meta)[0] for f in sized]
+            before = _model_only_fps(engine, tensors)
+            offline = _run(src, engine, "offline", Path(tmp) / "offline.mp4", fps)
+            after = _model_only_fps(engine, tensors)
+            live = _run(src, engine, "live", Path(tmp) / "live.mp4", fps, realtime=True)
+            model_fps = (before + after) / 2
+            rec = PipelineRecord(
+                kind="pipeline",
+                model=Path(model).name,
+                engine=engine.describe(),
+                size=f"{w}x{h}",
+                frames=len(sized),
+                clip_fps=round(fps, 2),
+                model_fps=round(model_fps, 2),
+                offline_fps=round(offline.fps, 2),
+                offline_ratio=round(offline.fps / model_fps, 3),
+                live_fps=round(live.fps, 2),
+                live_dropped=live.dropped,
+                live_latency_ms_p50=round(live.latency_percentile(50), 1),
+                live_latency_ms_p95=round(live.latency_percentile(95), 1),
+                stage_ms={k: round(offline.mean_ms(k), 2) for k in offline.stage_ms},
+            )
+            records.append(rec)
+            if out is not None:
+                append_jsonl(out, rec.to_dict())
+    return records
+
+
+def _run(src: Path, engine, mode: str, dst: Path, fps: float, realtime: bool = False) -> PipelineStats:
+    stats = PipelineStats(mode)
+    sink = VideoFileSink(dst, fps)
+    try:
+        encode = stats.stage_ms.setdefault("encode", deque(maxlen=SAMPLES))
+        for o in stream_frames(open_source(src, realtime=realtime), engine, mode, stats=stats):
+            t0 = time.perf_counter()
+            sink.write(o.styled, o.index)
+            encode.append((time.perf_counter() - t0) * 1e3)
+    finally:
+        sink.close(keep=True)
+    return stats
+
+
+def format_pipeline_table(records: list[PipelineRecord]) -> str:
+    head = (
+        f"{'model':<22} {'size':>9} {'model fps':>9} {'offline fps':>11} {'ratio':>6} "
+        f"{'live fps':>8} {'dropped':>7} {'latency p50/p95 ms':>18}  stages ms (decode/pre/infer/post/encode)"
+    )
+    lines = [head]
+    for r in records:
+        s = r.stage_ms
+        lines.append(
+            f"{r.model:<22} {r.size:>9} {r.model_fps:>9.1f} {r.offline_fps:>11.1f} {r.offline_ratio:>6.2f} "
+            f"{r.live_fps:>8.1f} {r.live_dropped:>7d} {r.live_latency_ms_p50:>8.0f} / {r.live_latency_ms_p95:<7.0f}  "
+            + "/".join(f"{s[k]:.1f}" for k in ("decode", "pre", "infer", "post", "encode"))
+        )
+    lines.append(f"clip played at {records[0].clip_fps:g} fps in live mode" if records else "")
+    return "\n".join(lines)

@@ -1,0 +1,275 @@
+"""Overlapping video stages: decode+preprocess | infer | postprocess | (caller: encode or display).
+
+Each stage is a thread joined to the next by a bounded queue, so decoding frame t+1 and encoding
+frame t-1 happen while frame t is in the model (onnxruntime, LiteRT, OpenCV and numpy release the
+GIL in their heavy calls). Two modes:
+
+- offline: every frame, in order; a full queue makes the stage before it wait (nothing dropped).
+- live: bounded latency; the model always takes the newest captured frame, and a frame that a newer
+  one replaced before the model got to it is dropped and counted.
+
+`stream_frames` yields `StyledFrame`s in order to the caller, whose loop is the last stage.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from runtime.errors import ConfigError
+from runtime.frames import from_model_output, to_model_input
+from runtime.sources import Frame, FrameSource
+from runtime.style_control import StyleState, blend_strength
+
+MODES = ("offline", "live")
+SAMPLES = 10_000
+_END = object()
+
+
+@dataclass
+class StyledFrame:
+    index: int
+    rgb: np.ndarray  # the input frame, uint8 [H,W,3]
+    styled: np.ndarray  # the output, same size
+    t_capture: float  # perf_counter at capture
+    t_done: float  # perf_counter when the frame left postprocessing
+    name: str = ""
+
+
+@dataclass
+class PipelineStats:
+    """What a run measured: counts, per-stage mean ms, and capture-to-output latency per frame."""
+
+    mode: str
+    frames_in: int = 0
+    frames_out: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    # the most recent SAMPLES of each, so a camera left running for hours keeps a bounded record
+    stage_ms: dict[str, deque] = field(
+        default_factory=lambda: {k: deque(maxlen=SAMPLES) for k in ("decode", "pre", "infer", "post")}
+    )
+    latency_ms: deque = field(default_factory=lambda: deque(maxlen=SAMPLES))
+    process_size: tuple[int, int] | None = None  # (w, h) the model ran at when it was not the frame's own
+
+    @property
+    def fps(self) -> float:
+        return self.frames_out / self.seconds if self.seconds else 0.0
+
+    def mean_ms(self, stage: str) -> float:
+        v = self.stage_ms.get(stage) or []
+        return float(np.mean(v)) if v else 0.0
+
+    def latency_percentile(self, q: float) -> float:
+        return float(np.percentile(self.latency_ms, q)) if self.latency_ms else 0.0
+
+    def summary(self) -> dict:
+        return {
+            "mode": self.mode,
+            "frames_in": self.frames_in,
+            "frames_out": self.frames_out,
+            "dropped": self.dropped,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 2),
+            "stage_ms": {k: round(self.mean_ms(k), 3) for k in self.stage_ms},
+            "latency_ms_p50": round(self.latency_percentile(50), 2),
+            "latency_ms_p95": round(self.latency_percentile(95), 2),
+            "process_size": list(self.process_size) if self.process_size else None,
+        }
+
+
+class _LatestSlot:
+    """A one-frame mailbox: put() replaces an unread frame (counted as dropped); get() blocks."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item = None
+        self._has = False
+        self.replaced = 0
+
+    def put(self, item) -> None:
+        with self._cond:
+            if self._has and self._item is not _END:
+                self.replaced += 1
+            if not (self._has and self._item is _END):
+                self._item, self._has = item, True
+            self._cond.notify()
+
+    def get(self, timeout: float | None = None):
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._has, timeout):
+                raise queue.Empty
+            item, self._item, self._has = self._item, None, False
+            return item
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """ "640x360" -> (640, 360); None/"" -> None."""
+    if not text:
+        return None
+    try:
+        w, h = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"size {text!r}: write it as WIDTHxHEIGHT, e.g. 640x360") from None
+    if w <= 0 or h <= 0:
+        raise ConfigError(f"size {text!r}: width and height must be positive")
+    return w, h
+
+
+def stream_frames(
+    source: FrameSource,
+    engine,
+    mode: str = "offline",
+    style_state: StyleState | None = None,
+    stabilizer=None,
+    process_size: tuple[int, int] | None = None,
+    queue_size: int = 4,
+    stats: PipelineStats | None = None,
+) -> Iterator[StyledFrame]:
+    """Stylize `source` with `engine` in overlapping stages; yield the results in order.
+
+    Args:
+        mode: "offline" (every frame) or "live" (newest frame wins; drops counted in `stats.dropped`).
+        style_state: the style to render, read per frame (another thread may change it meanwhile).
+        stabilizer: a runtime.stabilize.Stabilizer, applied in order in the postprocess stage.
+        process_size: (w, h) to run the model at; frames are resized down before and the output back
+            up after (the resize time is part of the pre/post stage figures).
+        queue_size: frames each offline queue holds (bounds memory and latency).
+        stats: a PipelineStats to fill (one is made otherwise; read it after the loop ends).
+    """
+    if mode not in MODES:
+        raise ConfigError(f"mode {mode!r}: use offline or live")
+    stats = stats if stats is not None else PipelineStats(mode)
+    stats.mode, stats.process_size = mode, process_size
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    to_infer = _LatestSlot() if mode == "live" else queue.Queue(queue_size)
+    to_post: queue.Queue = queue.Queue(queue_size)
+    to_out: queue.Queue = queue.Queue(queue_size)
+
+    def put(q, item) -> bool:
+        """Blocking put that gives up when the run is stopping."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(q):
+        while not stop.is_set():
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return _END
+
+    def guarded(fn):
+        def body() -> None:
+            try:
+                fn()
+            except BaseException as exc:  # handed to the caller's thread, which re-raises it
+                errors.append(exc)
+                stop.set()
+
+        return body
+
+    def decode_and_prepare() -> None:
+        it = iter(source)
+        try:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                frame: Frame | None = next(it, None)
+                if frame is None:
+                    break
+                t1 = time.perf_counter()
+                control = style_state.get() if style_state is not None else None
+                small = _resize(frame.rgb, process_size)
+                x, hw = to_model_input(small, engine.meta)
+                stats.stage_ms["decode"].append((t1 - t0) * 1e3)
+                stats.stage_ms["pre"].append((time.perf_counter() - t1) * 1e3)
+                stats.frames_in += 1
+                if mode == "live":
+                    to_infer.put((frame, x, hw, control))
+                    stats.dropped = to_infer.replaced
+                elif not put(to_infer, (frame, x, hw, control)):
+                    break
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None and stop.is_set():
+                close()  # release the capture now, not when the generator is collected
+            to_infer.put(_END) if mode == "live" else put(to_infer, _END)
+
+    def infer() -> None:
+        while True:
+            item = to_infer.get() if mode == "live" else get(to_infer)
+            if item is _END or stop.is_set():
+                break
+            frame, x, hw, control = item
+            t0 = time.perf_counter()
+            y = engine.infer(x, control)
+            stats.stage_ms["infer"].append((time.perf_counter() - t0) * 1e3)
+            if not put(to_post, (frame, y, hw, control)):
+                break
+        put(to_post, _END)
+
+    def postprocess() -> None:
+        while True:
+            item = get(to_post)
+            if item is _END:
+                break
+            frame, y, (h, w), control = item
+            t0 = time.perf_counter()
+            out = from_model_output(y, engine.meta)[0, :h, :w]
+            if process_size is not None:
+                out = cv2.resize(out, (frame.rgb.shape[1], frame.rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+            if control is not None and not engine.styles:
+                out = blend_strength(out, frame.rgb, control.strength)
+            if stabilizer is not None:
+                out = stabilizer.step(frame.rgb, out)
+            t1 = time.perf_counter()
+            stats.stage_ms["post"].append((t1 - t0) * 1e3)
+            if not put(to_out, StyledFrame(frame.index, frame.rgb, out, frame.t_capture, t1, frame.name)):
+                break
+        put(to_out, _END)
+
+    threads = [
+        threading.Thread(target=guarded(fn), name=f"stylelite-{fn.__name__}", daemon=True)
+        for fn in (decode_and_prepare, infer, postprocess)
+    ]
+    t_start = time.perf_counter()
+    for t in threads:
+        t.start()
+    try:
+        while True:
+            item = get(to_out)
+            if item is _END:
+                break
+            stats.frames_out += 1
+            yield item
+            stats.latency_ms.append((time.perf_counter() - item.t_capture) * 1e3)
+    finally:
+        stop.set()
+        if mode == "live":
+            to_infer.put(_END)
+        for t in threads:
+            t.join(timeout=10)
+        stats.seconds = time.perf_counter() - t_start
+        if mode == "live":
+            stats.dropped = to_infer.replaced
+    if errors:
+        raise errors[0]
+
+
+def _resize(rgb: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    if size is None or (rgb.shape[1], rgb.shape[0]) == size:
+        return rgb
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
