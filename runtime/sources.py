@@ -18,7 +18,7 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.frames import as_rgb
-from runtime.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_image, is_video, list_images, read_image
+from runtime.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_image, is_video, list_images, open_video, read_image
 
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "udp://", "tcp://", "rtmp://", "srt://")
 STREAM_TIMEOUT_MS = 10_000  # how long a stream may take to open, or go silent, before it counts as stopped
@@ -198,7 +198,7 @@ def open_source(
     if is_video(path):
 
         def reopen() -> cv2.VideoCapture:
-            return _open_video(path)
+            return open_video(path)
 
         return CaptureSource(
             reopen(), path.name, "video", realtime=realtime, loop=loop, max_frames=max_frames, reopen=reopen
@@ -209,15 +209,6 @@ def open_source(
         f"{path.name}: not a video ({', '.join(VIDEO_SUFFIXES)}), image ({', '.join(IMAGE_SUFFIXES)}), folder, "
         "camera index or stream URL"
     )
-
-
-def _open_video(path: Path) -> cv2.VideoCapture:
-    if not path.is_file():
-        raise InputError(f"video not found: {path}")
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise InputError(f"{path.name} is not a readable video (corrupt or unsupported codec)")
-    return cap
 
 
 def _no_frames_hint(kind: str) -> str:

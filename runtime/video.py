@@ -25,7 +25,7 @@ def is_image(path: str | Path) -> bool:
 
 def video_info(path: str | Path) -> tuple[float, int, int, int]:
     """(fps, frame count, width, height) of a readable video."""
-    cap = _open(path)
+    cap = open_video(path)
     try:
         return (
             cap.get(cv2.CAP_PROP_FPS) or 25.0,
@@ -37,7 +37,8 @@ def video_info(path: str | Path) -> tuple[float, int, int, int]:
         cap.release()
 
 
-def _open(path: str | Path) -> cv2.VideoCapture:
+def open_video(path: str | Path) -> cv2.VideoCapture:
+    """An opened VideoCapture for a file; InputError when it is missing or unreadable."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"video not found: {path}")
@@ -49,7 +50,7 @@ def _open(path: str | Path) -> cv2.VideoCapture:
 
 def iter_video(path: str | Path, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """Yield RGB frames; a file that yields none is reported as corrupt."""
-    cap = _open(path)
+    cap = open_video(path)
     n = 0
     try:
         while max_frames is None or n < max_frames:
