@@ -116,6 +116,7 @@ def export_model(
     name = Path(model).stem if Path(model).suffix else model
     suffix = "" if precision == "fp32" else f"_{precision}"
     output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}.{format}")
+    output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.stem}.unverified{output.suffix}")
     report = None
     with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:

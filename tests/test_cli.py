@@ -41,7 +41,7 @@ def test_list_teachers_shows_model_cards():
 
 
 def test_export_run_bench_round_trip(tmp_path, clip_path):
-    onnx_path = tmp_path / "s.onnx"
+    onnx_path = tmp_path / "artifacts" / "s.onnx"  # a folder that does not exist yet
     proc = run_cli("export", "mobilegen_s_025", "-o", str(onnx_path), "--verify-on", str(clip_path))
     assert proc.returncode == 0, proc.stderr
     assert "PSNR" in proc.stdout and onnx_path.exists()
