@@ -22,6 +22,7 @@ from runtime.files import append_jsonl
 from runtime.flicker import temporal_flow_error, tof_floor, warping_error
 from runtime.flow import ClipFlows
 from runtime.metrics import psnr, ssim
+from runtime.pipeline import parse_size
 from runtime.video import read_video
 
 
@@ -100,16 +101,6 @@ def _time_calls(fn, warmup: int, min_iters: int, min_seconds: float, max_iters: 
         fn()
         samples.append(time.perf_counter() - t0)
     return samples
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"size {text!r}: write it as WIDTHxHEIGHT, e.g. 640x480") from None
-    if w < 8 or h < 8:
-        raise ConfigError(f"size {text!r} is too small")
-    return w, h
 
 
 def bench(

@@ -43,8 +43,8 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
 
 
 def _execute_pipeline(args: argparse.Namespace) -> int:
-    from device_tests.bench import parse_size
     from device_tests.pipeline_bench import DEFAULT_SIZES, bench_pipeline, format_pipeline_table
+    from runtime.pipeline import parse_size
 
     sizes = [parse_size(s) for s in args.size] or list(DEFAULT_SIZES)
     records = []

@@ -80,8 +80,8 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
 
 def execute(name: str, args: argparse.Namespace) -> int:
     if name == "demo":
-        from device_tests.bench import parse_size
         from distill.demo import demo
+        from runtime.pipeline import parse_size
 
         demo(
             out=args.out,

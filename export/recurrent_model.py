@@ -56,10 +56,9 @@ def run_recurrent(model: nn.Module, frames: list[np.ndarray]) -> list[np.ndarray
 def verify_recurrent(model: nn.Module, artifact: str | Path, frames: list[np.ndarray], precision: str = "fp32"):
     """export.verify.verify_artifact for a recurrent artifact: each frame becomes a SEQUENCE_FRAMES-frame
     moving sequence, run through the engine (state carried, reset between sequences) and through PyTorch."""
-    from export.verify import MIN_PSNR_DB, VerifyResult
+    from export.verify import compare_outputs
     from runtime.engines import load_engine
     from runtime.errors import ExportError
-    from runtime.metrics import psnr
 
     engine = load_engine(artifact)
     if not getattr(engine, "recurrent", False):
@@ -70,19 +69,5 @@ def verify_recurrent(model: nn.Module, artifact: str | Path, frames: list[np.nda
         engine.reset()
         ours += [engine.stylize(g) for g in seq]
         ref += run_recurrent(model, seq)
-    a, b = np.concatenate([o.reshape(-1) for o in ours]), np.concatenate([r.reshape(-1) for r in ref])
-    result = VerifyResult(
-        artifact=str(artifact),
-        precision=precision,
-        frames=len(ours),
-        psnr_db=min(psnr(a, b), 99.0),
-        max_abs_error=int(np.abs(a.astype(int) - b.astype(int)).max()),
-        threshold_db=MIN_PSNR_DB[precision],
-    )
-    if not result.passed:
-        raise ExportError(
-            f"{Path(artifact).name} differs from PyTorch over {SEQUENCE_FRAMES}-frame sequences with the state "
-            f"carried: PSNR {result.psnr_db:.1f} dB < {result.threshold_db:.0f} dB for {precision} "
-            f"(max abs error {result.max_abs_error}); the artifact was not kept"
-        )
-    return result
+    how = f" over {SEQUENCE_FRAMES}-frame sequences with the state carried"
+    return compare_outputs(artifact, ours, ref, precision, frames=len(ours), how=how)

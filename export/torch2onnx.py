@@ -59,10 +59,8 @@ def torch_to_onnx(
             warnings.simplefilter("ignore")
             logging.getLogger("torch.onnx").setLevel(logging.ERROR)
             if dynamo:
-                hw = {2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
-                shapes = (hw,) + (None,) * (len(args) - 1) if dynamic else None
-                if shapes and recurrent:
-                    shapes = shapes[:-1] + ({2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC},)
+                hw = {2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}  # image-shaped inputs only
+                shapes = tuple(hw if n in ("image", recurrent) else None for n in names) if dynamic else None
                 prog = torch.onnx.export(
                     core,
                     args,

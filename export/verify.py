@@ -51,18 +51,26 @@ def verify_artifact(
     for f in frames:
         ours.append(engine.stylize(f))
         ref.append(run_model(model, f))
+    return compare_outputs(artifact, ours, ref, precision, frames=len(frames))
+
+
+def compare_outputs(
+    artifact: str | Path, ours: list[np.ndarray], ref: list[np.ndarray], precision: str, frames: int, how: str = ""
+) -> VerifyResult:
+    """PSNR of the artifact's outputs to PyTorch's over all of them; ExportError below the precision's
+    threshold (`how` says what was compared, for the message)."""
     a, b = np.concatenate([o.reshape(-1) for o in ours]), np.concatenate([r.reshape(-1) for r in ref])
     result = VerifyResult(
         artifact=str(artifact),
         precision=precision,
-        frames=len(frames),
+        frames=frames,
         psnr_db=min(psnr(a, b), 99.0),
         max_abs_error=int(np.abs(a.astype(int) - b.astype(int)).max()),
         threshold_db=MIN_PSNR_DB[precision],
     )
     if not result.passed:
         raise ExportError(
-            f"{Path(artifact).name} differs from PyTorch: PSNR {result.psnr_db:.1f} dB < "
+            f"{Path(artifact).name} differs from PyTorch{how}: PSNR {result.psnr_db:.1f} dB < "
             f"{result.threshold_db:.0f} dB for {precision} (max abs error {result.max_abs_error}); "
             "the artifact was not kept"
         )

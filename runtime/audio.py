@@ -18,41 +18,37 @@ from runtime.errors import InputError
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
 
 
-def audio_codec(path: str | Path) -> str | None:
-    """The codec of the file's first audio stream, or None when it has none (or is not a file)."""
+def check_audio_fits(src: str | Path, dst: str | Path) -> str | None:
+    """The codec of `src`'s first audio track (None: it has none, or is not a file FFmpeg reads); raise
+    InputError when `dst`'s container cannot carry that track unchanged. Opens `src` once."""
     import av
 
-    path = Path(path)
-    if not path.is_file():
+    src = Path(src)
+    if not src.is_file():
         return None
     try:
-        with av.open(str(path)) as c:
-            return c.streams.audio[0].codec_context.name if c.streams.audio else None
+        c = av.open(str(src))
     except av.error.FFmpegError:
         return None
-
-
-def check_audio_fits(src: str | Path, dst: str | Path) -> str | None:
-    """Raise InputError when `dst`'s container cannot carry `src`'s audio unchanged; return the codec."""
-    import av
-
-    codec = audio_codec(src)
-    if codec is None:
-        return None
-    fmt = MUXERS.get(Path(dst).suffix.lower())
-    if fmt is None:
-        raise InputError(f"{Path(dst).name}: cannot carry audio; use an .mp4, .mov or .mkv output")
-    try:
-        with av.open(str(src)) as c, av.open(io.BytesIO(), "w", format=fmt) as probe:
-            probe.add_stream_from_template(c.streams.audio[0])
-            packet = next(p for p in c.demux(c.streams.audio[0]) if p.size)
-            packet.stream = probe.streams[0]
-            probe.mux(packet)  # writes the header: this is where an unsupported codec fails
-    except (av.error.FFmpegError, ValueError, StopIteration) as exc:
-        raise InputError(
-            f"the {codec} audio of {Path(src).name} cannot go into a {Path(dst).suffix} file unchanged "
-            f"({str(exc)[:80]}); write .mkv instead, or pass --no-audio"
-        ) from None
+    with c:
+        if not c.streams.audio:
+            return None
+        stream = c.streams.audio[0]
+        codec = stream.codec_context.name
+        fmt = MUXERS.get(Path(dst).suffix.lower())
+        if fmt is None:
+            raise InputError(f"{Path(dst).name}: cannot carry audio; use an .mp4, .mov or .mkv output")
+        try:
+            with av.open(io.BytesIO(), "w", format=fmt) as probe:
+                probe.add_stream_from_template(stream)
+                packet = next(p for p in c.demux(stream) if p.size)
+                packet.stream = probe.streams[0]
+                probe.mux(packet)  # writes the header: this is where an unsupported codec fails
+        except (av.error.FFmpegError, ValueError, StopIteration) as exc:
+            raise InputError(
+                f"the {codec} audio of {src.name} cannot go into a {Path(dst).suffix} file unchanged "
+                f"({str(exc)[:80]}); write .mkv instead, or pass --no-audio"
+            ) from None
     return codec
 
 

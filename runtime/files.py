@@ -21,14 +21,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        if tmp_path.exists():  # mkstemp makes 0600 files; give the result the usual umask-based mode
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, path)
+        replace_into(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def replace_into(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Rename a finished temporary file over `path`, with the usual umask-based mode (mkstemp makes 0600)."""
+    if Path(tmp).exists():
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -24,9 +24,8 @@ import cv2
 import numpy as np
 
 from runtime.errors import ConfigError
-from runtime.frames import from_model_output, to_model_input
 from runtime.sources import Frame, FrameSource
-from runtime.style_control import StyleState, blend_strength
+from runtime.style_control import StyleState
 
 MODES = ("offline", "live")
 SAMPLES = 10_000
@@ -111,15 +110,15 @@ class _LatestSlot:
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
-    """ "640x360" -> (640, 360); None/"" -> None."""
+    """ "640x360" -> (640, 360); None/"" -> None (the one parser of WxH options)."""
     if not text:
         return None
     try:
         w, h = (int(v) for v in str(text).lower().split("x"))
     except ValueError:
-        raise ConfigError(f"size {text!r}: write it as WIDTHxHEIGHT, e.g. 640x360") from None
-    if w <= 0 or h <= 0:
-        raise ConfigError(f"size {text!r}: width and height must be positive")
+        raise ConfigError(f"size {text!r}: write it as WIDTHxHEIGHT, e.g. 640x480") from None
+    if w < 8 or h < 8:
+        raise ConfigError(f"size {text!r} is too small (8x8 at least)")
     return w, h
 
 
@@ -192,8 +191,7 @@ def stream_frames(
                     break
                 t1 = time.perf_counter()
                 control = style_state.get() if style_state is not None else None
-                small = _resize(frame.rgb, process_size)
-                x, hw = to_model_input(small, engine.meta)
+                x, hw = engine.preprocess(_resize(frame.rgb, process_size))
                 stats.stage_ms["decode"].append((t1 - t0) * 1e3)
                 stats.stage_ms["pre"].append((time.perf_counter() - t1) * 1e3)
                 stats.frames_in += 1
@@ -226,13 +224,9 @@ def stream_frames(
             item = get(to_post)
             if item is _END:
                 break
-            frame, y, (h, w), control = item
+            frame, y, hw, control = item
             t0 = time.perf_counter()
-            out = from_model_output(y, engine.meta)[0, :h, :w]
-            if process_size is not None:
-                out = cv2.resize(out, (frame.rgb.shape[1], frame.rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
-            if control is not None and not engine.styles:
-                out = blend_strength(out, frame.rgb, control.strength)
+            out = engine.postprocess(y, hw, frame.rgb, control)  # back at the frame's size
             if stabilizer is not None:
                 out = stabilizer.step(frame.rgb, out)
             t1 = time.perf_counter()

@@ -14,19 +14,19 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import InputError
+from runtime.files import atomic_path, replace_into
 from runtime.video import VideoWriter, is_image, is_video, write_image
 
 
 class FrameSink:
     kind = "sink"
+    frames = 0  # frames written so far
 
     def write(self, rgb: np.ndarray, index: int, name: str = "") -> None:
         raise NotImplementedError
 
     def close(self, keep: bool = True) -> None:
         pass
-
-    frames = 0
 
 
 class VideoFileSink(FrameSink):
@@ -72,10 +72,7 @@ class VideoFileSink(FrameSink):
                     muxed.replace(self.tmp)
                 finally:
                     muxed.unlink(missing_ok=True)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)
-            os.replace(self.tmp, self.path)
+            replace_into(self.tmp, self.path)
         finally:
             self.tmp.unlink(missing_ok=True)
 
@@ -103,8 +100,6 @@ class ImageSink(FrameSink):
         self.frames = 0
 
     def write(self, rgb: np.ndarray, index: int, name: str = "") -> None:
-        from runtime.files import atomic_path
-
         with atomic_path(self.path) as tmp:
             tmp_img = tmp.with_suffix(self.path.suffix)
             try:

@@ -17,8 +17,16 @@ import cv2
 import numpy as np
 
 from runtime.errors import InputError
-from runtime.frames import as_rgb
-from runtime.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_image, is_video, list_images, open_video, read_image
+from runtime.video import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    is_image,
+    is_video,
+    list_images,
+    open_video,
+    read_image,
+    rgb_of_decoded,
+)
 
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "udp://", "tcp://", "rtmp://", "srt://")
 STREAM_TIMEOUT_MS = 10_000  # how long a stream may take to open, or go silent, before it counts as stopped
@@ -94,8 +102,7 @@ class CaptureSource(FrameSource):
                     delay = due - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if bgr.ndim == 3 and bgr.shape[2] == 3 else as_rgb(bgr)
-                yield Frame(i, rgb, time.perf_counter())
+                yield Frame(i, rgb_of_decoded(bgr), time.perf_counter())
                 i += 1
                 self.frames_read = i
         finally:
@@ -105,7 +112,7 @@ class CaptureSource(FrameSource):
         self.ended_early = self._early(i)
 
     def _early(self, n: int) -> str:
-        if self.kind == "stream" or self.kind == "camera":
+        if self.live:
             return f"the {self.kind} stopped after {n} frames"
         want = min(self._announced, self.max_frames or self._announced)
         if self._announced and not self.loop and n < 0.98 * want:

@@ -48,6 +48,11 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
     return cap
 
 
+def rgb_of_decoded(bgr: np.ndarray) -> np.ndarray:
+    """What VideoCapture.read() gave (BGR, or grey/BGRA from some backends) -> uint8 RGB [H,W,3]."""
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if bgr.ndim == 3 and bgr.shape[2] == 3 else as_rgb(bgr)
+
+
 def iter_video(path: str | Path, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """Yield RGB frames; a file that yields none is reported as corrupt."""
     cap = open_video(path)
@@ -58,7 +63,7 @@ def iter_video(path: str | Path, max_frames: int | None = None) -> Iterator[np.n
             if not ok:
                 break
             n += 1
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if bgr.ndim == 3 and bgr.shape[2] == 3 else as_rgb(bgr)
+            yield rgb_of_decoded(bgr)
     finally:
         cap.release()
     if n == 0:

@@ -20,7 +20,9 @@ class SlowEngine:
 
     def __init__(self, engine, delay_s: float) -> None:
         self._engine, self.delay_s = engine, delay_s
-        self.meta, self.styles = engine.meta, engine.styles
+
+    def __getattr__(self, name):  # meta, styles, preprocess, postprocess: the real engine's
+        return getattr(self._engine, name)
 
     def infer(self, batch, control=None):
         time.sleep(self.delay_s)

@@ -17,8 +17,7 @@ from torch import nn
 from distill.models.mobilegen import MobileGen, _ch, conv_bn_act
 from distill.models.registry import ModelCard, register_student
 from distill.tensors import pad_to_multiple
-
-PREV_OUTPUT = "prev_output"  # the graph's second input; runtime.engines.recurrent.PREV_OUTPUT_INPUT
+from runtime.engines.recurrent import PREV_OUTPUT_INPUT  # the graph's second input
 
 
 def initial_prev(x: torch.Tensor, input_range=(-1.0, 1.0), output_range=(-1.0, 1.0)) -> torch.Tensor:
@@ -67,6 +66,6 @@ def mobilegen_t_050() -> MobileGenTemporal:
         resolution=256,
         source="stylelite (distilled)",
         license="same as the teacher it was distilled from",
-        extra={"width": 0.5, "recurrent": PREV_OUTPUT},
+        extra={"width": 0.5, "recurrent": PREV_OUTPUT_INPUT},
     )
     return m

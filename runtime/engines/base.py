@@ -40,17 +40,35 @@ class Engine(ABC):
         the extra inputs named in runtime.style_control; other engines ignore it.
         """
 
+    def preprocess(self, frame: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """uint8 RGB [H,W,3] -> (model input [1,3,H',W'] padded to the stride, (H, W))."""
+        from runtime.frames import to_model_input
+
+        return to_model_input(frame, self.meta)
+
+    def postprocess(
+        self, y: np.ndarray, hw: tuple[int, int], frame: np.ndarray, control: StyleControl | None = None
+    ) -> np.ndarray:
+        """Raw output -> uint8 RGB at `frame`'s size: cropped to `hw` (the size the model saw), resized
+        when that was smaller than `frame`, and blended with `frame` by the strength of a single-style model."""
+        import cv2
+
+        from runtime.frames import as_rgb, from_model_output
+
+        h, w = hw
+        out = from_model_output(y, self.meta)[0, :h, :w]
+        if out.shape[:2] != frame.shape[:2]:
+            out = cv2.resize(out, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
+        if control is not None and not self.styles:
+            out = blend_strength(out, as_rgb(frame), control.strength)
+        return out
+
     def stylize(self, frame: np.ndarray, control: StyleControl | None = None) -> np.ndarray:
         """uint8 RGB [H,W,3] (any size) -> uint8 RGB [H,W,3], rendered as `control` asks."""
-        from runtime.frames import as_rgb, from_model_output, to_model_input
-
         if control is not None:
             control.check(self.styles)
-        x, (h, w) = to_model_input(frame, self.meta)
-        y = from_model_output(self.infer(x, control), self.meta)[0, :h, :w]
-        if control is not None and not self.styles:
-            y = blend_strength(y, as_rgb(frame), control.strength)
-        return y
+        x, hw = self.preprocess(frame)
+        return self.postprocess(self.infer(x, control), hw, frame, control)
 
     def describe(self) -> str:
         """e.g. `onnxruntime:student.onnx (providers=CPUExecutionProvider, graph_optimization=all)`."""

@@ -81,7 +81,6 @@ class OrtEngine(RecurrentMixin, Engine):
         self.meta = ArtifactMetadata.from_json(props[METADATA_KEY])
         inputs = self.session.get_inputs()
         self.input_name = inputs[0].name
-        self.input_type = inputs[0].type
         self._types = {i.name: i.type for i in inputs}
         if self.styles and not {STYLE_WEIGHTS_INPUT, STRENGTH_INPUT} <= set(self._types):
             raise ExportError(
