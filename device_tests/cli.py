@@ -38,7 +38,8 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
         "--pipeline",
         action="store_true",
         help="model-only fps against end-to-end fps (decode, stylize, encode) in offline and live modes, and "
-        "live capture-to-output latency; sizes from --size (default 854x480 and 1280x720), 90 frames",
+        "live capture-to-output latency; sizes from --size (default 854x480 and 1280x720), 40 frames (--max-frames), "
+        "5 alternating rounds",
     )
 
 
@@ -53,7 +54,7 @@ def _execute_pipeline(args: argparse.Namespace) -> int:
             model,
             args.clip,
             sizes,
-            max_frames=args.max_frames or 90,
+            max_frames=args.max_frames or 40,
             threads=args.threads,
             out=args.out,
             progress=not args.json,

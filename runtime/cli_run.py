@@ -54,6 +54,14 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-xnnpack", action="store_true", help="LiteRT: run without the XNNPACK delegate")
     p.add_argument("--arch", default=None, help="architecture of a .pth/.pt checkpoint (e.g. cyclegan_r9)")
+    p.add_argument(
+        "--stage-priority",
+        choices=("auto", "background", "normal"),
+        default="auto",
+        help="CPU priority of decoding, encoding and the other non-model stages; background: only the cycles "
+        "the model leaves (Linux), back to normal if other programs starve them; auto: background offline, "
+        "normal live",
+    )
     p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--json", action="store_true", help="print the result (with per-stage timings) as JSON")
@@ -105,6 +113,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
         audio=not args.no_audio,
         realtime=args.realtime,
         engine_options=engine_options(args),
+        stage_priority=args.stage_priority,
     )
     if args.json:
         print(json.dumps({**{k: v for k, v in vars(res).items() if k != "output"}, "output": str(res.output)}))
@@ -114,6 +123,8 @@ def execute(name: str, args: argparse.Namespace) -> int:
             extras.append(f"{res.audio} audio copied")
         if args.mode == "live":
             extras.append(f"{res.dropped} dropped, latency p50 {res.stats['latency_ms_p50']:.0f} ms")
+        if res.stats.get("stage_priority", "").startswith("background, normal"):
+            extras.append("decode/encode moved to normal priority: other programs kept them waiting")
         if res.flow_ms_per_frame is not None:
             extras.append(f"stabilize flow {res.flow_ms_per_frame:.1f} ms/frame")
         where = res.output if res.output is not None else "the window"

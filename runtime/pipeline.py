@@ -1,4 +1,4 @@
-"""Overlapping video stages: decode+preprocess | infer | postprocess | (caller: encode or display).
+"""Overlapping video stages: decode+preprocess | infer | postprocess | [write] | caller.
 
 Each stage is a thread joined to the next by a bounded queue, so decoding frame t+1 and encoding
 frame t-1 happen while frame t is in the model (onnxruntime, LiteRT, OpenCV and numpy release the
@@ -8,7 +8,9 @@ GIL in their heavy calls). Two modes:
 - live: bounded latency; the model always takes the newest captured frame, and a frame that a newer
   one replaced before the model got to it is dropped and counted.
 
-`stream_frames` yields `StyledFrame`s in order to the caller, whose loop is the last stage.
+`stream_frames` yields `StyledFrame`s in order to the caller; an encoder passed as `write` runs as a
+stage of its own. Offline, the stages other than the model's run at background CPU priority
+(runtime.stage_priority), so they take only the cycles the model leaves.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -25,6 +27,8 @@ import numpy as np
 
 from runtime.errors import ConfigError
 from runtime.sources import Frame, FrameSource
+from runtime.stage_priority import StarvationGuard, lower_this_thread
+from runtime.stage_priority import resolve as resolve_priority
 from runtime.style_control import StyleState
 
 MODES = ("offline", "live")
@@ -55,15 +59,21 @@ class PipelineStats:
     stage_ms: dict[str, deque] = field(
         default_factory=lambda: {k: deque(maxlen=SAMPLES) for k in ("decode", "pre", "infer", "post")}
     )
+    # CPU time of the stage's own thread: what a stage costs, whatever it waited for (a background stage
+    # waits for spare cycles, which makes its wall time above long without costing the model anything)
+    stage_cpu_ms: dict[str, deque] = field(
+        default_factory=lambda: {k: deque(maxlen=SAMPLES) for k in ("decode", "pre", "post")}
+    )
     latency_ms: deque = field(default_factory=lambda: deque(maxlen=SAMPLES))
     process_size: tuple[int, int] | None = None  # (w, h) the model ran at when it was not the frame's own
+    stage_priority: str = "normal"  # of the non-model stages (runtime.stage_priority), as the run ended
 
     @property
     def fps(self) -> float:
         return self.frames_out / self.seconds if self.seconds else 0.0
 
-    def mean_ms(self, stage: str) -> float:
-        v = self.stage_ms.get(stage) or []
+    def mean_ms(self, stage: str, cpu: bool = False) -> float:
+        v = (self.stage_cpu_ms if cpu else self.stage_ms).get(stage) or []
         return float(np.mean(v)) if v else 0.0
 
     def latency_percentile(self, q: float) -> float:
@@ -78,9 +88,11 @@ class PipelineStats:
             "seconds": round(self.seconds, 3),
             "fps": round(self.fps, 2),
             "stage_ms": {k: round(self.mean_ms(k), 3) for k in self.stage_ms},
+            "stage_cpu_ms": {k: round(self.mean_ms(k, cpu=True), 3) for k in self.stage_cpu_ms},
             "latency_ms_p50": round(self.latency_percentile(50), 2),
             "latency_ms_p95": round(self.latency_percentile(95), 2),
             "process_size": list(self.process_size) if self.process_size else None,
+            "stage_priority": self.stage_priority,
         }
 
 
@@ -131,6 +143,8 @@ def stream_frames(
     process_size: tuple[int, int] | None = None,
     queue_size: int = 4,
     stats: PipelineStats | None = None,
+    write: Callable[[StyledFrame], None] | None = None,
+    stage_priority: str = "auto",
 ) -> Iterator[StyledFrame]:
     """Stylize `source` with `engine` in overlapping stages; yield the results in order.
 
@@ -142,16 +156,26 @@ def stream_frames(
             up after (the resize time is part of the pre/post stage figures).
         queue_size: frames each offline queue holds (bounds memory and latency).
         stats: a PipelineStats to fill (one is made otherwise; read it after the loop ends).
+        write: an output stage (e.g. a video encoder's write) run in its own pipeline thread, so it
+            gets the stage priority too; each frame is yielded after it was written.
+        stage_priority: auto | background | normal for the threads other than the model's
+            (runtime.stage_priority; auto: background offline, normal live).
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: use offline or live")
+    background = resolve_priority(stage_priority, mode) == "background"
     stats = stats if stats is not None else PipelineStats(mode)
     stats.mode, stats.process_size = mode, process_size
+    stats.stage_priority = "background" if background else "normal"
     stop = threading.Event()
+    promote = threading.Event()  # background stages hand their loops to normal-priority threads
     errors: list[BaseException] = []
     to_infer = _LatestSlot() if mode == "live" else queue.Queue(queue_size)
     to_post: queue.Queue = queue.Queue(queue_size)
     to_out: queue.Queue = queue.Queue(queue_size)
+    to_caller: queue.Queue = queue.Queue(queue_size) if write is not None else to_out
+    model_waited = [0.0]  # seconds the model thread spent waiting for frames or for room downstream
+    frames = iter(source)
 
     def put(q, item) -> bool:
         """Blocking put that gives up when the run is stopping."""
@@ -163,88 +187,135 @@ def stream_frames(
                 continue
         return False
 
-    def get(q):
+    def get(q, on_wait=None):
         while not stop.is_set():
             try:
                 return q.get(timeout=0.1)
             except queue.Empty:
-                continue
+                if on_wait is not None:
+                    on_wait()
         return _END
 
-    def guarded(fn):
+    # Each stage is a step (False: nothing more to do) and a finish (run once, when it is done).
+    def decode_step() -> bool:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        frame: Frame | None = next(frames, None)
+        if frame is None:
+            return False
+        t1, c1 = time.perf_counter(), time.thread_time()
+        control = style_state.get() if style_state is not None else None
+        x, hw = engine.preprocess(_resize(frame.rgb, process_size))
+        stats.stage_ms["decode"].append((t1 - t0) * 1e3)
+        stats.stage_ms["pre"].append((time.perf_counter() - t1) * 1e3)
+        stats.stage_cpu_ms["decode"].append((c1 - c0) * 1e3)
+        stats.stage_cpu_ms["pre"].append((time.thread_time() - c1) * 1e3)
+        stats.frames_in += 1
+        if mode == "live":
+            to_infer.put((frame, x, hw, control))
+            stats.dropped = to_infer.replaced
+            return True
+        return put(to_infer, (frame, x, hw, control))
+
+    def decode_finish() -> None:
+        close = getattr(frames, "close", None)
+        if close is not None and stop.is_set():
+            close()  # release the capture now, not when the generator is collected
+        to_infer.put(_END) if mode == "live" else put(to_infer, _END)
+
+    def infer_step() -> bool:
+        t_wait = time.perf_counter()
+        item = get(to_infer, check_starved)
+        model_waited[0] += time.perf_counter() - t_wait
+        if item is _END or stop.is_set():
+            return False
+        frame, x, hw, control = item
+        t0 = time.perf_counter()
+        y = engine.infer(x, control)
+        t1 = time.perf_counter()
+        stats.stage_ms["infer"].append((t1 - t0) * 1e3)
+        sent = put(to_post, (frame, y, hw, control))
+        model_waited[0] += time.perf_counter() - t1
+        check_starved()
+        return sent
+
+    def post_step() -> bool:
+        item = get(to_post)
+        if item is _END:
+            return False
+        frame, y, hw, control = item
+        t0, c0 = time.perf_counter(), time.thread_time()
+        out = engine.postprocess(y, hw, frame.rgb, control)  # back at the frame's size
+        if stabilizer is not None:
+            out = stabilizer.step(frame.rgb, out)
+        t1 = time.perf_counter()
+        stats.stage_ms["post"].append((t1 - t0) * 1e3)
+        stats.stage_cpu_ms["post"].append((time.thread_time() - c0) * 1e3)
+        return put(to_out, StyledFrame(frame.index, frame.rgb, out, frame.t_capture, t1, frame.name))
+
+    def write_step() -> bool:
+        item = get(to_out)
+        if item is _END:
+            return False
+        write(item)
+        return put(to_caller, item)
+
+    stages = {
+        "decode_and_prepare": (decode_step, decode_finish, background),
+        "infer": (infer_step, lambda: put(to_post, _END), False),  # the model's thread: never lowered
+        "postprocess": (post_step, lambda: put(to_out, _END), background),
+    }
+    if write is not None:
+        stages["write"] = (write_step, lambda: put(to_caller, _END), background)
+    threads: dict[str, threading.Thread] = {}  # the thread now running each stage
+    every_thread: list[threading.Thread] = []
+
+    def start(name: str, lowered: bool, after: threading.Thread | None = None) -> None:
+        step, finish, _ = stages[name]
+
         def body() -> None:
+            if after is not None:
+                after.join()  # the lowered thread this one replaces finishes its current frame first
+            if lowered:
+                lower_this_thread()
+            handed_over = False
             try:
-                fn()
+                while not stop.is_set():
+                    if lowered and promote.is_set():
+                        handed_over = True
+                        return
+                    if not step():
+                        break
             except BaseException as exc:  # handed to the caller's thread, which re-raises it
                 errors.append(exc)
                 stop.set()
+            finally:
+                if not handed_over:
+                    finish()
 
-        return body
+        threads[name] = threading.Thread(target=body, name=f"stylelite-{name}", daemon=True)
+        every_thread.append(threads[name])
+        threads[name].start()
 
-    def decode_and_prepare() -> None:
-        it = iter(source)
-        try:
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                frame: Frame | None = next(it, None)
-                if frame is None:
-                    break
-                t1 = time.perf_counter()
-                control = style_state.get() if style_state is not None else None
-                x, hw = engine.preprocess(_resize(frame.rgb, process_size))
-                stats.stage_ms["decode"].append((t1 - t0) * 1e3)
-                stats.stage_ms["pre"].append((time.perf_counter() - t1) * 1e3)
-                stats.frames_in += 1
-                if mode == "live":
-                    to_infer.put((frame, x, hw, control))
-                    stats.dropped = to_infer.replaced
-                elif not put(to_infer, (frame, x, hw, control)):
-                    break
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None and stop.is_set():
-                close()  # release the capture now, not when the generator is collected
-            to_infer.put(_END) if mode == "live" else put(to_infer, _END)
+    guard = StarvationGuard() if background else None
 
-    def infer() -> None:
-        while True:
-            item = to_infer.get() if mode == "live" else get(to_infer)
-            if item is _END or stop.is_set():
-                break
-            frame, x, hw, control = item
-            t0 = time.perf_counter()
-            y = engine.infer(x, control)
-            stats.stage_ms["infer"].append((time.perf_counter() - t0) * 1e3)
-            if not put(to_post, (frame, y, hw, control)):
-                break
-        put(to_post, _END)
+    def check_starved() -> None:
+        """In the model's thread: hand starved background stages to normal-priority threads."""
+        if guard is None or promote.is_set() or stop.is_set() or not guard.starved(model_waited[0]):
+            return
+        promote.set()
+        stats.stage_priority = f"background, normal from frame {stats.frames_out} (other programs starved the stages)"
+        for name, (_, _, lowered) in stages.items():
+            if lowered:
+                start(name, False, after=threads[name])  # created here, so it inherits normal priority
 
-    def postprocess() -> None:
-        while True:
-            item = get(to_post)
-            if item is _END:
-                break
-            frame, y, hw, control = item
-            t0 = time.perf_counter()
-            out = engine.postprocess(y, hw, frame.rgb, control)  # back at the frame's size
-            if stabilizer is not None:
-                out = stabilizer.step(frame.rgb, out)
-            t1 = time.perf_counter()
-            stats.stage_ms["post"].append((t1 - t0) * 1e3)
-            if not put(to_out, StyledFrame(frame.index, frame.rgb, out, frame.t_capture, t1, frame.name)):
-                break
-        put(to_out, _END)
-
-    threads = [
-        threading.Thread(target=guarded(fn), name=f"stylelite-{fn.__name__}", daemon=True)
-        for fn in (decode_and_prepare, infer, postprocess)
-    ]
     t_start = time.perf_counter()
-    for t in threads:
-        t.start()
+    for name, (_, _, lowered) in stages.items():
+        start(name, lowered)
+    if guard is not None:
+        guard.watch([t.native_id for n, t in threads.items() if stages[n][2]])
     try:
         while True:
-            item = get(to_out)
+            item = get(to_caller)
             if item is _END:
                 break
             stats.frames_out += 1
@@ -254,7 +325,7 @@ def stream_frames(
         stop.set()
         if mode == "live":
             to_infer.put(_END)
-        for t in threads:
+        for t in list(every_thread):
             t.join(timeout=10)
         stats.seconds = time.perf_counter() - t_start
         if mode == "live":

@@ -47,6 +47,7 @@ def run(
     audio: bool = True,
     realtime: bool = False,
     engine_options: dict | None = None,
+    stage_priority: str = "auto",
 ) -> RunResult:
     """Stylize `input` into `output` (and/or a window) with `model`, decoding, inferring and encoding in
     overlapping stages.
@@ -63,6 +64,8 @@ def run(
         audio: copy the input file's audio track into the output video unchanged.
         realtime: play a file input at its own frame rate (as a camera would deliver it).
         engine_options: passed to runtime.engines.load_engine (providers, graph_optimization, ...).
+        stage_priority: auto | background | normal CPU priority of decoding, encoding and the other
+            non-model stages (runtime.stage_priority; auto: background offline, normal live).
     """
     if output is None and not show:
         raise InputError("nothing to write to: give -o OUTPUT (video, image or folder) and/or --show")
@@ -84,21 +87,27 @@ def run(
         from runtime.audio import check_audio_fits
 
         audio_codec = check_audio_fits(input, output)
-    sinks: list[FrameSink] = []
+    files: list[FrameSink] = []  # written by the pipeline's own write stage
     if output is not None:
-        sinks.append(open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None))
-    if show:
-        sinks.append(WindowSink(f"stylelite: {Path(str(model)).name}"))
+        files.append(open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None))
+    window = WindowSink(f"stylelite: {Path(str(model)).name}") if show else None  # GUI calls stay in this thread
+
+    def write(out) -> None:
+        for sink in files:
+            sink.write(out.styled, out.index, out.name)
 
     stats = PipelineStats(mode)
     stopped, keep = "", False
     from tqdm import tqdm
 
     bar = tqdm(total=source.total, desc="stylize", unit="frame", disable=not progress)
+    frames = stream_frames(
+        source, engine, mode, state, stabilizer, process_size, stats=stats, write=write, stage_priority=stage_priority
+    )
     try:
-        for out in stream_frames(source, engine, mode, state, stabilizer, process_size, stats=stats):
-            for sink in sinks:
-                sink.write(out.styled, out.index, out.name)
+        for out in frames:
+            if window is not None:
+                window.write(out.styled, out.index, out.name)
             bar.update(1)
         keep = True
         stopped = source.ended_early
@@ -107,8 +116,9 @@ def run(
     except KeyboardInterrupt:  # Ctrl+C ends a camera or stream recording: keep what was written
         keep, stopped = True, "interrupted"
     finally:
+        frames.close()  # stops the stage threads before the files are closed
         bar.close()
-        for sink in sinks:
+        for sink in files + ([window] if window is not None else []):
             sink.close(keep=keep)
     return RunResult(
         output=Path(output) if output is not None else None,
