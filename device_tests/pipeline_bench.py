@@ -4,9 +4,10 @@ For each size the clip is resized and written as a real MP4, then measured side 
 1. model only: `engine.infer` on the clip's preprocessed frames, timed before and after each pass of
    step 2; the mean of the two is that pass's reference, so a machine that slows down during the run
    does not flatter the ratio;
-2. offline: the overlapping pipeline, MP4 in -> MP4 out, every frame (five short passes, as machines
-   shared with others drift within seconds; the median ratio is reported with the range), with the non-model stages in background priority (the default) and,
-   in the same rounds, at normal priority for comparison (runtime.stage_priority);
+2. offline: the overlapping pipeline, MP4 in -> MP4 out, every frame, in five short passes (machines
+   shared with others drift within seconds); the median ratio is reported with the range. Each round
+   runs it twice: non-model stages in background priority (the default), then at normal priority
+   for comparison (runtime.stage_priority);
 3. live: the clip played at its own frame rate (as a camera delivers it), newest frame wins;
    capture-to-output latency p50/p95 and dropped frames.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import numpy as np
 from runtime.engines import load_engine
 from runtime.files import append_jsonl
 from runtime.frames import to_model_input
-from runtime.pipeline import SAMPLES, PipelineStats, stream_frames
+from runtime.pipeline import PipelineStats, stream_frames
 from runtime.sinks import VideoFileSink
 from runtime.sources import open_source
 from runtime.video import read_video, write_video
@@ -51,7 +51,7 @@ class PipelineRecord:
     live_dropped: int
     live_latency_ms_p50: float  # capture -> written, per frame
     live_latency_ms_p95: float
-    stage_ms: dict  # mean per-stage wall ms in the offline run (decode, pre, infer, post, encode)
+    stage_ms: dict  # mean per-stage wall ms in the offline run (decode, pre, infer, post, write = MP4 encode)
     stage_cpu_ms: dict  # mean CPU ms of the non-model stages' own threads (FFmpeg's helper threads not counted)
 
     def to_dict(self) -> dict:
@@ -135,14 +135,9 @@ def _run(
     """One pass as `stylelite run` makes it: the encoder is the pipeline's write stage."""
     stats = PipelineStats(mode)
     sink = VideoFileSink(dst, fps)
-    encode = stats.stage_ms.setdefault("encode", deque(maxlen=SAMPLES))
-    encode_cpu = stats.stage_cpu_ms.setdefault("encode", deque(maxlen=SAMPLES))
 
     def write(o) -> None:
-        t0, c0 = time.perf_counter(), time.thread_time()
         sink.write(o.styled, o.index)
-        encode.append((time.perf_counter() - t0) * 1e3)
-        encode_cpu.append((time.thread_time() - c0) * 1e3)
 
     try:
         src_frames = open_source(src, realtime=realtime)
@@ -155,8 +150,9 @@ def _run(
 
 def format_pipeline_table(records: list[PipelineRecord]) -> str:
     head = (
-        f"{'model':<22} {'size':>9} {'model fps':>9} {'offline fps':>11} {'ratio':>6} {'(range)':>11} {'normal-prio':>11} "
-        f"{'live fps':>8} {'dropped':>7} {'latency p50/p95 ms':>18}  infer ms  CPU ms/frame (decode/pre/post/encode)"
+        f"{'model':<22} {'size':>9} {'model fps':>9} {'offline fps':>11} {'ratio':>6} {'(range)':>11} "
+        f"{'normal-prio':>11} {'live fps':>8} {'dropped':>7} {'latency p50/p95 ms':>18}  "
+        "infer ms  CPU ms/frame (decode/pre/post/encode)"
     )
     lines = [head]
     for r in records:
@@ -165,7 +161,7 @@ def format_pipeline_table(records: list[PipelineRecord]) -> str:
             f"{r.model:<22} {r.size:>9} {r.model_fps:>9.1f} {r.offline_fps:>11.1f} {r.offline_ratio:>6.2f} "
             f"{f'({r.offline_ratio_range[0]:.2f}-{r.offline_ratio_range[1]:.2f})':>11} {r.offline_ratio_normal:>11.2f} "
             f"{r.live_fps:>8.1f} {r.live_dropped:>7d} {r.live_latency_ms_p50:>8.0f} / {r.live_latency_ms_p95:<7.0f}  "
-            f"{r.stage_ms['infer']:>8.1f}  " + "/".join(f"{c[k]:.1f}" for k in ("decode", "pre", "post", "encode"))
+            f"{r.stage_ms['infer']:>8.1f}  " + "/".join(f"{c[k]:.1f}" for k in ("decode", "pre", "post", "write"))
         )
     if records:
         lines.append(

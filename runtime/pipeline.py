@@ -256,7 +256,10 @@ def stream_frames(
         item = get(to_out)
         if item is _END:
             return False
+        t0, c0 = time.perf_counter(), time.thread_time()
         write(item)
+        stats.stage_ms["write"].append((time.perf_counter() - t0) * 1e3)
+        stats.stage_cpu_ms["write"].append((time.thread_time() - c0) * 1e3)
         return put(to_caller, item)
 
     stages = {
@@ -266,8 +269,11 @@ def stream_frames(
     }
     if write is not None:
         stages["write"] = (write_step, lambda: put(to_caller, _END), background)
+        stats.stage_ms.setdefault("write", deque(maxlen=SAMPLES))
+        stats.stage_cpu_ms.setdefault("write", deque(maxlen=SAMPLES))
     threads: dict[str, threading.Thread] = {}  # the thread now running each stage
     every_thread: list[threading.Thread] = []
+    finished: set[str] = set()  # stages whose finish has run
 
     def start(name: str, lowered: bool, after: threading.Thread | None = None) -> None:
         step, finish, _ = stages[name]
@@ -275,8 +281,10 @@ def stream_frames(
         def body() -> None:
             if after is not None:
                 after.join()  # the lowered thread this one replaces finishes its current frame first
-            if lowered:
-                lower_this_thread()
+                if name in finished:
+                    return  # it reached the end of its input meanwhile
+            if lowered and not lower_this_thread():
+                stats.stage_priority = "normal (the system refused SCHED_IDLE)"
             handed_over = False
             try:
                 while not stop.is_set():
@@ -290,6 +298,7 @@ def stream_frames(
                 stop.set()
             finally:
                 if not handed_over:
+                    finished.add(name)
                     finish()
 
         threads[name] = threading.Thread(target=body, name=f"stylelite-{name}", daemon=True)

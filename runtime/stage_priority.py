@@ -24,7 +24,7 @@ PRIORITIES = ("auto", "background", "normal")
 
 
 def resolve(priority: str, mode: str) -> str:
-    """"background" or "normal" for a run in `mode`; auto is background offline, normal live (a live
+    """ "background" or "normal" for a run in `mode`; auto is background offline, normal live (a live
     capture thread must keep pace with its camera, not wait for spare cycles)."""
     if priority not in PRIORITIES:
         raise ConfigError(f"stage priority {priority!r}: use one of {', '.join(PRIORITIES)}")

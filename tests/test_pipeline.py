@@ -124,6 +124,6 @@ def test_bench_pipeline_as_typed(student_onnx, clip_path, tmp_path):
     assert rec["model_fps"] > 0 and rec["offline_fps"] > 0 and rec["live_fps"] > 0
     assert rec["offline_ratio"] == pytest.approx(rec["offline_fps"] / rec["model_fps"], rel=0.01)
     assert rec["live_latency_ms_p95"] >= rec["live_latency_ms_p50"] > 0
-    assert set(rec["stage_ms"]) == {"decode", "pre", "infer", "post", "encode"}
-    assert set(rec["stage_cpu_ms"]) == {"decode", "pre", "post", "encode"}
+    assert set(rec["stage_ms"]) == {"decode", "pre", "infer", "post", "write"}
+    assert set(rec["stage_cpu_ms"]) == {"decode", "pre", "post", "write"}
     assert rec["offline_ratio_normal"] > 0 and rec["stage_priority"] == "background"

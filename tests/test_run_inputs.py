@@ -142,6 +142,48 @@ def test_stream_that_stops_midway_leaves_a_playable_file(tmp_path, student_onnx)
     assert len(video_frames(out)) == 15
 
 
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, where python3-gi lives
+
+
+def start_rtsp_server(frames: int) -> tuple[subprocess.Popen, str]:
+    """tests/rtsp_server.py on a free port; skips the test where GStreamer's RTSP server is not installed."""
+    import socket
+
+    probe = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"
+    if not Path(SYSTEM_PYTHON).exists() or subprocess.run([SYSTEM_PYTHON, "-c", probe], capture_output=True).returncode:
+        pytest.skip("needs Debian's python3-gi and gir1.2-gst-rtsp-server-1.0 (.ci/run installs them)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [SYSTEM_PYTHON, str(Path(__file__).with_name("rtsp_server.py")), str(port), str(frames), "96", "72", "10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        pytest.fail(f"rtsp server did not start: {server.stderr.read()[-500:]}")
+    return server, f"rtsp://127.0.0.1:{port}/cam"
+
+
+def test_rtsp_stream_to_a_playable_file(tmp_path, student_onnx):
+    """A real RTSP server (gst-rtsp-server) sends 30 frames at 10 fps and ends the stream."""
+    server, url = start_rtsp_server(frames=30)
+    try:
+        out = tmp_path / "rtsp.mp4"
+        proc = run_cli("run", str(student_onnx), "-i", url, "-o", str(out), "--no-progress", "--json")
+    finally:
+        server.kill()
+        server.wait()
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    res = json.loads(proc.stdout)
+    assert "stopped early: the stream stopped after" in proc.stderr and "Traceback" not in proc.stderr
+    frames = video_frames(out)
+    assert len(frames) == res["frames"] >= 25 and frames[0].shape == (72, 96, 3)  # RTP may lose the first
+    assert cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FPS) == pytest.approx(10.0)  # the stream's rate kept
+
+
 def test_unreachable_stream_is_one_line(tmp_path, student_onnx):
     import socket
 

@@ -48,7 +48,8 @@ def test_offline_stages_run_in_background_and_the_model_at_normal_priority(stude
     assert [o.index for o in out] == list(range(8))
     assert set(written) == {os.SCHED_IDLE} and engine.infer_policies == {os.SCHED_OTHER}
     assert stats.stage_priority == "background" and stats.summary()["stage_priority"] == "background"
-    assert set(stats.stage_cpu_ms) == {"decode", "pre", "post"} and all(len(v) == 8 for v in stats.stage_cpu_ms.values())
+    assert set(stats.stage_cpu_ms) == {"decode", "pre", "post", "write"}
+    assert all(len(v) == 8 for v in stats.stage_cpu_ms.values())
     # same pixels as the normal-priority run
     normal, written_normal = run_recording(open_source(clip_path), engine, stage_priority="normal")
     assert set(written_normal) == {os.SCHED_OTHER}
