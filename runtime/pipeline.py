@@ -97,26 +97,36 @@ class PipelineStats:
 
 
 class _LatestSlot:
-    """A one-frame mailbox: put() replaces an unread frame (counted as dropped); get() blocks."""
+    """A one-frame mailbox: put() replaces an unread frame (counted as dropped); get() blocks.
+
+    The end marker never replaces a frame: the last frame is delivered, then the end.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._item = None
         self._has = False
+        self._ended = False
         self.replaced = 0
 
     def put(self, item) -> None:
         with self._cond:
-            if self._has and self._item is not _END:
-                self.replaced += 1
-            if not (self._has and self._item is _END):
+            if self._ended:
+                return
+            if item is _END:
+                self._ended = True
+            else:
+                if self._has:
+                    self.replaced += 1
                 self._item, self._has = item, True
             self._cond.notify()
 
     def get(self, timeout: float | None = None):
         with self._cond:
-            if not self._cond.wait_for(lambda: self._has, timeout):
+            if not self._cond.wait_for(lambda: self._has or self._ended, timeout):
                 raise queue.Empty
+            if not self._has:
+                return _END
             item, self._item, self._has = self._item, None, False
             return item
 

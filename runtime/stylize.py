@@ -102,7 +102,15 @@ def run(
 
     bar = tqdm(total=source.total, desc="stylize", unit="frame", disable=not progress)
     frames = stream_frames(
-        source, engine, mode, state, stabilizer, process_size, stats=stats, write=write, stage_priority=stage_priority
+        source,
+        engine,
+        mode,
+        state,
+        stabilizer,
+        process_size,
+        stats=stats,
+        write=write if files else None,
+        stage_priority=stage_priority,
     )
     try:
         for out in frames:
