@@ -1,6 +1,6 @@
 """Audio pass-through: the input's audio track copied, packet for packet, into the stylized video (PyAV).
 
-The video is encoded first (OpenCV, to a temporary file); `mux_audio` then interleaves that video
+The video is encoded first (runtime.video.VideoWriter, to a temporary file); `mux_audio` then interleaves that video
 stream and the source's audio stream into the output without re-encoding either, so the sound is
 bit-identical. `check_audio_fits` runs before any frame is processed, so a container that cannot
 hold the source's audio codec is reported up front instead of after a long run.

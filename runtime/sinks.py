@@ -30,7 +30,7 @@ class FrameSink:
 
 
 class VideoFileSink(FrameSink):
-    """MP4/MKV/AVI through OpenCV; `audio_from` (a file) has its audio track copied in unchanged."""
+    """A video file (runtime.video.VideoWriter); `audio_from` (a file) has its audio track copied in unchanged."""
 
     kind = "video"
 
