@@ -22,7 +22,8 @@ def model_styles(model: nn.Module) -> tuple[str, ...]:
 
 
 class StyledGraph(nn.Module):
-    """What gets exported: (image, style_weights, strength) -> model.forward_styled(...)."""
+    """(image, style_weights, strength) -> model.forward_styled(...): the graph that gets exported, and the
+    module the multistyle trainer hands to DistributedDataParallel (which calls forward)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()

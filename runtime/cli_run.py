@@ -123,7 +123,7 @@ def execute(name: str, args: argparse.Namespace) -> int:
             extras.append(f"{res.audio} audio copied")
         if args.mode == "live":
             extras.append(f"{res.dropped} dropped, latency p50 {res.stats['latency_ms_p50']:.0f} ms")
-        if res.stats.get("stage_priority", "").startswith("background, normal"):
+        if res.stats.get("promoted_at_frame") is not None:
             extras.append("decode/encode moved to normal priority: other programs kept them waiting")
         if res.flow_ms_per_frame is not None:
             extras.append(f"stabilize flow {res.flow_ms_per_frame:.1f} ms/frame")

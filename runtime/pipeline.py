@@ -67,6 +67,7 @@ class PipelineStats:
     latency_ms: deque = field(default_factory=lambda: deque(maxlen=SAMPLES))
     process_size: tuple[int, int] | None = None  # (w, h) the model ran at when it was not the frame's own
     stage_priority: str = "normal"  # of the non-model stages (runtime.stage_priority), as the run ended
+    promoted_at_frame: int | None = None  # background stages starved and moved to normal priority here
 
     @property
     def fps(self) -> float:
@@ -93,6 +94,7 @@ class PipelineStats:
             "latency_ms_p95": round(self.latency_percentile(95), 2),
             "process_size": list(self.process_size) if self.process_size else None,
             "stage_priority": self.stage_priority,
+            "promoted_at_frame": self.promoted_at_frame,
         }
 
 
@@ -322,6 +324,7 @@ def stream_frames(
         if guard is None or promote.is_set() or stop.is_set() or not guard.starved(model_waited[0]):
             return
         promote.set()
+        stats.promoted_at_frame = stats.frames_out
         stats.stage_priority = f"background, normal from frame {stats.frames_out} (other programs starved the stages)"
         for name, (_, _, lowered) in stages.items():
             if lowered:

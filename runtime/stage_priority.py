@@ -87,11 +87,7 @@ class StarvationGuard:
         if span < self.window:
             return False
         idle = (model_waited - self._waited0) / span
-        queued = 0.0
-        for tid, q0 in self._queued0.items():
-            q = run_queue_ns(tid)
-            if q is not None:
-                queued = max(queued, (q - q0) / 1e9 / span)
-        self._waited0 = model_waited
-        self.watch(list(self._queued0))
+        now_queued = {i: q for i in self._queued0 if (q := run_queue_ns(i)) is not None}
+        queued = max(((q - self._queued0[i]) / 1e9 / span for i, q in now_queued.items()), default=0.0)
+        self._t0, self._waited0, self._queued0 = now, model_waited, now_queued  # the next window
         return idle >= self.threshold and queued >= self.threshold

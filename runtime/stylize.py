@@ -87,14 +87,11 @@ def run(
         from runtime.audio import check_audio_fits
 
         audio_codec = check_audio_fits(input, output)
-    files: list[FrameSink] = []  # written by the pipeline's own write stage
+    # the file is written by the pipeline's own write stage; GUI calls stay in this thread
+    file: FrameSink | None = None
     if output is not None:
-        files.append(open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None))
-    window = WindowSink(f"stylelite: {Path(str(model)).name}") if show else None  # GUI calls stay in this thread
-
-    def write(out) -> None:
-        for sink in files:
-            sink.write(out.styled, out.index, out.name)
+        file = open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None)
+    window = WindowSink(f"stylelite: {Path(str(model)).name}") if show else None
 
     stats = PipelineStats(mode)
     stopped, keep = "", False
@@ -109,7 +106,7 @@ def run(
         stabilizer,
         process_size,
         stats=stats,
-        write=write if files else None,
+        write=(lambda out: file.write(out.styled, out.index, out.name)) if file is not None else None,
         stage_priority=stage_priority,
     )
     try:
@@ -126,8 +123,9 @@ def run(
     finally:
         frames.close()  # stops the stage threads before the files are closed
         bar.close()
-        for sink in files + ([window] if window is not None else []):
-            sink.close(keep=keep)
+        for sink in (file, window):
+            if sink is not None:
+                sink.close(keep=keep)
     return RunResult(
         output=Path(output) if output is not None else None,
         frames=stats.frames_out,

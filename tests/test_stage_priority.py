@@ -91,6 +91,7 @@ def test_starved_background_stages_move_to_normal_priority(student_onnx, tmp_pat
         hog.wait()
     assert [o.index for o in out] == list(range(40))
     assert stats.stage_priority.startswith("background, normal from frame"), stats.stage_priority
+    assert stats.promoted_at_frame is not None and 0 <= stats.promoted_at_frame < 40
     assert written[0] == os.SCHED_IDLE and written[-1] == os.SCHED_OTHER
     assert not [t for t in threading.enumerate() if t.name.startswith("stylelite-")]
 

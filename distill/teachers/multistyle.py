@@ -18,24 +18,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from distill.models.registry import create_teacher
 from distill.teachers.data import ImageDomain, load_images
 from distill.teachers.fast_neural_style import style_image
 from distill.teachers.loop import TEACHER_FILE, FamilyTrainer
 from distill.teachers.perceptual import STYLE_LAYERS, perceptual_loss_from_config
-
-
-class StyledForward(nn.Module):
-    """`forward(x, weights, strength)` -> `forward_styled`, so DistributedDataParallel can wrap it."""
-
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor, weights: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
-        return self.net.forward_styled(x, weights, strength)
+from export.styled_model import StyledGraph
 
 
 class MultiStyleTrainer(FamilyTrainer):
@@ -58,7 +47,7 @@ class MultiStyleTrainer(FamilyTrainer):
         c, seed = self.config, self.data_seed(start)
         self.data = ImageDomain(load_images(c.data_a, **self.load_kwargs()), c.crop, seed, c.flip)
         self.rng = np.random.default_rng(seed + 5)
-        self.NET = self.ctx.wrap(StyledForward(self.net))
+        self.NET = self.ctx.wrap(StyledGraph(self.net))  # forward = forward_styled, so DDP can wrap it
 
     def train_step(self) -> dict[str, float]:
         c, n = self.config, len(self.names)
