@@ -12,18 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from device_tests.facts import local_facts
-from device_tests.memory import peak_rss_mb, reset_peak_rss
-from device_tests.memory_probe import model_memory_mb
-from device_tests.remote_runner import latency_samples_ms
-from runtime.engines import load_engine
-from runtime.errors import ConfigError
-from runtime.files import append_jsonl
-from runtime.flicker import temporal_flow_error, tof_floor, warping_error
-from runtime.flow import ClipFlows
-from runtime.metrics import psnr, ssim
-from runtime.pipeline import parse_size
-from runtime.video import read_video
+from stylelite.device_tests.facts import local_facts
+from stylelite.device_tests.memory import peak_rss_mb, reset_peak_rss
+from stylelite.device_tests.memory_probe import model_memory_mb
+from stylelite.device_tests.remote_runner import latency_samples_ms
+from stylelite.runtime.engines import EngineOptions, load_engine
+from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.files import append_jsonl
+from stylelite.runtime.flicker import temporal_flow_error, tof_floor, warping_error
+from stylelite.runtime.flow import ClipFlows
+from stylelite.runtime.metrics import psnr, ssim
+from stylelite.runtime.pipeline import parse_size
+from stylelite.runtime.video import read_video
 
 
 @dataclass
@@ -110,6 +110,7 @@ def bench(
     warmup: int = 2,
     iters: int = 20,
     threads: int = 0,
+    engine_options: EngineOptions | None = None,
     max_frames: int | None = None,
     latency_sizes: list[str] = (),
     latency_iters: int | None = None,
@@ -126,7 +127,8 @@ def bench(
             default: none (no fidelity columns). It may also be one of `models`.
         warmup: untimed runs before timing.
         iters: minimum number of timed frames (the clip is looped if shorter).
-        threads: inference threads (0: the engine's default).
+        threads: inference threads (0: the engine's default; else engine_options.threads).
+        engine_options: EngineOptions for every model (an option a model's engine does not take is an error).
         latency_sizes: extra resolutions (e.g. "640x480") timed on a resized clip frame.
         latency_iters: minimum timed runs per extra resolution (default: iters).
         min_seconds: at each extra resolution, keep warming up and timing until this long has
@@ -135,6 +137,7 @@ def bench(
     """
     from tqdm import tqdm
 
+    threads = threads or (engine_options.threads if engine_options else 0)
     if not models:
         raise ConfigError("give at least one model file to benchmark")
     frames, fps_source = read_video(clip, max_frames)
@@ -153,7 +156,7 @@ def bench(
     for path in order:
         reset_peak_rss()
         memory = model_memory_mb(path, w, h, threads=threads)
-        engine = load_engine(path, threads=threads)
+        engine = load_engine(path, threads=threads, options=engine_options)
         for _ in range(warmup):
             engine.stylize(frames[0])
         if getattr(engine, "recurrent", False):  # it carries its previous output: start the clip afresh

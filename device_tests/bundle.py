@@ -1,7 +1,7 @@
 """The runner bundle: the runtime package and the remote runner zipped into one file.
 
 A board needs only Python with numpy, OpenCV and onnxruntime; the bundle brings stylelite's
-torch-free code (`PYTHONPATH=bundle.zip python -m device_tests.remote_runner ...`).
+torch-free code (`PYTHONPATH=bundle.zip python -m stylelite.device_tests.remote_runner ...`).
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from runtime.errors import ConfigError, UnknownNameError
-from runtime.files import read_toml
+from stylelite.runtime.errors import ConfigError, UnknownNameError
+from stylelite.runtime.files import read_toml
 
 KINDS = ("local", "ssh", "adb")
 ENGINES = ("onnxruntime", "tensorrt", "litert")

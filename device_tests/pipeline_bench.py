@@ -7,7 +7,7 @@ For each size the clip is resized and written as a real MP4, then measured side 
 2. offline: the overlapping pipeline, MP4 in -> MP4 out, every frame, in five short passes (machines
    shared with others drift within seconds); the median ratio is reported with the range. Each round
    runs it twice: non-model stages in background priority (the default), then at normal priority
-   for comparison (runtime.stage_priority);
+   for comparison (stylelite.runtime.stage_priority);
 3. live: the clip played at its own frame rate (as a camera delivers it), newest frame wins;
    capture-to-output latency p50/p95 and dropped frames.
 """
@@ -22,13 +22,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.engines import load_engine
-from runtime.files import append_jsonl
-from runtime.frames import to_model_input
-from runtime.pipeline import PipelineStats, stream_frames
-from runtime.sinks import VideoFileSink
-from runtime.sources import open_source
-from runtime.video import read_video, write_video
+from stylelite.runtime.engines import EngineOptions, load_engine
+from stylelite.runtime.files import append_jsonl
+from stylelite.runtime.frames import to_model_input
+from stylelite.runtime.pipeline import PipelineStats, stream_frames
+from stylelite.runtime.sinks import VideoFileSink
+from stylelite.runtime.sources import open_source
+from stylelite.runtime.video import read_video, write_video
 
 DEFAULT_SIZES = ((854, 480), (1280, 720))
 
@@ -72,6 +72,7 @@ def bench_pipeline(
     sizes: tuple[tuple[int, int], ...] | list[tuple[int, int]] = DEFAULT_SIZES,
     max_frames: int = 40,
     threads: int = 0,
+    engine_options: EngineOptions | None = None,
     repeats: int = 5,
     out: str | Path | None = None,
     progress: bool = True,
@@ -80,7 +81,7 @@ def bench_pipeline(
 
     `repeats` offline passes alternate with model-only passes (the median round is reported).
     """
-    engine = load_engine(model, threads=threads, spin=False)  # as `stylelite run` loads it
+    engine = load_engine(model, threads=threads, options=engine_options, spin=False)  # as `stylelite run` loads it
     frames, fps = read_video(clip, max_frames)
     records = []
     with tempfile.TemporaryDirectory(prefix="stylelite-pipeline-") as tmp:

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from device_tests.bench import BenchRecord
-from device_tests.inventory import DeviceSpec
-from device_tests.targets import open_target
-from device_tests.targets.python_target import PythonTarget
-from runtime.errors import ConfigError, DeviceError, StyleliteError
-from runtime.files import append_jsonl
+from stylelite.device_tests.bench import BenchRecord
+from stylelite.device_tests.inventory import DeviceSpec
+from stylelite.device_tests.targets import open_target
+from stylelite.device_tests.targets.python_target import PythonTarget
+from stylelite.runtime.errors import ConfigError, DeviceError, StyleliteError
+from stylelite.runtime.files import append_jsonl
 
 
 @dataclass
@@ -35,7 +35,7 @@ class HostSide:
 
     clip: Path
     frames: list[np.ndarray]
-    flows: object  # runtime.flow.ClipFlows
+    flows: object  # stylelite.runtime.flow.ClipFlows
     floor: float
     floor_per_frame: list[float]
     outputs: dict[str, list[np.ndarray]]  # artifact -> host-stylized frames (parity reference)
@@ -45,10 +45,10 @@ class HostSide:
 def prepare_host(
     models: list[Path], clip: str | Path, reference: str | Path | None, max_frames: int | None
 ) -> HostSide:
-    from runtime.engines import load_engine
-    from runtime.flicker import warping_error
-    from runtime.flow import ClipFlows
-    from runtime.video import read_video
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.flicker import warping_error
+    from stylelite.runtime.flow import ClipFlows
+    from stylelite.runtime.video import read_video
 
     frames, _ = read_video(clip, max_frames)
     if len(frames) < 2:
@@ -70,7 +70,7 @@ def prepare_host(
 
 
 def _psnr_mean(a: list[np.ndarray], b: list[np.ndarray]) -> float:
-    from runtime.metrics import psnr
+    from stylelite.runtime.metrics import psnr
 
     return float(np.mean([min(psnr(x, y), 99.0) for x, y in zip(a, b)]))
 
@@ -105,14 +105,14 @@ def _base_record(path: Path, host: HostSide, facts: dict, threads: int, **kw) ->
 
 
 def _score(rec: BenchRecord, outs: list[np.ndarray], host: HostSide) -> None:
-    from runtime.flicker import warping_error
+    from stylelite.runtime.flicker import warping_error
 
     flick = warping_error(outs, host.flows)
     rec.flicker, rec.flicker_per_frame = flick.mean, flick.per_frame
     if rec.artifact in host.outputs:
         rec.parity_psnr_db = _psnr_mean(outs, host.outputs[rec.artifact])
     if host.reference and host.reference in host.outputs:
-        from runtime.metrics import ssim
+        from stylelite.runtime.metrics import ssim
 
         rec.reference = host.reference
         rec.fidelity_psnr_db = _psnr_mean(outs, host.outputs[host.reference])
@@ -154,9 +154,9 @@ def _bench_python_target(target: PythonTarget, path: Path, host: HostSide, facts
 def _bench_trtexec(target: PythonTarget, path: Path, res: dict, host: HostSide, facts: dict) -> BenchRecord:
     import onnxruntime as ort
 
-    from device_tests.targets.trtexec import parse_trtexec, trtexec_argv
-    from runtime.engines import load_engine
-    from runtime.frames import to_model_input
+    from stylelite.device_tests.targets.trtexec import parse_trtexec, trtexec_argv
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.frames import to_model_input
 
     engine = load_engine(path)
     shape = to_model_input(host.frames[0], engine.meta)[0].shape
@@ -209,8 +209,8 @@ def _adb_flicker(target, path: Path, host: HostSide, rec: BenchRecord) -> None:
     When the phone cannot give the outputs back (e.g. a benchmark_model build without
     `--output_filepath`), the latency stands and the status says why flicker is missing.
     """
-    from runtime.engines import load_engine
-    from runtime.frames import from_model_output, to_model_input
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.frames import from_model_output, to_model_input
 
     try:
         meta = load_engine(path).meta

@@ -3,8 +3,8 @@
 Needs only numpy, OpenCV and an inference engine (no torch); it is copied to the board inside
 the runner bundle (see device_tests/bundle.py) and run as
 
-    PYTHONPATH=stylelite_runner.zip python3 -m device_tests.remote_runner facts
-    PYTHONPATH=stylelite_runner.zip python3 -m device_tests.remote_runner bench MODEL FRAMES.npy OUT.npy
+    PYTHONPATH=stylelite_runner.zip python3 -m stylelite.device_tests.remote_runner facts
+    PYTHONPATH=stylelite_runner.zip python3 -m stylelite.device_tests.remote_runner bench MODEL FRAMES.npy OUT.npy
 
 `bench` times every frame of FRAMES.npy (uint8 [N,H,W,3]), loops it until `--iters` timed runs,
 saves the stylized frames to OUT.npy for the host to score (flicker, parity, fidelity), and
@@ -27,7 +27,7 @@ def latency_samples_ms(samples_s: list[float], cap: int = MAX_LATENCY_SAMPLES) -
 
 
 def _facts() -> dict:
-    from device_tests.facts import board_facts, local_facts
+    from stylelite.device_tests.facts import board_facts, local_facts
 
     return {**local_facts(), **board_facts()}
 
@@ -35,8 +35,8 @@ def _facts() -> dict:
 def _bench(args: argparse.Namespace) -> dict:
     import numpy as np
 
-    from device_tests.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
-    from runtime.engines import load_engine
+    from stylelite.device_tests.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
+    from stylelite.runtime.engines import load_engine
 
     frames = np.load(args.frames)
     reset_peak_rss()
@@ -78,7 +78,7 @@ def _bench(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m device_tests.remote_runner")
+    p = argparse.ArgumentParser(prog="python -m stylelite.device_tests.remote_runner")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("facts")
     b = sub.add_parser("bench")

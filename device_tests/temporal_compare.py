@@ -1,6 +1,6 @@
 """Flicker of stylized videos read back from disk (e.g. what `stylelite run --stabilize` wrote).
 
-    python -m device_tests.temporal_compare CLIP.mp4 OUT1.mp4 [OUT2.mp4 ...]
+    python -m stylelite.device_tests.temporal_compare CLIP.mp4 OUT1.mp4 [OUT2.mp4 ...]
 
 Prints the warping error (E_warp) and tOF of each video against the flows of the input CLIP, beside
 the clip's own floor. `stylelite bench` measures the same on in-memory outputs of artifacts; this
@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runtime.errors import InputError
-from runtime.flicker import temporal_flow_error, tof_floor, warping_error
-from runtime.flow import ClipFlows
-from runtime.video import read_video
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.flicker import temporal_flow_error, tof_floor, warping_error
+from stylelite.runtime.flow import ClipFlows
+from stylelite.runtime.video import read_video
 
 
 def compare(clip: str | Path, videos: list[str | Path]) -> list[dict]:

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def device_records(device_spec, artifacts, device_clip):
-    from device_tests.remote_bench import bench_devices
+    from stylelite.device_tests.remote_bench import bench_devices
 
     records, host = bench_devices(artifacts, device_clip, [device_spec], iters=10)
     for r in records:

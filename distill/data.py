@@ -16,10 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from distill.tensors import to_tensor
-from runtime.errors import ConfigError, InputError
-from runtime.flow import ClipFlows
-from runtime.video import is_video, list_images, read_image, read_video
+from stylelite.models.tensors import to_tensor
+from stylelite.runtime.errors import ConfigError, InputError
+from stylelite.runtime.flow import ClipFlows
+from stylelite.runtime.video import is_video, list_images, read_image, read_video
 
 
 @dataclass
@@ -41,7 +41,7 @@ def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[li
     clips: list[Clip] = []
     for entry in data:
         if entry == "builtin":
-            from distill.photos import builtin_photos
+            from stylelite.distill.photos import builtin_photos
 
             stills += list(builtin_photos("train").values())
         elif Path(entry).is_dir():

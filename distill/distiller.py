@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distill.data import MotionPairs, TeacherCache, load_sources, teacher_padding
-from distill.losses import (
+from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, teacher_padding
+from stylelite.distill.losses import (
     FeatureAdapters,
     long_term_temporal_loss,
     pixel_loss,
@@ -20,10 +20,10 @@ from distill.losses import (
     single_frame_loss,
     temporal_loss,
 )
-from distill.models.registry import STUDENTS, _ensure_registered, create_student
-from distill.run_dir import ScalarLog, load_config_json, new_run_dir, save_resolved_config
-from distill.training_state import load_training_state, save_training_state, save_weights
-from runtime.errors import ConfigError
+from stylelite.distill.run_dir import ScalarLog, load_config_json, new_run_dir, save_resolved_config
+from stylelite.distill.training_state import load_training_state, save_training_state, save_weights
+from stylelite.models.registry import STUDENTS, create_student
+from stylelite.runtime.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,8 @@ class DistillConfig:
             raise ConfigError(f"long_term_offsets={self.long_term_offsets}: give frame distances >= 2, e.g. (5,)")
         if not self.data:
             raise ConfigError("give training data: --data builtin, an image folder or a video file")
-        _ensure_registered()
         STUDENTS.get(self.student)  # unknown names fail here, with suggestions
-        from distill.quantization import check_qat_options
+        from stylelite.distill.quantization import check_qat_options
 
         check_qat_options(self.qat, self.qat_engine)
         if self.qat and getattr(STUDENTS.get(self.student)(), "recurrent", False):
@@ -103,7 +102,7 @@ def distill(
     """
     from tqdm import tqdm
 
-    from distill.models.load import load_model
+    from stylelite.models.load import load_model
 
     if resume:
         run = Path(resume)
@@ -117,7 +116,7 @@ def distill(
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    t_model = load_model(config.teacher, config.teacher_checkpoint)
+    t_model = load_model(config.teacher, config.teacher_checkpoint).model
     teacher_padding(config.crop, t_model.card.stride, t_model.card.name)  # a too-small crop fails before the run
     if not resume:
         run = new_run_dir(out, f"{config.student}-{config.teacher.replace('.', '_')}")
@@ -129,7 +128,7 @@ def distill(
     if config.qat:  # calibrate the fake quantizers on real training crops, then train through them
         import copy
 
-        from distill.quantization import prepare_qat
+        from stylelite.distill.quantization import prepare_qat
 
         stills, clips = load_sources(config.data)
         images = stills + [f for c in clips for f in c.frames[:: max(1, len(c.frames) // 16)]]
@@ -222,11 +221,11 @@ def distill(
     s_model.eval()
     qat_meta = {}
     if config.qat:
-        from distill.quantization import float_state_dict, qat_record
+        from stylelite.distill.quantization import float_state_dict, qat_record
 
         float_model.load_state_dict(float_state_dict(s_model, float_model))
         qat_meta = qat_record(config.qat_engine)
-        from runtime.files import write_json_atomic
+        from stylelite.runtime.files import write_json_atomic
 
         write_json_atomic(run / "qat.json", qat_meta)
     save_weights(
@@ -248,7 +247,7 @@ def distill(
 
 def _calibration_batches(images: list, crop: int, n: int, batch: int, seed: int) -> list[torch.Tensor]:
     """`n` batches of random real crops [B,3,crop,crop] in [-1, 1] (inputs only, no teacher labels)."""
-    from distill.tensors import to_tensor
+    from stylelite.models.tensors import to_tensor
 
     rng = np.random.default_rng(seed + 101)
     out = []
@@ -273,14 +272,14 @@ def holdout_fidelity(run: str | Path) -> float:
     """Mean PSNR (dB) of a distilled student to its teacher on the held-out photos at 256 px."""
     import cv2
 
-    from distill.models.load import load_model
-    from distill.photos import builtin_photos
-    from distill.tensors import run_model
-    from runtime.metrics import psnr
+    from stylelite.distill.photos import builtin_photos
+    from stylelite.models.load import load_model
+    from stylelite.models.tensors import run_model
+    from stylelite.runtime.metrics import psnr
 
     cfg = load_config_json(Path(run))
-    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"))
-    student = load_model(str(Path(run) / "student.safetensors"))
+    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint")).model
+    student = load_model(str(Path(run) / "student.safetensors")).model
     scores = []
     for photo in builtin_photos("heldout").values():
         h, w = photo.shape[:2]

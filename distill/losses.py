@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distill.warp import warp
+from stylelite.distill.warp import warp
 
 
 def pixel_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:

@@ -18,20 +18,18 @@ import tempfile
 import torch
 from torch import nn
 
-from runtime.errors import ConfigError, require
+from stylelite.runtime.errors import ConfigError, require
 
 QAT_MODES = ("int8",)
-QAT_ENGINES = ("nncf", "pt2e")
+QAT_ENGINES = ("nncf",)
 
 
 def check_qat_options(qat: str, engine: str) -> None:
-    """Validate `--qat` / `--qat-engine` (ConfigError with the fix)."""
+    """Validate `--qat` and the QAT engine (ConfigError with the fix)."""
     if qat and qat not in QAT_MODES:
         raise ConfigError(f"qat={qat!r}: supported: {', '.join(QAT_MODES)} (or empty for float training)")
     if engine not in QAT_ENGINES:
         raise ConfigError(f"qat_engine={engine!r}: choose one of {', '.join(QAT_ENGINES)}")
-    if qat and engine == "pt2e":
-        raise ConfigError("qat_engine='pt2e' is not available in this release; use --qat-engine nncf")
 
 
 def prepare_qat(model: nn.Module, calibration: list[torch.Tensor], engine: str = "nncf") -> nn.Module:
@@ -75,7 +73,7 @@ def float_state_dict(qat_model: nn.Module, float_model: nn.Module) -> dict[str, 
 
 def qat_record(engine: str) -> dict[str, str]:
     """What to record in the run and the weights file: engine, library versions, scheme."""
-    pkgs = {"nncf": ("nncf", "torchao"), "pt2e": ("torchao",)}[engine]
+    pkgs = {"nncf": ("nncf", "torchao")}[engine]
     versions = {}
     for p in pkgs:
         try:

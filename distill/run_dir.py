@@ -9,7 +9,7 @@ import platform
 import re
 from pathlib import Path
 
-from runtime.files import append_jsonl, write_json_atomic
+from stylelite.runtime.files import append_jsonl, write_json_atomic
 
 _VERSIONED = (
     "torch",

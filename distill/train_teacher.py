@@ -11,15 +11,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from distill.cartoon import cartoonize
-from distill.models.patchgan import NLayerDiscriminator
-from distill.models.registry import create_teacher
-from distill.photos import HELDOUT_PHOTOS, TRAIN_PHOTOS, builtin_photos
-from distill.run_dir import ScalarLog, new_run_dir, save_resolved_config
-from distill.tensors import run_model, to_tensor
-from distill.training_state import load_training_state, save_training_state, save_weights
-from runtime.errors import ConfigError
-from runtime.metrics import psnr
+from stylelite.distill.cartoon import cartoonize
+from stylelite.distill.photos import HELDOUT_PHOTOS, TRAIN_PHOTOS, builtin_photos
+from stylelite.distill.run_dir import ScalarLog, new_run_dir, save_resolved_config
+from stylelite.distill.training_state import load_training_state, save_training_state, save_weights
+from stylelite.models.patchgan import NLayerDiscriminator
+from stylelite.models.registry import create_teacher
+from stylelite.models.tensors import run_model, to_tensor
+from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.metrics import psnr
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def train_teacher(
         run = Path(resume)
         if not (run / "config.json").is_file():
             raise ConfigError(f"{run} is not a train-teacher run folder (no config.json)")
-        from distill.run_dir import load_config_json
+        from stylelite.distill.run_dir import load_config_json
 
         config = TeacherTrainConfig(**load_config_json(run))
     else:
@@ -197,7 +197,7 @@ def train_teacher(
     score = heldout_psnr(g)
     log.log(config.steps, heldout_psnr_db=score)
     log.close()
-    from runtime.files import read_jsonl
+    from stylelite.runtime.files import read_jsonl
 
     untrained = next(r["heldout_psnr_db"] for r in read_jsonl(log.path) if "heldout_psnr_db" in r)
     save_weights(

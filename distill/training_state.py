@@ -13,8 +13,8 @@ import torch
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
-from runtime.errors import CheckpointError
-from runtime.files import atomic_path
+from stylelite.runtime.errors import CheckpointError
+from stylelite.runtime.files import atomic_path
 
 
 def save_training_state(

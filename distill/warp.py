@@ -1,4 +1,4 @@
-"""Differentiable flow warping (grid_sample); same convention as runtime.flow.
+"""Differentiable flow warping (grid_sample); same convention as stylelite.runtime.flow.
 
 flow[:, :, y, x] = (dx, dy): warp(x, flow) samples x at (x+dx, y+dy). With flow B->A,
 warp(image_A, flow) aligns image A with frame B. Zero flow is exactly the identity.

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.errors import ConfigError, InputError
+from stylelite.runtime.errors import ConfigError, InputError
 
 
 def load_calibration_frames(source: str | Path, max_frames: int = 32, size: int = 256) -> list[np.ndarray]:
@@ -19,7 +19,7 @@ def load_calibration_frames(source: str | Path, max_frames: int = 32, size: int 
         size: frames larger than this on their longest side are shrunk (calibration is about value
             ranges, not resolution; smaller frames keep calibration fast).
     """
-    from runtime.video import is_video, list_images, read_image, read_video
+    from stylelite.runtime.video import is_video, list_images, read_image, read_video
 
     source = Path(source)
     if not source.exists():

@@ -10,7 +10,7 @@ def onnx_to_fp16(proto):
     and reads it exactly as the fp32 artifact. Ops that onnxconverter-common keeps in fp32
     (e.g. Resize) get Casts around them.
     """
-    from runtime.errors import require
+    from stylelite.runtime.errors import require
 
     float16 = require("onnxconverter_common.float16", "train")
     # Stale value_info (shape-inferred fp32 types) makes the converter's Casts around blocked ops

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.errors import ExportError
-from runtime.frames import to_model_input
-from runtime.metadata import ArtifactMetadata
+from stylelite.runtime.errors import ExportError
+from stylelite.runtime.frames import to_model_input
+from stylelite.runtime.metadata import ArtifactMetadata
 
 
 def onnx_to_int8(

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.errors import ConfigError, ExportError, require
-from runtime.metadata import ArtifactMetadata
+from stylelite.runtime.errors import ConfigError, ExportError, require
+from stylelite.runtime.metadata import ArtifactMetadata
 
 TFLITE_IO = ("int8", "uint8", "float32")
 _OUTPUT_SUFFIX = {"fp32": "float32", "fp16": "float16", "int8": "full_integer_quant", "int8-float-io": "integer_quant"}
@@ -175,7 +175,7 @@ def explain_failing_node(onnx_path: str | Path, node_name: str | None) -> str:
         return ""
     import onnx
 
-    from export.targets import AVOID_HINT
+    from stylelite.export.targets import AVOID_HINT
 
     op = next((n.op_type for n in onnx.load(str(onnx_path)).graph.node if n.name == node_name), None)
     text = f" at layer {layer_of(node_name)} (op {op or '?'}, node {node_name})"

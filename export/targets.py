@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.errors import UnknownNameError
+from stylelite.runtime.errors import UnknownNameError
 
 # folded away by every converter / not executed as a kernel
 _STRUCTURAL = frozenset({"Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Reshape"})

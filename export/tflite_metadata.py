@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.files import atomic_path
-from runtime.metadata import ArtifactMetadata
-from runtime.tflite_file import STYLELITE_METADATA, TFLITE_METADATA
+from stylelite.runtime.files import atomic_path
+from stylelite.runtime.metadata import ArtifactMetadata
+from stylelite.runtime.tflite_file import STYLELITE_METADATA, TFLITE_METADATA
 
 METADATA_PARSER_VERSION = "1.0.0"  # only fields from metadata schema 1.0.0 are written
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from runtime.errors import ExportError
-from runtime.files import atomic_path
-from runtime.metadata import ArtifactMetadata
+from stylelite.runtime.errors import ExportError
+from stylelite.runtime.files import atomic_path
+from stylelite.runtime.metadata import ArtifactMetadata
 
 
 def torch_to_onnx(
@@ -43,8 +43,8 @@ def torch_to_onnx(
     args: tuple = (torch.zeros(1, 3, sample_size, sample_size),)
     names = ["image"]
     if meta.styles:
-        from export.styled_model import StyledGraph, example_style_inputs
-        from runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
+        from stylelite.models.styled import StyledGraph, example_style_inputs
+        from stylelite.runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
 
         core = StyledGraph(core).eval()
         args += example_style_inputs(len(meta.styles))
@@ -105,7 +105,7 @@ def torch_to_onnx(
 
 def embed_metadata(proto, meta: ArtifactMetadata) -> None:
     """Write `meta` into the ModelProto's metadata_props, replacing any stylelite entries there."""
-    from runtime.metadata import METADATA_KEY
+    from stylelite.runtime.metadata import METADATA_KEY
 
     keep = [(e.key, e.value) for e in proto.metadata_props if not e.key.startswith(METADATA_KEY)]
     del proto.metadata_props[:]

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distill.tensors import run_model
-from runtime.engines import load_engine
-from runtime.errors import ExportError
-from runtime.metrics import psnr
+from stylelite.models.tensors import run_model
+from stylelite.runtime.engines import load_engine
+from stylelite.runtime.errors import ExportError
+from stylelite.runtime.metrics import psnr
 
 # Minimum PSNR (dB) of the artifact's output to PyTorch's, per precision.
 MIN_PSNR_DB = {"fp32": 40.0, "fp16": 30.0, "int8": 20.0}
@@ -36,13 +36,13 @@ def verify_artifact(
 ) -> VerifyResult:
     """Compare artifact vs PyTorch outputs on uint8 RGB frames; raise ExportError below threshold.
 
-    A style-conditioned artifact is compared at each of export.styled_model.verification_controls
+    A style-conditioned artifact is compared at each of stylelite.models.styled.verification_controls
     (its first style at full strength, a half-strength blend) against the model's forward_styled.
     """
     engine = load_engine(artifact)
     ours, ref = [], []
     if engine.styles:
-        from export.styled_model import run_styled, verification_controls
+        from stylelite.models.styled import run_styled, verification_controls
 
         for control in verification_controls(engine.styles):
             for f in frames:
@@ -84,3 +84,22 @@ def verification_frames(
     rng = np.random.default_rng(seed)
     frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes]
     return frames + list(real or [])
+
+
+def verify_recurrent(model: torch.nn.Module, artifact: str | Path, frames: list[np.ndarray], precision: str = "fp32"):
+    """verify_artifact for a recurrent artifact: each frame becomes a SEQUENCE_FRAMES-frame
+    moving sequence, run through the engine (state carried, reset between sequences) and through PyTorch."""
+    from stylelite.models.recurrent import SEQUENCE_FRAMES, moving_sequence, run_recurrent
+    from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT
+
+    engine = load_engine(artifact)
+    if not getattr(engine, "recurrent", False):
+        raise ExportError(f"{Path(artifact).name} lost its {PREV_OUTPUT_INPUT} state input in export")
+    ours, ref = [], []
+    for f in frames:
+        seq = moving_sequence(f)
+        engine.reset()
+        ours += [engine.stylize(g) for g in seq]
+        ref += run_recurrent(model, seq)
+    how = f" over {SEQUENCE_FRAMES}-frame sequences with the state carried"
+    return compare_outputs(artifact, ours, ref, precision, frames=len(ours), how=how)

@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.errors import BudgetError
-from runtime.files import read_toml
+from stylelite.runtime.errors import BudgetError
+from stylelite.runtime.files import read_toml
 
 # limit key -> (record metric, "max" or "min", unit)
 LIMITS: dict[str, tuple[str, str, str]] = {
@@ -179,7 +179,7 @@ def gather_records(
     iters: int = 20,
 ) -> list[dict]:
     """Records from JSON-lines files, plus fresh measurements of any model files among `results`."""
-    from runtime.files import read_jsonl
+    from stylelite.runtime.files import read_jsonl
 
     records: list[dict] = []
     models = []
@@ -195,12 +195,12 @@ def gather_records(
         if not clip:
             raise BudgetError("re-measuring model files needs --clip VIDEO")
         if device:
-            from device_tests.inventory import load_inventory, select_devices
-            from device_tests.remote_bench import bench_devices
+            from stylelite.device_tests.inventory import load_inventory, select_devices
+            from stylelite.device_tests.remote_bench import bench_devices
 
             recs, _ = bench_devices(models, clip, select_devices(load_inventory(devices), device), iters=iters)
         else:
-            from device_tests.bench import bench
+            from stylelite.device_tests.bench import bench
 
             recs = bench(models, clip, iters=iters, progress=False).records
         records += [r.to_dict() for r in recs]
@@ -218,7 +218,7 @@ def budget_check(
     """Check records (read or re-measured) against a budget file; write junit.xml and summary.md."""
     import os
 
-    from runtime.files import write_text_atomic
+    from stylelite.runtime.files import write_text_atomic
 
     rules = load_budgets(budgets)
     if not results:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from reports.html import markdown_to_html
-from reports.plots import plot_flicker, plot_latency, plot_pareto
-from runtime.errors import InputError
-from runtime.files import write_json_atomic, write_text_atomic
+from stylelite.reports.html import markdown_to_html
+from stylelite.reports.plots import plot_flicker, plot_latency, plot_pareto
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.files import write_json_atomic, write_text_atomic
 
 
 def _num(v, fmt: str) -> str:
@@ -112,9 +112,9 @@ def write_records_report(
 
 def _side_by_side(records: list[dict], clip: str | Path, out: Path) -> list[str]:
     """Stylize the clip on this machine with each distinct artifact that still exists."""
-    from reports.side_by_side import write_side_by_side
-    from runtime.engines import load_engine
-    from runtime.video import read_video
+    from stylelite.reports.side_by_side import write_side_by_side
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.video import read_video
 
     frames, fps = read_video(clip, 24)
     panels = {"input": frames}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device_tests.bench import BenchRecord, BenchRun
-from reports.html import markdown_to_html
-from reports.plots import plot_flicker, plot_latency
-from reports.side_by_side import write_side_by_side
-from runtime.files import write_json_atomic, write_text_atomic
+from stylelite.device_tests.bench import BenchRecord, BenchRun
+from stylelite.reports.html import markdown_to_html
+from stylelite.reports.plots import plot_flicker, plot_latency
+from stylelite.reports.side_by_side import write_side_by_side
+from stylelite.runtime.files import write_json_atomic, write_text_atomic
 
 
 def markdown_table(records: list[BenchRecord]) -> str:

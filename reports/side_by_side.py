@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.files import atomic_path
-from runtime.video import write_image, write_video
+from stylelite.runtime.files import atomic_path
+from stylelite.runtime.video import write_image, write_video
 
 GIF_MAX_WIDTH = 720
 

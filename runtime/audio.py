@@ -12,7 +12,7 @@ import heapq
 import io
 from pathlib import Path
 
-from runtime.errors import InputError
+from stylelite.runtime.errors import InputError
 
 # container formats by output suffix (FFmpeg muxer names)
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.flow import ClipFlows, flow_provider, warp_image
+from stylelite.runtime.flow import ClipFlows, flow_provider, warp_image
 
 
 @dataclass(frozen=True)

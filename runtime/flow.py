@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.errors import ConfigError
+from stylelite.runtime.errors import ConfigError
 
 _DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -202,7 +202,7 @@ class FlowCache:
             return None  # unreadable: recompute and overwrite
 
     def save(self, key: str, data: tuple[dict, dict, dict, dict]) -> Path:
-        from runtime.files import atomic_path
+        from stylelite.runtime.files import atomic_path
 
         arrays = {}
         for kind, by_k in zip(("fw", "fm", "bw", "bm"), data):

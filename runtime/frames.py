@@ -7,8 +7,8 @@ import functools
 import cv2
 import numpy as np
 
-from runtime.errors import InputError
-from runtime.metadata import ArtifactMetadata
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.metadata import ArtifactMetadata
 
 
 def as_rgb(frame: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ GIL in their heavy calls). Two modes:
 
 `stream_frames` yields `StyledFrame`s in order to the caller; an encoder passed as `write` runs as a
 stage of its own. Offline, the stages other than the model's run at background CPU priority
-(runtime.stage_priority), so they take only the cycles the model leaves.
+(stylelite.runtime.stage_priority), so they take only the cycles the model leaves.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from runtime.errors import ConfigError
-from runtime.sources import Frame, FrameSource
-from runtime.stage_priority import StarvationGuard, lower_this_thread
-from runtime.stage_priority import resolve as resolve_priority
-from runtime.style_control import StyleState
+from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.sources import Frame, FrameSource
+from stylelite.runtime.stage_priority import StarvationGuard, lower_this_thread
+from stylelite.runtime.stage_priority import resolve as resolve_priority
+from stylelite.runtime.style_control import StyleState
 
 MODES = ("offline", "live")
 SAMPLES = 10_000
@@ -42,7 +42,6 @@ class StyledFrame:
     rgb: np.ndarray  # the input frame, uint8 [H,W,3]
     styled: np.ndarray  # the output, same size
     t_capture: float  # perf_counter at capture
-    t_done: float  # perf_counter when the frame left postprocessing
     name: str = ""
 
 
@@ -66,7 +65,7 @@ class PipelineStats:
     )
     latency_ms: deque = field(default_factory=lambda: deque(maxlen=SAMPLES))
     process_size: tuple[int, int] | None = None  # (w, h) the model ran at when it was not the frame's own
-    stage_priority: str = "normal"  # of the non-model stages (runtime.stage_priority), as the run ended
+    stage_priority: str = "normal"  # of the non-model stages (stylelite.runtime.stage_priority), as the run ended
     promoted_at_frame: int | None = None  # background stages starved and moved to normal priority here
 
     @property
@@ -163,7 +162,7 @@ def stream_frames(
     Args:
         mode: "offline" (every frame) or "live" (newest frame wins; drops counted in `stats.dropped`).
         style_state: the style to render, read per frame (another thread may change it meanwhile).
-        stabilizer: a runtime.stabilize.Stabilizer, applied in order in the postprocess stage.
+        stabilizer: a stylelite.runtime.stabilize.Stabilizer, applied in order in the postprocess stage.
         process_size: (w, h) to run the model at; frames are resized down before and the output back
             up after (the resize time is part of the pre/post stage figures).
         queue_size: frames each offline queue holds (bounds memory and latency).
@@ -171,27 +170,43 @@ def stream_frames(
         write: an output stage (e.g. a video encoder's write) run in its own pipeline thread, so it
             gets the stage priority too; each frame is yielded after it was written.
         stage_priority: auto | background | normal for the threads other than the model's
-            (runtime.stage_priority; auto: background offline, normal live).
+            (stylelite.runtime.stage_priority; auto: background offline, normal live).
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: use offline or live")
-    background = resolve_priority(stage_priority, mode) == "background"
     stats = stats if stats is not None else PipelineStats(mode)
-    stats.mode, stats.process_size = mode, process_size
-    stats.stage_priority = "background" if background else "normal"
-    stop = threading.Event()
-    promote = threading.Event()  # background stages hand their loops to normal-priority threads
-    errors: list[BaseException] = []
-    to_infer = _LatestSlot() if mode == "live" else queue.Queue(queue_size)
-    to_post: queue.Queue = queue.Queue(queue_size)
-    to_out: queue.Queue = queue.Queue(queue_size)
-    to_caller: queue.Queue = queue.Queue(queue_size) if write is not None else to_out
-    model_waited = [0.0]  # seconds the model thread spent waiting for frames or for room downstream
-    frames = iter(source)
+    run = _StagedRun(source, engine, mode, style_state, stabilizer, process_size, queue_size, stats, write)
+    yield from run.frames(background=resolve_priority(stage_priority, mode) == "background")
 
-    def put(q, item) -> bool:
-        """Blocking put that gives up when the run is stopping."""
-        while not stop.is_set():
+
+class _StagedRun:
+    """The threads and queues of one `stream_frames` call.
+
+    Each stage is a step (False: nothing more to do) and a finish (run once, when it is done); each
+    runs in its own thread, and the caller's generator reads the last queue.
+    """
+
+    def __init__(self, source, engine, mode, style_state, stabilizer, process_size, queue_size, stats, write):
+        self.engine, self.mode, self.style_state, self.stabilizer = engine, mode, style_state, stabilizer
+        self.process_size, self.stats, self.write = process_size, stats, write
+        stats.mode, stats.process_size = mode, process_size
+        self.stop = threading.Event()
+        self.promote = threading.Event()  # background stages hand their loops to normal-priority threads
+        self.errors: list[BaseException] = []
+        self.to_infer = _LatestSlot() if mode == "live" else queue.Queue(queue_size)
+        self.to_post: queue.Queue = queue.Queue(queue_size)
+        self.to_out: queue.Queue = queue.Queue(queue_size)
+        self.to_caller: queue.Queue = queue.Queue(queue_size) if write is not None else self.to_out
+        self.model_waited = 0.0  # seconds the model thread spent waiting for frames or for room downstream
+        self.source_frames = iter(source)
+        self.threads: dict[str, threading.Thread] = {}  # the thread now running each stage
+        self.every_thread: list[threading.Thread] = []
+        self.finished: set[str] = set()  # stages whose finish has run
+        self.guard: StarvationGuard | None = None
+
+    # -- queue helpers that give up when the run is stopping
+    def put(self, q, item) -> bool:
+        while not self.stop.is_set():
             try:
                 q.put(item, timeout=0.1)
                 return True
@@ -199,8 +214,8 @@ def stream_frames(
                 continue
         return False
 
-    def get(q, on_wait=None):
-        while not stop.is_set():
+    def get(self, q, on_wait=None):
+        while not self.stop.is_set():
             try:
                 return q.get(timeout=0.1)
             except queue.Empty:
@@ -208,152 +223,157 @@ def stream_frames(
                     on_wait()
         return _END
 
-    # Each stage is a step (False: nothing more to do) and a finish (run once, when it is done).
-    def decode_step() -> bool:
+    # -- the stages
+    def decode_step(self) -> bool:
+        stats = self.stats
         t0, c0 = time.perf_counter(), time.thread_time()
-        frame: Frame | None = next(frames, None)
+        frame: Frame | None = next(self.source_frames, None)
         if frame is None:
             return False
         t1, c1 = time.perf_counter(), time.thread_time()
-        control = style_state.get() if style_state is not None else None
-        x, hw = engine.preprocess(_resize(frame.rgb, process_size))
+        control = self.style_state.get() if self.style_state is not None else None
+        x, hw = self.engine.preprocess(_resize(frame.rgb, self.process_size))
         stats.stage_ms["decode"].append((t1 - t0) * 1e3)
         stats.stage_ms["pre"].append((time.perf_counter() - t1) * 1e3)
         stats.stage_cpu_ms["decode"].append((c1 - c0) * 1e3)
         stats.stage_cpu_ms["pre"].append((time.thread_time() - c1) * 1e3)
         stats.frames_in += 1
-        if mode == "live":
-            to_infer.put((frame, x, hw, control))
-            stats.dropped = to_infer.replaced
+        if self.mode == "live":
+            self.to_infer.put((frame, x, hw, control))
+            stats.dropped = self.to_infer.replaced
             return True
-        return put(to_infer, (frame, x, hw, control))
+        return self.put(self.to_infer, (frame, x, hw, control))
 
-    def decode_finish() -> None:
-        close = getattr(frames, "close", None)
-        if close is not None and stop.is_set():
+    def decode_finish(self) -> None:
+        close = getattr(self.source_frames, "close", None)
+        if close is not None and self.stop.is_set():
             close()  # release the capture now, not when the generator is collected
-        to_infer.put(_END) if mode == "live" else put(to_infer, _END)
+        self.to_infer.put(_END) if self.mode == "live" else self.put(self.to_infer, _END)
 
-    def infer_step() -> bool:
+    def infer_step(self) -> bool:
         t_wait = time.perf_counter()
-        item = get(to_infer, check_starved)
-        model_waited[0] += time.perf_counter() - t_wait
-        if item is _END or stop.is_set():
+        item = self.get(self.to_infer, self.check_starved)
+        self.model_waited += time.perf_counter() - t_wait
+        if item is _END or self.stop.is_set():
             return False
         frame, x, hw, control = item
         t0 = time.perf_counter()
-        y = engine.infer(x, control)
+        y = self.engine.infer(x, control)
         t1 = time.perf_counter()
-        stats.stage_ms["infer"].append((t1 - t0) * 1e3)
-        sent = put(to_post, (frame, y, hw, control))
-        model_waited[0] += time.perf_counter() - t1
-        check_starved()
+        self.stats.stage_ms["infer"].append((t1 - t0) * 1e3)
+        sent = self.put(self.to_post, (frame, y, hw, control))
+        self.model_waited += time.perf_counter() - t1
+        self.check_starved()
         return sent
 
-    def post_step() -> bool:
-        item = get(to_post)
+    def post_step(self) -> bool:
+        item = self.get(self.to_post)
         if item is _END:
             return False
         frame, y, hw, control = item
         t0, c0 = time.perf_counter(), time.thread_time()
-        out = engine.postprocess(y, hw, frame.rgb, control)  # back at the frame's size
-        if stabilizer is not None:
-            out = stabilizer.step(frame.rgb, out)
-        t1 = time.perf_counter()
-        stats.stage_ms["post"].append((t1 - t0) * 1e3)
-        stats.stage_cpu_ms["post"].append((time.thread_time() - c0) * 1e3)
-        return put(to_out, StyledFrame(frame.index, frame.rgb, out, frame.t_capture, t1, frame.name))
+        out = self.engine.postprocess(y, hw, frame.rgb, control)  # back at the frame's size
+        if self.stabilizer is not None:
+            out = self.stabilizer.step(frame.rgb, out)
+        self.stats.stage_ms["post"].append((time.perf_counter() - t0) * 1e3)
+        self.stats.stage_cpu_ms["post"].append((time.thread_time() - c0) * 1e3)
+        return self.put(self.to_out, StyledFrame(frame.index, frame.rgb, out, frame.t_capture, frame.name))
 
-    def write_step() -> bool:
-        item = get(to_out)
+    def write_step(self) -> bool:
+        item = self.get(self.to_out)
         if item is _END:
             return False
         t0, c0 = time.perf_counter(), time.thread_time()
-        write(item)
-        stats.stage_ms["write"].append((time.perf_counter() - t0) * 1e3)
-        stats.stage_cpu_ms["write"].append((time.thread_time() - c0) * 1e3)
-        return put(to_caller, item)
+        self.write(item)
+        self.stats.stage_ms["write"].append((time.perf_counter() - t0) * 1e3)
+        self.stats.stage_cpu_ms["write"].append((time.thread_time() - c0) * 1e3)
+        return self.put(self.to_caller, item)
 
-    stages = {
-        "decode_and_prepare": (decode_step, decode_finish, background),
-        "infer": (infer_step, lambda: put(to_post, _END), False),  # the model's thread: never lowered
-        "postprocess": (post_step, lambda: put(to_out, _END), background),
-    }
-    if write is not None:
-        stages["write"] = (write_step, lambda: put(to_caller, _END), background)
-        stats.stage_ms.setdefault("write", deque(maxlen=SAMPLES))
-        stats.stage_cpu_ms.setdefault("write", deque(maxlen=SAMPLES))
-    threads: dict[str, threading.Thread] = {}  # the thread now running each stage
-    every_thread: list[threading.Thread] = []
-    finished: set[str] = set()  # stages whose finish has run
+    def stage_table(self, background: bool) -> dict[str, tuple[Callable, Callable, bool]]:
+        """name -> (step, finish, lowered)."""
+        stages = {
+            "decode_and_prepare": (self.decode_step, self.decode_finish, background),
+            "infer": (self.infer_step, lambda: self.put(self.to_post, _END), False),  # the model's: never lowered
+            "postprocess": (self.post_step, lambda: self.put(self.to_out, _END), background),
+        }
+        if self.write is not None:
+            stages["write"] = (self.write_step, lambda: self.put(self.to_caller, _END), background)
+            self.stats.stage_ms.setdefault("write", deque(maxlen=SAMPLES))
+            self.stats.stage_cpu_ms.setdefault("write", deque(maxlen=SAMPLES))
+        return stages
 
-    def start(name: str, lowered: bool, after: threading.Thread | None = None) -> None:
-        step, finish, _ = stages[name]
+    # -- threads, priorities and the starvation guard
+    def start(self, name: str, lowered: bool, after: threading.Thread | None = None) -> None:
+        step, finish, _ = self.stages[name]
 
         def body() -> None:
             if after is not None:
                 after.join()  # the lowered thread this one replaces finishes its current frame first
-                if name in finished:
+                if name in self.finished:
                     return  # it reached the end of its input meanwhile
             if lowered and not lower_this_thread():
-                stats.stage_priority = "normal (the system refused SCHED_IDLE)"
+                self.stats.stage_priority = "normal (the system refused SCHED_IDLE)"
             handed_over = False
             try:
-                while not stop.is_set():
-                    if lowered and promote.is_set():
+                while not self.stop.is_set():
+                    if lowered and self.promote.is_set():
                         handed_over = True
                         return
                     if not step():
                         break
             except BaseException as exc:  # handed to the caller's thread, which re-raises it
-                errors.append(exc)
-                stop.set()
+                self.errors.append(exc)
+                self.stop.set()
             finally:
                 if not handed_over:
-                    finished.add(name)
+                    self.finished.add(name)
                     finish()
 
-        threads[name] = threading.Thread(target=body, name=f"stylelite-{name}", daemon=True)
-        every_thread.append(threads[name])
-        threads[name].start()
+        self.threads[name] = threading.Thread(target=body, name=f"stylelite-{name}", daemon=True)
+        self.every_thread.append(self.threads[name])
+        self.threads[name].start()
 
-    guard = StarvationGuard() if background else None
-
-    def check_starved() -> None:
+    def check_starved(self) -> None:
         """In the model's thread: hand starved background stages to normal-priority threads."""
-        if guard is None or promote.is_set() or stop.is_set() or not guard.starved(model_waited[0]):
+        guard, stats = self.guard, self.stats
+        if guard is None or self.promote.is_set() or self.stop.is_set() or not guard.starved(self.model_waited):
             return
-        promote.set()
+        self.promote.set()
         stats.promoted_at_frame = stats.frames_out
         stats.stage_priority = f"background, normal from frame {stats.frames_out} (other programs starved the stages)"
-        for name, (_, _, lowered) in stages.items():
+        for name, (_, _, lowered) in self.stages.items():
             if lowered:
-                start(name, False, after=threads[name])  # created here, so it inherits normal priority
+                self.start(name, False, after=self.threads[name])  # created here: it inherits normal priority
 
-    t_start = time.perf_counter()
-    for name, (_, _, lowered) in stages.items():
-        start(name, lowered)
-    if guard is not None:
-        guard.watch([t.native_id for n, t in threads.items() if stages[n][2]])
-    try:
-        while True:
-            item = get(to_caller)
-            if item is _END:
-                break
-            stats.frames_out += 1
-            yield item
-            stats.latency_ms.append((time.perf_counter() - item.t_capture) * 1e3)
-    finally:
-        stop.set()
-        if mode == "live":
-            to_infer.put(_END)
-        for t in list(every_thread):
-            t.join(timeout=10)
-        stats.seconds = time.perf_counter() - t_start
-        if mode == "live":
-            stats.dropped = to_infer.replaced
-    if errors:
-        raise errors[0]
+    def frames(self, background: bool) -> Iterator[StyledFrame]:
+        stats = self.stats
+        stats.stage_priority = "background" if background else "normal"
+        self.stages = self.stage_table(background)
+        self.guard = StarvationGuard() if background else None
+        t_start = time.perf_counter()
+        for name, (_, _, lowered) in self.stages.items():
+            self.start(name, lowered)
+        if self.guard is not None:
+            self.guard.watch([t.native_id for n, t in self.threads.items() if self.stages[n][2]])
+        try:
+            while True:
+                item = self.get(self.to_caller)
+                if item is _END:
+                    break
+                stats.frames_out += 1
+                yield item
+                stats.latency_ms.append((time.perf_counter() - item.t_capture) * 1e3)
+        finally:
+            self.stop.set()
+            if self.mode == "live":
+                self.to_infer.put(_END)
+            for t in list(self.every_thread):
+                t.join(timeout=10)
+            stats.seconds = time.perf_counter() - t_start
+            if self.mode == "live":
+                stats.dropped = self.to_infer.replaced
+        if self.errors:
+            raise self.errors[0]
 
 
 def _resize(rgb: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:

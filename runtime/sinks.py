@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.errors import InputError
-from runtime.files import atomic_path, replace_into
-from runtime.video import VideoWriter, is_image, is_video, write_image
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.files import atomic_path, replace_into
+from stylelite.runtime.video import VideoWriter, is_image, is_video, write_image
 
 
 class FrameSink:
@@ -64,7 +64,7 @@ class VideoFileSink(FrameSink):
             if not keep or self.frames == 0:
                 return
             if self.audio_from is not None:
-                from runtime.audio import mux_audio
+                from stylelite.runtime.audio import mux_audio
 
                 muxed = self.tmp.with_name(self.tmp.stem + ".av" + self.tmp.suffix)
                 try:

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.errors import InputError
-from runtime.video import (
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.video import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
     is_image,
@@ -48,7 +48,6 @@ class FrameSource:
 
     def __init__(self, name: str, fps: float, size: tuple[int, int], total: int | None) -> None:
         self.name, self.fps, self.size, self.total = name, fps, size, total
-        self.frames_read = 0
         self.ended_early = ""  # why the source stopped before its announced end ("" when it did not)
 
     def __iter__(self) -> Iterator[Frame]:
@@ -104,7 +103,6 @@ class CaptureSource(FrameSource):
                         time.sleep(delay)
                 yield Frame(i, rgb_of_decoded(bgr), time.perf_counter())
                 i += 1
-                self.frames_read = i
         finally:
             self.cap.release()
         if i == 0:
@@ -135,7 +133,6 @@ class FolderSource(FrameSource):
             if self.realtime:
                 time.sleep(max(0.0, start + i / self.fps - time.perf_counter()))
             yield Frame(i, read_image(f), time.perf_counter(), name=f.name)
-            self.frames_read = i + 1
 
 
 class ImageSource(FrameSource):
@@ -148,7 +145,6 @@ class ImageSource(FrameSource):
         super().__init__(str(path), 1.0, (self.image.shape[1], self.image.shape[0]), 1)
 
     def __iter__(self) -> Iterator[Frame]:
-        self.frames_read = 1
         yield Frame(0, self.image, time.perf_counter(), name=Path(self.name).name)
 
 

@@ -27,8 +27,8 @@ import time
 import cv2
 import numpy as np
 
-from runtime.errors import ConfigError
-from runtime.flow import flow_provider, occlusion_mask, sample_points
+from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.flow import flow_provider, occlusion_mask, sample_points
 
 
 class Stabilizer:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 
-from runtime.errors import ConfigError
+from stylelite.runtime.errors import ConfigError
 
 PRIORITIES = ("auto", "background", "normal")
 

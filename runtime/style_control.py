@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.errors import ConfigError
+from stylelite.runtime.errors import ConfigError
 
 STYLE_WEIGHTS_INPUT = "style_weights"  # float32 [1, n_styles], >= 0 (normalised by the model)
 STRENGTH_INPUT = "strength"  # float32 [1], in [0, 1]

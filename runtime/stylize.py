@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.engines import load_engine
-from runtime.errors import InputError
-from runtime.pipeline import PipelineStats, stream_frames
-from runtime.sinks import FrameSink, StopRequested, WindowSink, open_sink
-from runtime.sources import open_source
-from runtime.style_control import StyleControl, StyleState
+from stylelite.runtime.engines import EngineOptions, load_engine
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.pipeline import PipelineStats, stream_frames
+from stylelite.runtime.sinks import FrameSink, StopRequested, WindowSink, open_sink
+from stylelite.runtime.sources import open_source
+from stylelite.runtime.style_control import StyleControl, StyleState
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def run(
     show: bool = False,
     audio: bool = True,
     realtime: bool = False,
-    engine_options: dict | None = None,
+    engine_options: EngineOptions | None = None,
     stage_priority: str = "auto",
 ) -> RunResult:
     """Stylize `input` into `output` (and/or a window) with `model`, decoding, inferring and encoding in
@@ -59,23 +59,24 @@ def run(
             or a folder. Optional when `show` is set.
         mode: "offline" (every frame in order) or "live" (newest frame wins; drops are counted).
         process_size: (w, h) to run the model at, the output upscaled back (faster on big frames).
-        style, blend_with, mix, strength: the style to render (runtime.style_control.StyleControl).
+        style, blend_with, mix, strength: the style to render (stylelite.runtime.style_control.StyleControl).
         show: also show the frames in a window (needs a display and OpenCV with GUI support).
         audio: copy the input file's audio track into the output video unchanged.
         realtime: play a file input at its own frame rate (as a camera would deliver it).
-        engine_options: passed to runtime.engines.load_engine (providers, graph_optimization, ...).
+        engine_options: EngineOptions for load_engine (threads, providers, graph_optimization, ...); an
+            option the model's engine does not take is a ConfigError.
         stage_priority: auto | background | normal CPU priority of decoding, encoding and the other
-            non-model stages (runtime.stage_priority; auto: background offline, normal live).
+            non-model stages (stylelite.runtime.stage_priority; auto: background offline, normal live).
     """
     if output is None and not show:
         raise InputError("nothing to write to: give -o OUTPUT (video, image or folder) and/or --show")
     # onnxruntime's idle threads would spin between calls and starve the decode/encode stages
-    engine = load_engine(model, threads=threads, **{"spin": False, **(engine_options or {})})
+    engine = load_engine(model, threads=threads, options=engine_options, spin=False)
     state = StyleState(engine.styles, StyleControl(style, blend_with, mix, strength))
     source = open_source(input, realtime=realtime, max_frames=max_frames)
     stabilizer = None
     if stabilize:
-        from runtime.stabilize import Stabilizer
+        from stylelite.runtime.stabilize import Stabilizer
 
         if source.kind in ("image", "folder"):
             raise InputError(
@@ -84,7 +85,7 @@ def run(
         stabilizer = Stabilizer(stabilize)
     audio_codec = None
     if output is not None and audio and source.kind == "video" and Path(output).suffix:
-        from runtime.audio import check_audio_fits
+        from stylelite.runtime.audio import check_audio_fits
 
         audio_codec = check_audio_fits(input, output)
     # the file is written by the pipeline's own write stage; GUI calls stay in this thread

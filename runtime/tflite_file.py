@@ -11,10 +11,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from runtime.errors import InputError
+from stylelite.runtime.errors import InputError
 
 TFLITE_METADATA = "TFLITE_METADATA"  # the entry tflite-support and Android Studio read
-STYLELITE_METADATA = "stylelite"  # stylelite's own JSON (runtime.metadata.ArtifactMetadata)
+STYLELITE_METADATA = "stylelite"  # stylelite's own JSON (stylelite.runtime.metadata.ArtifactMetadata)
 
 
 class _Table:

@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.errors import InputError
-from runtime.frames import as_rgb
+from stylelite.runtime.errors import InputError
+from stylelite.runtime.frames import as_rgb
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from device_tests.inventory import DeviceSpec
-from device_tests.targets.base import CommandResult, ConnectionDropped, Target
-from runtime.registry import Registry
+from stylelite.device_tests.inventory import DeviceSpec
+from stylelite.device_tests.targets.base import CommandResult, ConnectionDropped, Target
+from stylelite.runtime.registry import Registry
 
 TARGETS: Registry = Registry("target kind")
 
 
 def _local(spec):
-    from device_tests.targets.local import LocalTarget
+    from stylelite.device_tests.targets.local import LocalTarget
 
     return LocalTarget(spec)
 
 
 def _ssh(spec):
-    from device_tests.targets.ssh import SshTarget
+    from stylelite.device_tests.targets.ssh import SshTarget
 
     return SshTarget(spec)
 
 
 def _adb(spec):
-    from device_tests.targets.adb import AdbTarget
+    from stylelite.device_tests.targets.adb import AdbTarget
 
     return AdbTarget(spec)
 

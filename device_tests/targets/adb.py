@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from device_tests.targets.base import CommandResult, ConnectionDropped, Target, run_local, with_retries
-from runtime.errors import DeviceError
+from stylelite.device_tests.targets.base import CommandResult, ConnectionDropped, Target, run_local, with_retries
+from stylelite.runtime.errors import DeviceError
 
 _NUM = r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 _TIMINGS = re.compile(
@@ -124,7 +124,7 @@ class TensorIO:
     @classmethod
     def of(cls, tflite: str | Path) -> TensorIO:
         """Read from the model with the LiteRT interpreter on this machine."""
-        from runtime.errors import require
+        from stylelite.runtime.errors import require
 
         interpreter = require("ai_edge_litert.interpreter", "litert")
         try:
@@ -144,13 +144,13 @@ class TensorIO:
 
     def input_bytes(self, x: np.ndarray) -> bytes:
         """float [H,W,C] in the model's input range -> the raw bytes benchmark_model reads."""
-        from runtime.engines.litert_engine import _quantize
+        from stylelite.runtime.engines.litert_engine import _quantize
 
         return np.ascontiguousarray(_quantize(x, self._details(self.input_dtype, self.input_quant))).tobytes()
 
     def output_values(self, raw: bytes) -> np.ndarray:
         """The raw bytes benchmark_model wrote -> float32 values (dequantized for integer outputs)."""
-        from runtime.engines.litert_engine import _dequantize
+        from stylelite.runtime.engines.litert_engine import _dequantize
 
         dtype = np.dtype(self.output_dtype)
         if len(raw) % dtype.itemsize:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from device_tests.inventory import DeviceSpec
-from runtime.errors import DeviceError
+from stylelite.device_tests.inventory import DeviceSpec
+from stylelite.runtime.errors import DeviceError
 
 T = TypeVar("T")
 

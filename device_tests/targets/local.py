@@ -7,8 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from device_tests.targets.base import CommandResult, run_local
-from device_tests.targets.python_target import PythonTarget
+from stylelite.device_tests.targets.base import CommandResult, run_local
+from stylelite.device_tests.targets.python_target import PythonTarget
 
 
 class LocalTarget(PythonTarget):

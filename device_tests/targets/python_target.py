@@ -6,9 +6,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from device_tests.bundle import BUNDLE_NAME, build_runner_bundle
-from device_tests.targets.base import Target
-from runtime.errors import DeviceError
+from stylelite.device_tests.bundle import BUNDLE_NAME, build_runner_bundle
+from stylelite.device_tests.targets.base import Target
+from stylelite.runtime.errors import DeviceError
 
 
 class PythonTarget(Target):
@@ -34,12 +34,14 @@ class PythonTarget(Target):
             self._workdir = None
 
     def runner(self, args: list[str], timeout_s: float | None = None) -> dict:
-        """Run `python -m device_tests.remote_runner ARGS` on the target; its JSON answer."""
+        """Run `python -m stylelite.device_tests.remote_runner ARGS` on the target; its JSON answer."""
         wd = self.workdir()
         env = {"PYTHONPATH": f"{wd}/{BUNDLE_NAME}"}
         if self.spec.threads:
             env["OMP_NUM_THREADS"] = str(self.spec.threads)
-        res = self.run([self.python(), "-m", "device_tests.remote_runner", *args], timeout_s=timeout_s, env=env)
+        res = self.run(
+            [self.python(), "-m", "stylelite.device_tests.remote_runner", *args], timeout_s=timeout_s, env=env
+        )
         lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
         answer = json.loads(lines[-1]) if lines else {}
         if res.returncode != 0 or "error" in answer or not answer:

@@ -12,10 +12,10 @@ import re
 import shlex
 from pathlib import Path
 
-from device_tests.inventory import DeviceSpec
-from device_tests.targets.base import CommandResult, ConnectionDropped, run_local, with_retries
-from device_tests.targets.python_target import PythonTarget
-from runtime.errors import ConfigError, DeviceError
+from stylelite.device_tests.inventory import DeviceSpec
+from stylelite.device_tests.targets.base import CommandResult, ConnectionDropped, run_local, with_retries
+from stylelite.device_tests.targets.python_target import PythonTarget
+from stylelite.runtime.errors import ConfigError, DeviceError
 
 _LINK_FAILURE = re.compile(r"host key|Permission denied|Connection|resolve|lost connection", re.I)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from runtime.errors import DeviceError
+from stylelite.runtime.errors import DeviceError
 
 _NUM = r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 _THROUGHPUT = re.compile(rf"Throughput:\s*{_NUM}\s*qps")

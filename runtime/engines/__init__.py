@@ -1,83 +1,104 @@
-"""Engines behind one interface, chosen from the artifact's file type."""
+"""Engines behind one interface, chosen from the artifact's file type.
+
+The runtime registers its own engines (onnxruntime for `.onnx`, LiteRT for `.tflite`). Engines that
+need more than the runtime (the torch engine for checkpoints) register themselves from above with
+`register_engine` when their module is imported; the runtime never imports them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.engines.base import Engine
-from runtime.errors import ConfigError, InputError
-from runtime.registry import Registry
+from stylelite.runtime.engines.base import Engine
+from stylelite.runtime.engines.options import OPTION_FLAGS, EngineOptions
+from stylelite.runtime.errors import ConfigError, InputError, MissingBackendError
+from stylelite.runtime.registry import Registry
 
-ENGINES: Registry = Registry("engine")
+# Checkpoint suffixes: served by the torch engine once it is registered (stylelite.models.torch_engine).
 CHECKPOINT_SUFFIXES = (".safetensors", ".pth", ".pt")
 
 
-def _ort(path, threads=0, *, providers=None, graph_optimization="all", spin=True, **_):
-    from runtime.engines.onnxruntime_engine import OrtEngine
+@dataclass(frozen=True)
+class EngineEntry:
+    """One engine: `factory(path, threads, spin=..., **options)` and the options it takes."""
 
-    return OrtEngine(path, threads=threads, providers=providers, graph_optimization=graph_optimization, spin=spin)
-
-
-def _litert(path, threads=0, *, xnnpack=True, **_):
-    from runtime.engines.litert_engine import LiteRTEngine
-
-    return LiteRTEngine(path, threads=threads, xnnpack=xnnpack)
+    name: str
+    factory: Callable[..., Engine]
+    options: frozenset[str]
 
 
-def _torch(path, threads=0, *, arch=None, **_):
-    # Checkpoints run through PyTorch on a development machine. The engine lives in export/ (runtime
-    # never imports torch) and is imported by module path only when a checkpoint is loaded.
-    import importlib
-
-    from runtime.errors import require
-
-    require("torch", "train")
-    return importlib.import_module("export.torch_engine").TorchEngine(path, threads=threads, arch=arch)
+ENGINES: Registry[EngineEntry] = Registry("engine")
 
 
-ENGINES.add(".onnx", _ort)
-ENGINES.add(".tflite", _litert)
-for _suffix in CHECKPOINT_SUFFIXES:
-    ENGINES.add(_suffix, _torch)
+def register_engine(suffix: str, name: str, factory: Callable[..., Engine], options: tuple[str, ...] = ()) -> None:
+    """Serve files ending in `suffix` with `factory`; `options` are the EngineOptions fields it takes."""
+    ENGINES.add(suffix, EngineEntry(name, factory, frozenset(options)))
+
+
+def _ort(path, threads=0, *, spin=True, providers=None, graph_optimization=None):
+    from stylelite.runtime.engines.onnxruntime_engine import OrtEngine
+
+    return OrtEngine(
+        path, threads=threads, providers=providers, graph_optimization=graph_optimization or "all", spin=spin
+    )
+
+
+def _litert(path, threads=0, *, spin=True, xnnpack=None):
+    from stylelite.runtime.engines.litert_engine import LiteRTEngine
+
+    return LiteRTEngine(path, threads=threads, xnnpack=True if xnnpack is None else xnnpack)
+
+
+register_engine(".onnx", "onnxruntime", _ort, ("providers", "graph_optimization"))
+register_engine(".tflite", "LiteRT", _litert, ("xnnpack",))
 
 
 def load_engine(
     path: str | Path,
     threads: int = 0,
     *,
-    providers: list[str] | str | None = None,
-    graph_optimization: str = "all",
-    xnnpack: bool = True,
-    arch: str | None = None,
+    options: EngineOptions | None = None,
     spin: bool = True,
+    **option_values,
 ) -> Engine:
     """Open a model file with the engine its suffix calls for.
 
-    `.onnx` -> onnxruntime, `.tflite` -> LiteRT, `.safetensors/.pth/.pt` -> PyTorch (needs the train
-    extra). Options that do not apply to the chosen engine are ignored: `providers` and
-    `graph_optimization` and `spin` are onnxruntime's, `xnnpack` is LiteRT's. `arch` (the architecture of an
-    upstream `.pth/.pt` checkpoint, e.g. cyclegan_r9) is an error for any other kind of file, since
-    artifacts carry their own metadata.
+    `.onnx` -> onnxruntime, `.tflite` -> LiteRT, checkpoints -> PyTorch once the torch engine is
+    registered (importing stylelite.models.torch_engine does that; the CLI does it for a checkpoint).
+    An option the chosen engine does not take is a ConfigError, never silently dropped.
+
+    Args:
+        threads: intra-op threads (0: the engine's default); overrides `options.threads` when set.
+        options: EngineOptions; its fields may also be given as keywords (`providers=["cpu"]`).
+        spin: let onnxruntime's idle threads spin between calls (a tuning hint; other engines ignore it).
     """
     path = Path(path)
+    opts = options or EngineOptions()
+    if option_values:
+        import dataclasses
+
+        opts = dataclasses.replace(opts, **option_values)
+    threads = threads or opts.threads
     if not path.is_file():
         raise InputError(f"model file not found: {path}")
     if path.suffix not in ENGINES:
-        raise InputError(f"{path.name}: unsupported model type {path.suffix!r} (supported: {', '.join(ENGINES)})")
-    if arch is not None and path.suffix not in CHECKPOINT_SUFFIXES:
-        raise ConfigError(
-            f"--arch applies to checkpoints ({', '.join(CHECKPOINT_SUFFIXES)}) only; "
-            f"{path.name} carries its own metadata"
-        )
-    return ENGINES.get(path.suffix)(
-        path,
-        threads=threads,
-        providers=providers,
-        graph_optimization=graph_optimization,
-        xnnpack=xnnpack,
-        arch=arch,
-        spin=spin,
-    )
+        if path.suffix in CHECKPOINT_SUFFIXES:
+            raise MissingBackendError(
+                f"{path.name} is a PyTorch checkpoint: export it first (stylelite export {path.name} -o "
+                f"{path.stem}.onnx), or run it through torch with the train extra: pip install 'stylelite[train]'"
+            )
+        known = ", ".join(sorted({*ENGINES, *CHECKPOINT_SUFFIXES}))
+        raise InputError(f"{path.name}: unsupported model type {path.suffix!r} (supported: {known})")
+    entry = ENGINES.get(path.suffix)
+    given = opts.given()
+    for key in given:
+        if key not in entry.options:
+            owner = next((e for s in ENGINES for e in [ENGINES.get(s)] if key in e.options), None)
+            where = f" applies to {owner.name} only" if owner else " does not apply here"
+            raise ConfigError(f"{OPTION_FLAGS.get(key, key)}{where}; {path.name} runs on {entry.name}")
+    return entry.factory(path, threads, spin=spin, **given)
 
 
-__all__ = ["Engine", "ENGINES", "CHECKPOINT_SUFFIXES", "load_engine"]
+__all__ = ["Engine", "EngineOptions", "ENGINES", "CHECKPOINT_SUFFIXES", "load_engine", "register_engine"]

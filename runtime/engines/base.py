@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.metadata import ArtifactMetadata
-from runtime.style_control import StyleControl, blend_strength
+from stylelite.runtime.metadata import ArtifactMetadata
+from stylelite.runtime.style_control import StyleControl, blend_strength
 
 
 class Engine(ABC):
@@ -37,12 +37,12 @@ class Engine(ABC):
         """Raw model call: float32 [N,3,H,W] in the model's input range -> same layout out.
 
         `control` matters only to style-conditioned models (`self.styles` non-empty), which take it as
-        the extra inputs named in runtime.style_control; other engines ignore it.
+        the extra inputs named in stylelite.runtime.style_control; other engines ignore it.
         """
 
     def preprocess(self, frame: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """uint8 RGB [H,W,3] -> (model input [1,3,H',W'] padded to the stride, (H, W))."""
-        from runtime.frames import to_model_input
+        from stylelite.runtime.frames import to_model_input
 
         return to_model_input(frame, self.meta)
 
@@ -53,7 +53,7 @@ class Engine(ABC):
         when that was smaller than `frame`, and blended with `frame` by the strength of a single-style model."""
         import cv2
 
-        from runtime.frames import as_rgb, from_model_output
+        from stylelite.runtime.frames import as_rgb, from_model_output
 
         h, w = hw
         out = from_model_output(y, self.meta)[0, :h, :w]

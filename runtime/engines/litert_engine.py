@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.engines.base import Engine
-from runtime.errors import ExportError, InputError, require
-from runtime.metadata import ArtifactMetadata
-from runtime.tflite_file import STYLELITE_METADATA, metadata_entries
+from stylelite.runtime.engines.base import Engine
+from stylelite.runtime.errors import ExportError, InputError, require
+from stylelite.runtime.metadata import ArtifactMetadata
+from stylelite.runtime.tflite_file import STYLELITE_METADATA, metadata_entries
 
 
 class LiteRTEngine(Engine):

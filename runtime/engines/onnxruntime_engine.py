@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.engines.base import Engine
-from runtime.engines.recurrent import PREV_OUTPUT_INPUT, RecurrentMixin
-from runtime.errors import ConfigError, ExportError, InputError
-from runtime.metadata import METADATA_KEY, ArtifactMetadata
-from runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
+from stylelite.runtime.engines.base import Engine
+from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT, RecurrentMixin
+from stylelite.runtime.errors import ConfigError, ExportError, InputError
+from stylelite.runtime.metadata import METADATA_KEY, ArtifactMetadata
+from stylelite.runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
 
 GRAPH_OPTIMIZATIONS = {
     "disable": "ORT_DISABLE_ALL",

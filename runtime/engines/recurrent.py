@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from runtime.errors import ExportError
-from runtime.metadata import ArtifactMetadata
+from stylelite.runtime.errors import ExportError
+from stylelite.runtime.metadata import ArtifactMetadata
 
 PREV_OUTPUT_INPUT = "prev_output"  # float32 [1,3,H,W] in the model's output range
 RECURRENT_KEY = "recurrent"  # ArtifactMetadata.extra key; value PREV_OUTPUT_INPUT

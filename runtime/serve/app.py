@@ -9,15 +9,15 @@ Routes (each behind auth.AccessMiddleware):
 Every user error answers JSON {"detail": message} with a 4xx status.
 """
 
-import contextlib  # no `from __future__ import annotations`: FastAPI reads the route annotations at runtime
+import contextlib  # no `from __future__ import annotations`: FastAPI reads the route annotations at stylelite.runtime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from runtime.errors import ConfigError, InputError, StyleliteError, require
-from runtime.serve.auth import AccessMiddleware
-from runtime.serve.config import ServeConfig
-from runtime.serve.live import Live
-from runtime.serve.uploads import UploadStore, check_clip, check_model
+from stylelite.runtime.errors import ConfigError, InputError, StyleliteError, require
+from stylelite.runtime.serve.auth import AccessMiddleware
+from stylelite.runtime.serve.config import ServeConfig
+from stylelite.runtime.serve.live import Live
+from stylelite.runtime.serve.uploads import UploadStore, check_clip, check_model
 
 PAGE = Path(__file__).with_name("static") / "index.html"
 NO_CACHE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
@@ -47,10 +47,10 @@ def create_app(config: ServeConfig, engine=None):
     from fastapi import FastAPI, Request, WebSocket
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    from runtime.engines import load_engine
-    from runtime.serve.connection import Connection
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.serve.connection import Connection
 
-    engine = engine or load_engine(config.model, threads=config.threads)
+    engine = engine or load_engine(config.model, threads=config.threads, options=config.engine_options)
     if config.clip is not None:
         try:
             check_clip(config.clip)
@@ -101,7 +101,9 @@ def create_app(config: ServeConfig, engine=None):
     async def upload(kind: str, request: Request, filename: str = ""):
         declared = request.headers.get("content-length")
         limit = {"clip": config.max_clip_mb, "model": config.max_model_mb}.get(kind, 0.0)
-        check = check_clip if kind == "clip" else (lambda path: check_model(path, config.threads))
+        check = (
+            check_clip if kind == "clip" else (lambda path: check_model(path, config.threads, config.engine_options))
+        )
         path, checked = await store.receive(
             kind, filename, request.stream(), limit, int(declared) if declared else None, check
         )

@@ -14,7 +14,7 @@ import json
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
-from runtime.serve.config import is_loopback
+from stylelite.runtime.serve.config import is_loopback
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.errors import ConfigError
+from stylelite.runtime.engines.options import EngineOptions
+from stylelite.runtime.errors import ConfigError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -42,6 +43,7 @@ class ServeConfig:
         port: TCP port; 0 picks a free one.
         token: access token every HTTP and WebSocket request must carry (None: none, loopback only).
         threads: inference threads (0: the engine's default).
+        engine_options: the other engine options (providers, graph optimization, XNNPACK), for every model.
         max_clip_mb: largest clip upload in MB (0: clip uploads refused).
         max_model_mb: largest model upload in MB (0: model uploads refused).
         max_side: clip frames whose longer side is larger are scaled down to it before the model.
@@ -55,6 +57,7 @@ class ServeConfig:
     port: int = DEFAULT_PORT
     token: str | None = None
     threads: int = 0
+    engine_options: EngineOptions = EngineOptions()
     max_clip_mb: float = 200.0
     max_model_mb: float = 100.0
     max_side: int = 640

@@ -17,9 +17,9 @@ import logging
 import time
 from concurrent.futures import Executor
 
-from runtime.errors import StyleliteError
-from runtime.serve.live import ClipPlayer, Live, stylize_jpeg
-from runtime.serve.wire import pack, unpack
+from stylelite.runtime.errors import StyleliteError
+from stylelite.runtime.serve.live import ClipPlayer, Live, stylize_jpeg
+from stylelite.runtime.serve.wire import pack, unpack
 
 SOURCES = ("camera", "clip")
 log = logging.getLogger("stylelite.serve")

@@ -1,7 +1,7 @@
 """What every page renders: the current model with its style state, and the clip; uploads swap them.
 
 Camera frames are stylized one call at a time (`stylize_jpeg`); a clip plays through the live
-pipeline (runtime.pipeline.stream_frames, newest frame wins) in a `ClipPlayer` thread per page.
+pipeline (stylelite.runtime.pipeline.stream_frames, newest frame wins) in a `ClipPlayer` thread per page.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.engines.base import Engine
-from runtime.errors import StyleliteError
-from runtime.serve.wire import decode_jpeg, encode_jpeg
-from runtime.style_control import StyleControl, StyleState
+from stylelite.runtime.engines.base import Engine
+from stylelite.runtime.errors import StyleliteError
+from stylelite.runtime.serve.wire import decode_jpeg, encode_jpeg
+from stylelite.runtime.style_control import StyleControl, StyleState
 
 log = logging.getLogger("stylelite.serve")
 MAX_CAMERA_PIXELS = 1920 * 1080
@@ -150,8 +150,8 @@ class ClipPlayer:
 
     def _play_once(self, model: LiveModel, clip: Path | None, clip_version: int) -> None:
         """Play until stopped or until the model or clip changes."""
-        from runtime.pipeline import PipelineStats, stream_frames
-        from runtime.sources import open_source
+        from stylelite.runtime.pipeline import PipelineStats, stream_frames
+        from stylelite.runtime.sources import open_source
 
         if clip is None:
             self._stop.set()

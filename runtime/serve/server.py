@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from runtime.errors import ConfigError, require
-from runtime.serve.config import DEFAULT_HOST, DEFAULT_PORT, ServeConfig, is_loopback, resolve_token
+from stylelite.runtime.engines.options import EngineOptions
+from stylelite.runtime.errors import ConfigError, require
+from stylelite.runtime.serve.config import DEFAULT_HOST, DEFAULT_PORT, ServeConfig, is_loopback, resolve_token
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # one WebSocket message: a camera JPEG
 
@@ -69,7 +70,7 @@ class RunningServer:
 
 def start_server(config: ServeConfig, engine=None, ready_timeout: float = 30.0) -> RunningServer:
     """Start the server in a background thread and return once it accepts connections."""
-    from runtime.serve.app import create_app
+    from stylelite.runtime.serve.app import create_app
 
     app = create_app(config, engine)
     sock = bind(config.host, config.port)
@@ -93,6 +94,7 @@ def serve(
     port: int = DEFAULT_PORT,
     token: str | None = None,
     threads: int = 0,
+    engine_options: EngineOptions | None = None,
     max_clip_mb: float = 200.0,
     max_model_mb: float = 100.0,
     max_side: int = 640,
@@ -104,7 +106,7 @@ def serve(
 
     The parameters are ServeConfig's; without `token`, a non-loopback `host` gets a random one.
     """
-    from runtime.serve.app import create_app
+    from stylelite.runtime.serve.app import create_app
 
     config = ServeConfig(
         model=Path(model),
@@ -113,6 +115,7 @@ def serve(
         port=port,
         token=resolve_token(host, token),
         threads=threads,
+        engine_options=engine_options or EngineOptions(),
         max_clip_mb=max_clip_mb,
         max_model_mb=max_model_mb,
         max_side=max_side,

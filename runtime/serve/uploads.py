@@ -2,7 +2,7 @@
 
 A body streams into `incoming/` inside a private temporary folder the server owns (mode 0700); only
 once it is complete, within its limit and its content checks out (a clip opens with OpenCV and
-decodes a frame; a model loads with runtime.engines.load_engine and stylizes a test frame) is it
+decodes a frame; a model loads with stylelite.runtime.engines.load_engine and stylizes a test frame) is it
 renamed into `kept/`. Anything else is deleted and reported as an UploadError with its HTTP status.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.errors import InputError, StyleliteError
-from runtime.video import VIDEO_SUFFIXES
+from stylelite.runtime.errors import InputError, StyleliteError
+from stylelite.runtime.video import VIDEO_SUFFIXES
 
 MB = 1024 * 1024
 KINDS = ("clip", "model")
@@ -35,7 +35,7 @@ class UploadError(InputError):
 
 def check_clip(path: Path) -> tuple[float, int, int]:
     """(fps, width, height) of a clip OpenCV opens and decodes a frame of; else UploadError 422."""
-    from runtime.video import iter_video, video_info
+    from stylelite.runtime.video import iter_video, video_info
 
     try:
         fps, _, w, h = video_info(path)
@@ -45,12 +45,12 @@ def check_clip(path: Path) -> tuple[float, int, int]:
     return fps, w, h
 
 
-def check_model(path: Path, threads: int = 0):
+def check_model(path: Path, threads: int = 0, options=None):
     """The Engine of a model that loads and stylizes a test frame; else UploadError 422."""
-    from runtime.engines import load_engine
+    from stylelite.runtime.engines import load_engine
 
     try:
-        engine = load_engine(path, threads=threads)
+        engine = load_engine(path, threads=threads, options=options)
         h, w = engine.meta.height or 64, engine.meta.width or 64
         engine.stylize(np.zeros((h, w, 3), np.uint8))
     except StyleliteError as exc:

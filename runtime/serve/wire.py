@@ -12,7 +12,7 @@ import struct
 import cv2
 import numpy as np
 
-from runtime.errors import InputError
+from stylelite.runtime.errors import InputError
 
 MAX_HEADER_BYTES = 4096
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}

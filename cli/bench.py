@@ -1,0 +1,139 @@
+"""`stylelite bench` -> stylelite.device_tests.bench.bench (this machine), remote_bench.bench_devices
+(inventory targets) and pipeline_bench.bench_pipeline (--pipeline)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from stylelite.cli.options import add_engine_options, add_json, add_out, engine_options, prepare_engines
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = (
+        "examples:\n  stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx\n"
+        "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json\n"
+        "  stylelite bench student.onnx --clip clip.mp4 --device all --devices devices.toml -o bench.jsonl\n"
+        "  stylelite bench student.onnx --clip clip.mp4 --pipeline                 # 854x480 and 1280x720"
+    )
+    p.add_argument("models", nargs="+", help="models (.onnx, .tflite, or checkpoints), measured side by side")
+    p.add_argument("--clip", required=True, help="video file the models stylize (flicker, fidelity, latency)")
+    p.add_argument("--reference", default=None, help="model whose outputs define fidelity (e.g. the teacher)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
+    p.add_argument("--iters", type=int, default=20, help="minimum timed frames")
+    p.add_argument("--max-frames", type=int, default=None, help="use at most this many clip frames")
+    p.add_argument("--size", action="append", default=[], metavar="WxH", help="also time at this resolution")
+    p.add_argument(
+        "--min-seconds", type=float, default=2.0, help="time each extra resolution at least this long (more samples)"
+    )
+    add_out(p, help="append the records as JSON lines to this file")
+    p.add_argument("--report", default=None, metavar="DIR", help="also write report.md/json and plots here")
+    add_json(p, "the records (without per-frame lists)")
+    p.add_argument(
+        "--device",
+        default=None,
+        metavar="NAME|all",
+        help="run on inventory target(s) (comma-separated, or all) instead of in this process",
+    )
+    p.add_argument("--devices", default=None, metavar="TOML", help="device inventory (default: ./devices.toml)")
+    p.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="model-only fps against end-to-end fps (decode, stylize, encode) in offline and live modes, and "
+        "live capture-to-output latency; sizes from --size (default 854x480 and 1280x720), 40 frames (--max-frames), "
+        "5 alternating rounds",
+    )
+    add_engine_options(p)
+
+
+def _execute_pipeline(args: argparse.Namespace) -> int:
+    from stylelite.device_tests.pipeline_bench import DEFAULT_SIZES, bench_pipeline, format_pipeline_table
+    from stylelite.runtime.pipeline import parse_size
+
+    sizes = [parse_size(s) for s in args.size] or list(DEFAULT_SIZES)
+    records = []
+    for model in args.models:
+        records += bench_pipeline(
+            model,
+            args.clip,
+            sizes,
+            max_frames=args.max_frames or 40,
+            engine_options=engine_options(args),
+            out=args.out,
+            progress=not args.json,
+        )
+    print(json.dumps([r.to_dict() for r in records], indent=2) if args.json else format_pipeline_table(records))
+    return 0
+
+
+# per-frame lists stay in the JSON lines (--out) and out of the printed summary
+_LONG_FIELDS = ("flicker_per_frame", "latency_samples_ms")
+
+
+def _brief(record) -> dict:
+    return {k: v for k, v in record.to_dict().items() if k not in _LONG_FIELDS}
+
+
+def _execute_on_devices(args: argparse.Namespace) -> int:
+    from stylelite.device_tests.bench import format_table
+    from stylelite.device_tests.inventory import load_inventory, select_devices
+    from stylelite.device_tests.remote_bench import bench_devices
+
+    devices = select_devices(load_inventory(args.devices), args.device)
+    records, _ = bench_devices(
+        args.models,
+        args.clip,
+        devices,
+        reference=args.reference,
+        warmup=args.warmup,
+        iters=args.iters,
+        max_frames=args.max_frames,
+        out=args.out,
+    )
+    if args.report:
+        from stylelite.reports.records_report import write_records_report
+
+        path = write_records_report(args.report, [r.to_dict() for r in records], "stylelite bench")
+        if not args.json:
+            print(f"report: {path}")
+    if args.json:
+        print(json.dumps([_brief(r) for r in records], indent=2))
+    else:
+        print(format_table(records))
+    return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
+
+
+def execute(args: argparse.Namespace) -> int:
+    from stylelite.device_tests.bench import bench, format_table
+
+    prepare_engines(args.models)
+
+    if args.pipeline:
+        return _execute_pipeline(args)
+    if args.device:
+        return _execute_on_devices(args)
+    run = bench(
+        args.models,
+        args.clip,
+        reference=args.reference,
+        warmup=args.warmup,
+        iters=args.iters,
+        engine_options=engine_options(args),
+        max_frames=args.max_frames,
+        latency_sizes=args.size,
+        min_seconds=args.min_seconds,
+        out=args.out,
+        progress=not args.json,
+    )
+    if args.report:
+        from stylelite.reports.report import write_report
+
+        cols = {r.model: r.artifact for r in run.records}
+        path = write_report(args.report, run, "stylelite bench", columns=cols)
+        if not args.json:
+            print(f"report: {path}")
+    if args.json:
+        print(json.dumps([_brief(r) for r in run.records], indent=2))
+    else:
+        print(format_table(run.records))
+    return 0

@@ -1,0 +1,118 @@
+"""`stylelite export` -> stylelite.export.api.export_model."""
+
+from __future__ import annotations
+
+import argparse
+
+from stylelite.cli.options import add_out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from stylelite.export.api import FORMATS, PRECISIONS
+    from stylelite.export.targets import TARGETS
+
+    p.epilog = (
+        "examples:\n"
+        "  stylelite export runs/00001-mobilegen_s_050-cyclegan_r9_bn_cartoon/student.safetensors -o student.onnx\n"
+        "  stylelite export cyclegan_r9_bn.cartoon -o teacher.onnx\n"
+        "  stylelite export cyclegan_r9 --checkpoint horse2zebra.pth -o horse2zebra.onnx\n"
+        "  stylelite export student.safetensors --precision fp16 -o student_fp16.onnx\n"
+        "  stylelite export student.safetensors --int8 --calib clip.mp4 -o student_int8.onnx --target xnnpack\n"
+        "  stylelite export student.safetensors --format tflite --static-size 256 -o student.tflite\n"
+        "  stylelite export student.safetensors --format tflite --int8 --calib clip.mp4 --static-size 256 "
+        "--tflite-io uint8"
+    )
+    p.add_argument(
+        "model", help="registered name (mobilegen_s_050, cyclegan_r9_bn.cartoon) or a stylelite weights file"
+    )
+    add_out(p, help="artifact path (default: <model>.<format>)")
+    p.add_argument("--checkpoint", default=None, help="weights for a named architecture (.pth/.safetensors)")
+    p.add_argument("--format", default="onnx", choices=FORMATS)
+    p.add_argument(
+        "--precision", default="fp32", choices=PRECISIONS, help="fp16: half weights/activations; int8: QDQ (--calib)"
+    )
+    p.add_argument("--int8", action="store_true", help="shorthand for --precision int8")
+    p.add_argument(
+        "--calib", default=None, metavar="DIR_OR_VIDEO", help="int8 calibration: image folder or video (real frames)"
+    )
+    p.add_argument(
+        "--target", default=None, choices=TARGETS, help="list the ops this delegate/engine would not run natively"
+    )
+    p.add_argument("--no-simplify", action="store_true", help="keep the exporter's graph (no onnxslim pass)")
+    p.add_argument(
+        "--static-size", type=int, default=None, metavar="N", help="fixed N x N input instead of dynamic H/W"
+    )
+    p.add_argument("--dynamo", action="store_true", help="use the torch.export-based ONNX exporter")
+    p.add_argument("--verify-on", default=None, metavar="VIDEO", help="also verify on frames of this video")
+    p.add_argument(
+        "--tflite-io",
+        default="int8",
+        choices=("int8", "uint8", "float32"),
+        help="TFLite int8: input/output tensor type (scale/zero-point are recorded in the metadata)",
+    )
+
+
+def execute(args: argparse.Namespace) -> int:
+    from stylelite.export.api import export_model
+
+    if args.int8 and args.precision not in ("fp32", "int8"):
+        from stylelite.runtime.errors import ConfigError
+
+        raise ConfigError(f"--int8 and --precision {args.precision} disagree; give one of them")
+    frames = None
+    if args.verify_on:
+        from stylelite.runtime.video import read_video
+
+        frames = read_video(args.verify_on, max_frames=4)[0]
+    res = export_model(
+        args.model,
+        args.out,
+        checkpoint=args.checkpoint,
+        format=args.format,
+        precision="int8" if args.int8 else args.precision,
+        dynamic=args.static_size is None,
+        dynamo=args.dynamo,
+        sample_size=args.static_size or 256,
+        verify_frames=frames,
+        calib=args.calib,
+        target=args.target,
+        simplify=not args.no_simplify,
+        tflite_io=args.tflite_io,
+    )
+    v = res.verification
+    print(
+        f"wrote {res.path} ({res.size_mb:.2f} MB, {res.metadata.precision}); verified on {v.frames} frames: "
+        f"PSNR {v.psnr_db:.1f} dB vs PyTorch (threshold {v.threshold_db:.0f}), max abs error {v.max_abs_error}"
+    )
+    print(verification_table(res))
+    m = res.metadata
+    source = f"opset {m.opset}" if m.opset else "converted from ONNX"
+    print(f"  {source}; graph simplified by {m.simplified_by or 'nothing (--no-simplify or onnxslim missing)'}")
+    if m.quantization.get("calibration"):
+        c = m.quantization["calibration"]
+        print(
+            f"  int8: {m.quantization['weights']} weights, {m.quantization['activations']} activations; "
+            f"calibrated on {c['frames']} frames of {c['source']}"
+        )
+    if res.target_report is not None:
+        print(res.target_report.format())
+    return 0
+
+
+def verification_table(res) -> str:
+    """The artifact vs PyTorch, as a table: artifact | format | precision | size | frames | PSNR | max err | verdict."""
+    v = res.verification
+    head = ("artifact", "format", "precision", "size MB", "frames", "PSNR dB", "min dB", "max abs err", "verdict")
+    row = (
+        res.path.name,
+        res.path.suffix.lstrip("."),
+        res.metadata.precision,
+        f"{res.size_mb:.2f}",
+        str(v.frames),
+        f"{v.psnr_db:.1f}",
+        f"{v.threshold_db:.0f}",
+        str(v.max_abs_error),
+        "pass" if v.passed else "FAIL",
+    )
+    widths = [max(len(a), len(b)) for a, b in zip(head, row)]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in (head, row))

@@ -1,0 +1,70 @@
+"""Option groups shared by the verbs, so an option means the same everywhere.
+
+- `-o/--out`: where the command writes its result (the stylized file, the artifact, the report folder,
+  the records file, the parent of run folders), one flag under one name in every verb.
+- engine options (`--threads`, `--providers`, `--graph-opt`, `--no-xnnpack`, `--arch`): the same flags for
+  `run`, `bench` and `serve`, checked against the engine each model file gets (an option the engine
+  does not take is an error).
+- `--json`: print the result as JSON instead of a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from pathlib import Path
+
+from stylelite.runtime.engines import CHECKPOINT_SUFFIXES
+from stylelite.runtime.engines.options import EngineOptions
+
+
+def add_out(p: argparse.ArgumentParser, help: str, **kwargs) -> None:
+    """`-o/--out PATH` (`--output` is accepted too): where the command writes its result."""
+    p.add_argument("-o", "--out", "--output", dest="out", metavar="PATH", help=help, **kwargs)
+
+
+def add_json(p: argparse.ArgumentParser, what: str = "the result") -> None:
+    p.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
+def add_engine_options(p: argparse.ArgumentParser, checkpoints: bool = True) -> None:
+    """The engine option group; unset options take each engine's default."""
+    g = p.add_argument_group("engine options (checked against the engine each model file gets)")
+    g.add_argument("--threads", type=int, default=0, help="inference threads (0: the engine's default)")
+    g.add_argument("--providers", default=None, help="onnxruntime: execution providers in order (cuda,cpu)")
+    g.add_argument(
+        "--graph-opt",
+        default=None,
+        choices=("disable", "basic", "extended", "all"),
+        help="onnxruntime: graph optimization (default: all)",
+    )
+    g.add_argument("--no-xnnpack", action="store_true", help="LiteRT: run without the XNNPACK delegate")
+    if checkpoints:
+        g.add_argument("--arch", default=None, help="PyTorch: architecture of a .pth/.pt checkpoint (cyclegan_r9)")
+
+
+def engine_options(args: argparse.Namespace) -> EngineOptions:
+    """The EngineOptions the user asked for (unset ones stay None)."""
+    return EngineOptions(
+        threads=args.threads,
+        providers=args.providers,
+        graph_optimization=args.graph_opt,
+        xnnpack=False if args.no_xnnpack else None,
+        arch=getattr(args, "arch", None),
+    )
+
+
+def prepare_engines(models: Iterable[str | Path]) -> None:
+    """Register the torch engine (from the models layer) when a checkpoint is among `models`; the
+    runtime never imports torch itself."""
+    if any(Path(m).suffix in CHECKPOINT_SUFFIXES for m in models):
+        from stylelite.runtime.errors import require
+
+        require("torch", "train")
+        import stylelite.models.torch_engine  # noqa: F401  (registers itself for the checkpoint suffixes)
+
+
+def parse_sizes(values: Iterable[str]) -> list[tuple[int, int]]:
+    from stylelite.runtime.pipeline import parse_size
+
+    return [parse_size(v) for v in values]

@@ -1,0 +1,193 @@
+"""`stylelite train-teacher` -> stylelite.distill.train_teacher.train_teacher (the built-in cartoon
+teacher) or stylelite.distill.trainers.train_teacher_family (every other family)."""
+
+from __future__ import annotations
+
+import argparse
+
+# train-teacher options: (flag, argparse keywords). Unset options take the chosen family's default,
+# so they are SUPPRESSed (absent from the namespace) rather than None.
+_TRAIN_TEACHER_OPTIONS: tuple[tuple[str, dict], ...] = (
+    ("--family", dict(default="pix2pix", help="what to train (see the family notes below)")),
+    ("--out", dict(default="runs", help="parent folder of the run folder")),
+    ("--resume", dict(metavar="RUN", help="continue an interrupted run folder (any family)")),
+    (
+        "--data-a",
+        dict(
+            action="append",
+            metavar="PATH",
+            help="domain A / content data: image folder, video or 'builtin'; repeat to combine",
+        ),
+    ),
+    ("--data-b", dict(action="append", metavar="PATH", help="domain B (cyclegan, unit) or paired targets (pix2pix)")),
+    (
+        "--style",
+        dict(action="append", metavar="[NAME=]IMAGE", help="style image (fast_neural_style: one; multistyle: up to 8)"),
+    ),
+    (
+        "--vgg",
+        dict(metavar="PATH", help="ImageNet VGG-16 weights, torchvision's vgg16-397923af.pth (perceptual families)"),
+    ),
+    (
+        "--generator",
+        dict(help="registered generator (cyclegan: cyclegan_r9, cyclegan_r6, ...; pix2pix: pix2pix_unet256, ...)"),
+    ),
+    ("--steps", dict(type=int)),
+    ("--batch", dict(type=int)),
+    ("--crop", dict(type=int, help="training crop (pix2pix built-in: 96; other families: 256)")),
+    ("--load-size", dict(type=int, help="shorter side before the random crop (cyclegan/pix2pix: 286 for crop 256)")),
+    ("--lr", dict(type=float)),
+    ("--gan-loss", dict(choices=("lsgan", "wgangp"), help="adversarial objective (cyclegan, unit, pix2pix)")),
+    ("--lambda-l1", dict(type=float, help="pix2pix L1 weight (100)")),
+    ("--lambda-cycle", dict(type=float, help="cycle-consistency weight (10)")),
+    ("--lambda-identity", dict(type=float, help="cyclegan identity weight, a fraction of --lambda-cycle (0.5)")),
+    ("--lambda-gp", dict(type=float, help="WGAN-GP gradient penalty weight (10)")),
+    ("--pool-size", dict(type=int, help="cyclegan history of fakes shown to the discriminators (50)")),
+    ("--content-weight", dict(type=float, help="perceptual content weight, relu2_2 (1e5)")),
+    ("--style-weight", dict(type=float, help="perceptual Gram style weight (1e10)")),
+    ("--tv-weight", dict(type=float, help="total-variation weight (1e6)")),
+    ("--style-size", dict(type=int, help="style image shorter side (default: the crop)")),
+    ("--no-flip", dict(action="store_true", help="no random horizontal flips")),
+    ("--save-every", dict(type=int, help="steps between resumable checkpoints")),
+    ("--seed", dict(type=int)),
+    ("--threads", dict(type=int, help="torch CPU threads (0: torch default)")),
+    ("--device", dict(choices=("auto", "cpu", "cuda"), help="auto: CUDA when available (rank r uses cuda:LOCAL_RANK)")),
+    (
+        "--nproc-per-node",
+        dict(type=int, default=1, help="N > 1: relaunch through torch.distributed.run with N processes"),
+    ),
+)
+# namespace attribute -> config field, where they differ
+_FIELD_OF = {"data_a": "data_a", "data_b": "data_b", "style": "styles"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from stylelite.distill.trainers.config import FAMILIES, FAMILY_DEFAULTS
+
+    table = "\n".join(
+        f"  {f:<18} steps {d['steps']:>9,}  batch {d['batch']}  lr {d['lr']:g}  lr policy {d['lr_policy']}"
+        for f, d in FAMILY_DEFAULTS.items()
+    )
+    p.description = (
+        "train a teacher: the built-in cartoon teacher (pix2pix), or a cyclegan, unit, multistyle, "
+        "fast_neural_style or paired pix2pix teacher on your data; single process or torchrun (DDP)"
+    )
+    p.epilog = (
+        "examples:\n"
+        "  stylelite train-teacher --steps 1000            # the built-in cartoon teacher (pix2pix objective)\n"
+        "  stylelite train-teacher --family cyclegan --data-a photos/ --data-b paintings/\n"
+        "  stylelite train-teacher --family cyclegan --generator cyclegan_r6 --crop 128 --data-a a.mp4 "
+        "--data-b b/ --gan-loss wgangp\n"
+        "  stylelite train-teacher --family unit --data-a day/ --data-b night/\n"
+        "  stylelite train-teacher --family pix2pix --data-a inputs/ --data-b targets/   # paired, matched by name\n"
+        "  stylelite train-teacher --family fast_neural_style --style candy.jpg --data-a coco/ "
+        "--vgg vgg16-397923af.pth\n"
+        "  stylelite train-teacher --family multistyle --style candy=candy.jpg --style mosaic=mosaic.jpg "
+        "--data-a coco/ --vgg vgg16-397923af.pth\n"
+        "  stylelite train-teacher --family cyclegan --data-a a/ --data-b b/ --nproc-per-node 4\n"
+        "  torchrun --nproc-per-node 4 -m stylelite train-teacher --family cyclegan --data-a a/ --data-b b/\n"
+        "  stylelite train-teacher --resume runs/00003-cyclegan-cyclegan_r9\n"
+        "then: stylelite distill --teacher NAME --teacher-checkpoint RUN/teacher_fp16.safetensors\n\n"
+        "family defaults (the published recipes; crop 256):\n" + table + "\n"
+        "  pix2pix without --data-a/--data-b: the built-in cartoon teacher (1600 steps, batch 4, crop 96)"
+    )
+    for flag, kw in _TRAIN_TEACHER_OPTIONS:
+        kw = dict(kw)
+        if flag == "--family":
+            kw["choices"] = FAMILIES
+        kw.setdefault("default", argparse.SUPPRESS)
+        flags = ("-o", "--out", "--output") if flag == "--out" else (flag,)  # one meaning of -o in every verb
+        p.add_argument(*flags, **kw)
+
+
+def _given(args: argparse.Namespace) -> dict:
+    """Options the user set (SUPPRESSed ones are absent), as config field names."""
+    skip = {"command", "version", "family", "out", "resume", "nproc_per_node", "no_flip"}
+    out = {}
+    for key, value in vars(args).items():
+        if key in skip or value is None:
+            continue
+        out[_FIELD_OF.get(key, key)] = tuple(value) if isinstance(value, list) else value
+    if getattr(args, "no_flip", False):
+        out["flip"] = False
+    return out
+
+
+def _train_teacher_argv(args: argparse.Namespace) -> list[str]:
+    """The command line that reproduces `args` (without --nproc-per-node), for the relauncher."""
+    argv = ["train-teacher"]
+    for flag, kw in _TRAIN_TEACHER_OPTIONS:
+        dest = flag[2:].replace("-", "_")
+        if dest == "nproc_per_node" or not hasattr(args, dest):
+            continue
+        value = getattr(args, dest)
+        if kw.get("action") == "store_true":
+            argv += [flag] if value else []
+        elif isinstance(value, list):
+            for v in value:
+                argv += [flag, str(v)]
+        elif value is not None:
+            argv += [flag, str(value)]
+    return argv
+
+
+def execute(args: argparse.Namespace) -> int:
+    """`stylelite train-teacher`: the built-in pix2pix teacher, or any family via stylelite.distill.trainers."""
+    import os
+    from pathlib import Path
+
+    from stylelite.distill.run_dir import load_config_json
+    from stylelite.distill.trainers.distributed import launch_torchrun, under_torchrun
+    from stylelite.runtime.errors import ConfigError
+
+    nproc = getattr(args, "nproc_per_node", 1)
+    if nproc < 1:
+        raise ConfigError("--nproc-per-node must be >= 1")
+    given = _given(args)
+    resume = getattr(args, "resume", None)
+    if resume:
+        if not (Path(resume) / "config.json").is_file():
+            raise ConfigError(f"{resume} is not a train-teacher run folder (no config.json)")
+        builtin = "family" not in load_config_json(Path(resume))
+    else:
+        builtin = args.family == "pix2pix" and "data_a" not in given and "data_b" not in given
+    if builtin:
+        if nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise ConfigError(
+                "the built-in cartoon teacher trains in one process; --nproc-per-node / torchrun apply to the "
+                "other families (and to pix2pix with --data-a/--data-b)"
+            )
+        return _train_builtin_teacher(args, given, resume)
+    from stylelite.distill.trainers import FamilyTrainConfig, train_teacher_family
+
+    config = None if resume else FamilyTrainConfig(family=args.family, **given)  # config errors: before any launch
+    if nproc > 1 and not under_torchrun():
+        return launch_torchrun(nproc, _train_teacher_argv(args))
+    run = train_teacher_family(config, out=args.out, resume=resume)
+    if os.environ.get("RANK", "0") == "0":
+        weights = run / "teacher_fp16.safetensors"
+        generator = load_config_json(run)["generator"]
+        print(
+            f"run folder: {run}\nteacher weights: {weights}\n"
+            f"next: stylelite distill --teacher {generator} --teacher-checkpoint {weights}"
+        )
+    return 0
+
+
+def _train_builtin_teacher(args: argparse.Namespace, given: dict, resume: str | None) -> int:
+    from stylelite.distill.train_teacher import TeacherTrainConfig, train_teacher
+    from stylelite.runtime.errors import ConfigError
+
+    known = {"steps", "batch", "crop", "lr", "lambda_l1", "seed", "threads"}
+    other = sorted(set(given) - known)
+    if other and not resume:
+        option_of = {field: dest for dest, field in _FIELD_OF.items()}
+        flags = ", ".join("--" + option_of.get(k, k).replace("_", "-") for k in other)
+        raise ConfigError(
+            f"{flags}: not used by the built-in cartoon teacher; for paired folders pass --data-a and "
+            "--data-b, or choose another --family"
+        )
+    cfg = None if resume else TeacherTrainConfig(**{k: v for k, v in given.items() if k in known})
+    run = train_teacher(args.out, resume=resume, config=cfg)
+    print(f"run folder: {run}\nteacher weights: {run / 'teacher_fp16.safetensors'}")
+    return 0

@@ -1,0 +1,210 @@
+"""The one configuration of `train-teacher --family ...`, with each family's published defaults.
+
+Fields left at None take the family's default in `__post_init__`, so the config.json a run writes
+holds the resolved values (what the run really used), and a resume reads them back unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from stylelite.runtime.errors import CheckpointError, ConfigError
+
+FAMILIES = ("pix2pix", "cyclegan", "unit", "multistyle", "fast_neural_style")
+
+# Generators each family may train (the first is the default). All are registered teachers, so the
+# final weights load with `create_teacher(name, checkpoint=...)` and distil with `stylelite distill`.
+GENERATORS = {
+    "pix2pix": ("pix2pix_unet256", "pix2pix_unet128", "cyclegan_r9_bn", "cyclegan_r9"),
+    "cyclegan": ("cyclegan_r9", "cyclegan_r6", "cyclegan_unet256", "cyclegan_r9_bn"),
+    "unit": ("unit_a2b",),
+    "multistyle": ("multistyle",),
+    "fast_neural_style": ("fast_neural_style",),
+}
+
+# The published recipes (see each family's module docstring for the source).
+FAMILY_DEFAULTS: dict[str, dict] = {
+    "pix2pix": dict(
+        steps=100_000, batch=1, lr=2e-4, beta1=0.5, weight_decay=0.0, lr_policy="linear", load_ratio=286 / 256
+    ),
+    "cyclegan": dict(
+        steps=200_000, batch=1, lr=2e-4, beta1=0.5, weight_decay=0.0, lr_policy="linear", load_ratio=286 / 256
+    ),
+    "unit": dict(steps=1_000_000, batch=1, lr=1e-4, beta1=0.5, weight_decay=1e-4, lr_policy="step", load_ratio=1.0),
+    "multistyle": dict(
+        steps=40_000, batch=4, lr=1e-3, beta1=0.9, weight_decay=0.0, lr_policy="constant", load_ratio=1.0
+    ),
+    "fast_neural_style": dict(
+        steps=40_000, batch=4, lr=1e-3, beta1=0.9, weight_decay=0.0, lr_policy="constant", load_ratio=1.0
+    ),
+}
+LR_POLICIES = ("constant", "linear", "step")
+GAN_LOSSES = ("lsgan", "wgangp")
+VGG_FILE = "vgg16-397923af.pth"
+VGG_HINT = f"torchvision's ImageNet VGG-16 file {VGG_FILE} (keys features.0.weight ... features.28.bias)"
+
+
+@dataclass(frozen=True)
+class FamilyTrainConfig:
+    family: str = "cyclegan"
+    generator: str | None = None
+    # data: 'builtin' (the bundled photos), image folders or video files (sampled to frames)
+    data_a: tuple[str, ...] = ()
+    data_b: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()  # style images, `path` or `name=path` (multistyle, fast_neural_style)
+    vgg: str = ""  # ImageNet VGG-16 weights for the perceptual loss (vgg16-397923af.pth)
+    steps: int | None = None
+    batch: int | None = None
+    crop: int = 256
+    load_size: int | None = None  # shorter side is resized to this, then a random crop is taken
+    flip: bool = True
+    frame_every: int = 10  # take every n-th frame of a video
+    max_frames: int = 300  # frames per video at most
+    # optimisation
+    lr: float | None = None
+    beta1: float | None = None
+    beta2: float = 0.999
+    weight_decay: float | None = None
+    lr_policy: str | None = None
+    decay_from: float = 0.5  # linear: constant, then to 0 over the last (1 - decay_from) of the run
+    lr_step: int = 100_000  # step: multiply by lr_gamma every lr_step steps
+    lr_gamma: float = 0.5
+    # adversarial families (cyclegan, unit, pix2pix)
+    gan_loss: str = "lsgan"
+    lambda_gp: float = 10.0
+    pool_size: int = 50
+    lambda_gan: float = 1.0
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5  # a fraction of lambda_cycle, as CycleGAN
+    lambda_recon: float = 10.0  # unit
+    lambda_kl: float = 0.01  # unit
+    lambda_kl_cycle: float = 0.01  # unit
+    lambda_l1: float = 100.0  # pix2pix
+    # perceptual families (fast_neural_style, multistyle)
+    content_weight: float = 1e5
+    style_weight: float = 1e10
+    tv_weight: float = 1e6
+    identity_weight: float = 1e5  # multistyle: pixel loss of the identity code
+    style_size: int = 0  # 0: the style image's shorter side is resized to `crop`
+    vgg_random_width: float = 0.0  # >0: a random-init VGG-16 of this width (tests only; meaningless styles)
+    # run
+    seed: int = 0
+    threads: int = 0
+    device: str = "auto"
+    save_every: int = 1000
+    log_every: int = 10
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # lists from config.json -> tuples
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
+        if self.family not in FAMILIES:
+            raise ConfigError(f"family {self.family!r}: choose one of {', '.join(FAMILIES)}")
+        defaults = FAMILY_DEFAULTS[self.family]
+        for key in ("steps", "batch", "lr", "beta1", "weight_decay", "lr_policy"):
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, defaults[key])
+        if self.load_size is None:
+            object.__setattr__(self, "load_size", int(round(self.crop * defaults["load_ratio"])))
+        allowed = GENERATORS[self.family]
+        if self.generator is None:
+            object.__setattr__(self, "generator", allowed[0])
+        if self.generator not in allowed:
+            raise ConfigError(f"--generator {self.generator}: the {self.family} family trains {', '.join(allowed)}")
+        self._check_numbers()
+        self._check_data()
+
+    def _check_numbers(self) -> None:
+        if self.steps < 1 or self.batch < 1:
+            raise ConfigError("steps and batch must be >= 1")
+        if self.crop < 32 or self.crop % 4:
+            raise ConfigError(f"crop={self.crop}: use a multiple of 4, at least 32")
+        stride = self.generator_stride()
+        if self.crop % stride:
+            raise ConfigError(f"crop={self.crop}: {self.generator} needs a multiple of {stride}; pass --crop {stride}")
+        if self.load_size < self.crop:
+            raise ConfigError(f"load_size={self.load_size} is smaller than crop={self.crop}; use at least the crop")
+        if self.lr <= 0 or not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1 or self.weight_decay < 0:
+            raise ConfigError("lr must be > 0, betas in [0, 1), weight_decay >= 0")
+        if self.lr_policy not in LR_POLICIES:
+            raise ConfigError(f"lr_policy {self.lr_policy!r}: choose one of {', '.join(LR_POLICIES)}")
+        if not 0.0 <= self.decay_from <= 1.0:
+            raise ConfigError("decay_from is a fraction of the run, between 0 and 1")
+        if self.lr_step < 1 or not 0 < self.lr_gamma <= 1:
+            raise ConfigError("lr_step must be >= 1 and lr_gamma in (0, 1]")
+        if self.gan_loss not in GAN_LOSSES:
+            raise ConfigError(f"gan_loss {self.gan_loss!r}: choose one of {', '.join(GAN_LOSSES)}")
+        weights = (
+            "lambda_gp lambda_gan lambda_cycle lambda_identity lambda_recon lambda_kl lambda_kl_cycle lambda_l1 "
+            "content_weight style_weight tv_weight identity_weight vgg_random_width"
+        ).split()
+        negative = [w for w in weights if getattr(self, w) < 0]
+        if negative:
+            raise ConfigError(f"{', '.join(negative)} must be >= 0")
+        if self.pool_size < 0 or self.style_size < 0 or self.frame_every < 1 or self.max_frames < 1:
+            raise ConfigError("pool_size and style_size must be >= 0, frame_every and max_frames >= 1")
+        if self.save_every < 1 or self.log_every < 1:
+            raise ConfigError("save_every and log_every must be >= 1")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ConfigError(f"device {self.device!r}: choose auto, cpu or cuda")
+
+    def _check_data(self) -> None:
+        adversarial = self.family in ("pix2pix", "cyclegan", "unit")
+        if adversarial:
+            if not self.data_a or not self.data_b:
+                what = "paired folders (files matched by name)" if self.family == "pix2pix" else "unpaired data"
+                raise ConfigError(
+                    f"the {self.family} family needs {what}: --data-a DIR_OR_VIDEO --data-b DIR_OR_VIDEO "
+                    "(image folders, video files or 'builtin'; repeat to combine)"
+                )
+            if self.styles:
+                raise ConfigError(f"--style is for multistyle and fast_neural_style, not {self.family}")
+            return
+        if not self.data_a:
+            object.__setattr__(self, "data_a", ("builtin",))
+        if self.data_b:
+            raise ConfigError(f"the {self.family} family learns from content images only: drop --data-b")
+        n = len(self.styles)
+        if self.family == "fast_neural_style" and n != 1:
+            raise ConfigError(
+                f"fast_neural_style trains one network per style: give exactly one --style IMAGE (got {n})"
+            )
+        from stylelite.models.multistyle import STYLE_SLOTS, encode_names
+
+        if self.family == "multistyle" and not 1 <= n <= STYLE_SLOTS:
+            raise ConfigError(f"multistyle needs 1 to {STYLE_SLOTS} --style IMAGE (or NAME=IMAGE) entries (got {n})")
+        names = [name for name, _ in self.style_entries()]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"style names repeat ({', '.join(names)}): name them with --style NAME=IMAGE")
+        try:
+            encode_names(names, max(n, 1))
+        except ValueError as exc:
+            raise ConfigError(f"{exc}; name the style with --style NAME=IMAGE") from None
+        for _, path in self.style_entries():
+            if not Path(path).is_file():
+                raise ConfigError(f"style image not found: {path}")
+        if self.vgg_random_width == 0:
+            if not self.vgg:
+                raise ConfigError(f"the perceptual loss needs ImageNet VGG-16 weights: pass --vgg PATH to {VGG_HINT}")
+            if not Path(self.vgg).is_file():
+                raise CheckpointError(f"VGG-16 weights not found: {self.vgg}; expected {VGG_HINT}")
+
+    def style_entries(self) -> list[tuple[str, str]]:
+        """(name, image path) per --style entry; the name defaults to the file's stem."""
+        out = []
+        for entry in self.styles:
+            name, sep, path = entry.partition("=")
+            if not sep:
+                name, path = Path(entry).stem, entry
+            out.append((name.strip(), path))
+        return out
+
+    def generator_stride(self) -> int:
+        import torch
+
+        from stylelite.models.registry import TEACHERS
+
+        with torch.device("meta"):
+            return TEACHERS.get(self.generator)().card.stride

@@ -1,0 +1,67 @@
+"""Resolve what a user names on the command line into a model and its identity."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import NamedTuple
+
+from torch import nn
+
+from stylelite.models.identity import ModelIdentity, weights_label
+from stylelite.models.registry import STUDENTS, TEACHERS, create_student, create_teacher
+from stylelite.runtime.errors import CheckpointError, UnknownNameError
+
+CHECKPOINT_SUFFIXES = (".safetensors", ".pth", ".pt")
+
+
+class LoadedModel(NamedTuple):
+    """An eval-mode model and what it is (`model, identity = load_model(...)`)."""
+
+    model: nn.Module
+    identity: ModelIdentity
+
+
+def weights_metadata(path: str | Path) -> dict[str, str]:
+    """The string metadata of a safetensors file ({} for other formats)."""
+    path = Path(path)
+    if path.suffix != ".safetensors" or not path.is_file():
+        return {}
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "pt") as f:
+            return dict(f.metadata() or {})
+    except Exception as exc:
+        raise CheckpointError(f"{path.name} is not a readable safetensors file: {exc}") from None
+
+
+def load_model(spec: str | Path, checkpoint: str | Path | None = None) -> LoadedModel:
+    """`spec` is a registered name (`mobilegen_s_050`, `cyclegan_r9_bn.cartoon`) or a weights file
+    written by stylelite (its metadata names the architecture). Returns the eval-mode model and its identity."""
+    path = Path(spec)
+    if path.suffix in CHECKPOINT_SUFFIXES or path.is_file():
+        meta = weights_metadata(path)
+        arch = meta.get("model") or meta.get("teacher")
+        if not arch:
+            raise CheckpointError(
+                f"{path.name} does not say which model it holds; name the architecture and pass the "
+                f"file: MODEL --checkpoint {path}"
+            )
+        model, identity = load_model(arch, checkpoint=path)
+        return LoadedModel(
+            model,
+            ModelIdentity.of(model, model.card, identity.weights, meta.get("distilled_from", ""), meta.get("qat", "")),
+        )
+    spec = str(spec)
+    arch, _, tag = spec.partition(".")
+    if arch in TEACHERS:
+        model = create_teacher(spec, checkpoint=checkpoint)
+    elif arch in STUDENTS:
+        model = create_student(spec, checkpoint=checkpoint)
+    else:
+        known = TEACHERS.names() + STUDENTS.names()
+        close = difflib.get_close_matches(arch, known, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown model {spec!r}{hint} (known: {', '.join(known)})")
+    return LoadedModel(model, ModelIdentity.of(model, model.card, weights_label(arch, tag, checkpoint)))

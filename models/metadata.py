@@ -1,0 +1,51 @@
+"""The artifact metadata of a loaded model: what export embeds and the torch engine reports."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from stylelite.models.identity import ModelIdentity
+from stylelite.models.profile import count_macs, count_params
+from stylelite.runtime.engines.recurrent import RECURRENT_KEY
+from stylelite.runtime.metadata import ArtifactMetadata
+
+
+def model_metadata(model: nn.Module, identity: ModelIdentity, size: int | None = None) -> ArtifactMetadata:
+    """The fp32 metadata of `model`.
+
+    Args:
+        model: the loaded model (counted for params and MACs).
+        identity: what it is (load_model's second value).
+        size: the fixed input size, or None for dynamic H and W.
+    """
+    return ArtifactMetadata(
+        model=identity.name,
+        weights=identity.weights,
+        teacher=identity.teacher,
+        precision="fp32",
+        input_range=identity.input_range,
+        output_range=identity.output_range,
+        layout=identity.layout,
+        color=identity.color,
+        stride=identity.stride,
+        height=size,
+        width=size,
+        styles=identity.styles,
+        exported_by=stylelite_version(),
+        extra={
+            "params": count_params(model),
+            "gmacs_256": round(count_macs(model, 256, 256) / 1e9, 4),
+            "family": identity.family,
+            **({"qat": identity.qat} if identity.qat else {}),
+            **({RECURRENT_KEY: identity.recurrent} if identity.recurrent else {}),
+        },
+    )
+
+
+def stylelite_version() -> str:
+    import importlib.metadata
+
+    try:
+        return "stylelite " + importlib.metadata.version("stylelite")
+    except importlib.metadata.PackageNotFoundError:
+        return "stylelite (source)"

@@ -1,0 +1,54 @@
+"""Every registered student: forward at odd sizes, export-safe ops, ONNX parity."""
+
+import onnx
+import pytest
+import torch
+
+from stylelite.models.profile import count_macs, count_params
+from stylelite.models.registry import STUDENTS, create_student
+
+STUDENT_NAMES = STUDENTS.names()
+ALLOWED_OPS = {
+    "Conv",
+    "Relu",
+    "Clip",
+    "Resize",
+    "Add",
+    "Concat",
+    "Tanh",
+    "Constant",
+    "Identity",
+    "HardSwish",
+    "BatchNormalization",
+}
+
+
+@pytest.mark.parametrize("name", STUDENT_NAMES)
+@pytest.mark.parametrize("hw", [(37, 53), (64, 64), (1, 1), (90, 17)])
+def test_forward_any_size(name, hw):
+    model = create_student(name)
+    with torch.no_grad():
+        y = model(torch.rand(2, 3, *hw) * 2 - 1)
+    assert y.shape == (2, 3, *hw)
+    assert torch.isfinite(y).all() and y.abs().max() <= 1.0
+
+
+@pytest.mark.parametrize("name", STUDENT_NAMES)
+def test_sizes_are_ordered_and_small(name):
+    model = create_student(name)
+    assert 0 < count_params(model) < 2_000_000
+    assert 0 < count_macs(model, 256, 256) < 2e9
+
+
+@pytest.mark.parametrize("name", STUDENT_NAMES)
+def test_onnx_export_parity_and_ops(name, tmp_path):
+    from stylelite.export.api import export_model
+    from stylelite.runtime.engines import load_engine
+
+    res = export_model(name, tmp_path / f"{name}.onnx")
+    assert res.verification.passed and res.verification.psnr_db >= 40
+    ops = {n.op_type for n in onnx.load(str(res.path)).graph.node}
+    assert ops <= ALLOWED_OPS, f"ops outside the mobile-safe set: {ops - ALLOWED_OPS}"
+    engine = load_engine(res.path)
+    assert engine.meta.model == name and engine.meta.extra["params"] > 0
+    assert not (tmp_path / f".{name}.unverified.onnx").exists()
