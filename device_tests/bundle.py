@@ -9,7 +9,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import stylelite
+
+PACKAGE = Path(stylelite.__file__).resolve().parent  # stylelite/ (its layers are links in a checkout)
 RUNNER_MODULES = (
     "device_tests/__init__.py",
     "device_tests/facts.py",
@@ -20,12 +22,16 @@ BUNDLE_NAME = "stylelite_runner.zip"
 
 
 def build_runner_bundle(dest_dir: str | Path) -> Path:
-    """Write dest_dir/stylelite_runner.zip (runtime/**.py + the runner) and return its path."""
+    """Write dest_dir/stylelite_runner.zip (stylelite/__init__.py, stylelite/runtime/**.py and the runner,
+    under the one stylelite namespace) and return its path."""
     dest = Path(dest_dir) / BUNDLE_NAME
     dest.parent.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in (ROOT / "runtime").rglob("*.py") if "__pycache__" not in p.parts)
-    files += [ROOT / m for m in RUNNER_MODULES]
+    runtime = PACKAGE / "runtime"
+    names = ["__init__.py"] + sorted(
+        "runtime/" + p.relative_to(runtime).as_posix() for p in runtime.rglob("*.py") if "__pycache__" not in p.parts
+    )
+    names += list(RUNNER_MODULES)
     with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for f in files:
-            zf.write(f, f.relative_to(ROOT).as_posix())
+        for name in names:
+            zf.write(PACKAGE / name, f"stylelite/{name}")
     return dest
