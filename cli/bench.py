@@ -1,12 +1,13 @@
-"""`stylelite bench` -> stylelite.device_tests.bench.bench (this machine), remote_bench.bench_devices
-(inventory targets) and pipeline_bench.bench_pipeline (--pipeline)."""
+"""`stylelite bench` -> stylelite.benchmark.host_bench.bench (this machine),
+stylelite.device_tests.remote_bench.bench_devices (inventory targets) and
+stylelite.benchmark.pipeline_bench.bench_pipeline (--pipeline); --report -> stylelite.reports.report.write_report."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from stylelite.cli.options import add_engine_options, add_json, add_out, engine_options, prepare_engines
+from stylelite.cli.options import add_engine_options, add_json, add_out, add_size, engine_options, prepare_engines
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
     p.add_argument("--iters", type=int, default=20, help="minimum timed frames")
     p.add_argument("--max-frames", type=int, default=None, help="use at most this many clip frames")
-    p.add_argument("--size", action="append", default=[], metavar="WxH", help="also time at this resolution")
+    add_size(p, "--size", action="append", default=[], help="also time at this resolution")
     p.add_argument(
         "--min-seconds", type=float, default=2.0, help="time each extra resolution at least this long (more samples)"
     )
@@ -47,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _execute_pipeline(args: argparse.Namespace) -> int:
-    from stylelite.device_tests.pipeline_bench import DEFAULT_SIZES, bench_pipeline, format_pipeline_table
+    from stylelite.benchmark.pipeline_bench import DEFAULT_SIZES, bench_pipeline, format_pipeline_table
     from stylelite.runtime.pipeline import parse_size
 
     sizes = [parse_size(s) for s in args.size] or list(DEFAULT_SIZES)
@@ -75,12 +76,12 @@ def _brief(record) -> dict:
 
 
 def _execute_on_devices(args: argparse.Namespace) -> int:
-    from stylelite.device_tests.bench import format_table
+    from stylelite.benchmark.host_bench import format_table
     from stylelite.device_tests.inventory import load_inventory, select_devices
     from stylelite.device_tests.remote_bench import bench_devices
 
     devices = select_devices(load_inventory(args.devices), args.device)
-    records, _ = bench_devices(
+    records, host = bench_devices(
         args.models,
         args.clip,
         devices,
@@ -91,9 +92,11 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
         out=args.out,
     )
     if args.report:
-        from stylelite.reports.records_report import write_records_report
+        from stylelite.benchmark.records import BenchRun
+        from stylelite.reports.report import write_report
 
-        path = write_records_report(args.report, [r.to_dict() for r in records], "stylelite bench")
+        run = BenchRun(records, flicker_floor=host.floor, floor_per_frame=host.floor_per_frame)
+        path = write_report(args.report, run, "stylelite bench")
         if not args.json:
             print(f"report: {path}")
     if args.json:
@@ -104,7 +107,7 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from stylelite.device_tests.bench import bench, format_table
+    from stylelite.benchmark.host_bench import bench, format_table
 
     prepare_engines(args.models)
 

@@ -11,7 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
-from stylelite.cli.options import add_out
+from stylelite.cli.options import add_out, add_size
 from stylelite.models.load import weights_metadata
 
 
@@ -22,8 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--student", default="mobilegen_s_050", help="student to distil")
     p.add_argument("--steps", type=int, default=600, help="distillation steps")
     p.add_argument("--frames", type=int, default=40, help="frames in the built-in clip")
-    p.add_argument("--clip-size", default="320x240", metavar="WxH", help="built-in clip resolution")
-    p.add_argument("--latency-size", default="640x480", metavar="WxH", help="extra resolution to time")
+    add_size(p, "--clip-size", default="320x240", help="built-in clip resolution")
+    add_size(p, "--latency-size", default="640x480", help="extra resolution to time")
     p.add_argument("--cache-size", type=int, default=192, help="teacher-labelled crops for distillation")
     p.add_argument("--crop", type=int, default=128, help="distillation crop size")
 
@@ -45,6 +45,9 @@ def execute(args: argparse.Namespace) -> int:
     return 0
 
 
+TEACHER = "cyclegan_r9_bn.cartoon"
+
+
 def demo(
     out: str | Path = "reports/demo",
     runs: str | Path = "runs",
@@ -59,11 +62,9 @@ def demo(
 ) -> Path:
     """Run the demo; returns the report.md path. The defaults are the documented demo; tests
     shrink steps, frames, clip_size, cache_size and crop."""
-    from stylelite.device_tests.bench import bench, format_table
-    from stylelite.distill.distiller import distill, holdout_fidelity
+    from stylelite.benchmark.host_bench import bench, format_table
+    from stylelite.distill.distiller import distill
     from stylelite.distill.photos import load_photo
-    from stylelite.export.api import export_model
-    from stylelite.models.registry import PRETRAINED
     from stylelite.reports.report import write_report
     from stylelite.runtime.stylize import run as stylize
     from stylelite.runtime.synthetic import make_camera_clip
@@ -72,57 +73,68 @@ def demo(
     t_start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    teacher = "cyclegan_r9_bn.cartoon"
     say = print if progress else (lambda *a, **k: None)
 
     say("[1/5] built-in clip: a camera move over a held-out photo (never seen in training)")
     clip = write_video(out / "clip.mp4", make_camera_clip(load_photo("chelsea"), frames, clip_size), fps=12.0)
 
-    say(f"[2/5] distilling {teacher} -> {student} ({steps} steps)")
+    say(f"[2/5] distilling {TEACHER} -> {student} ({steps} steps)")
     t0 = time.perf_counter()
     run = distill(
-        teacher,
-        student,
-        out=runs,
-        progress=progress,
-        steps=steps,
-        cache_size=cache_size,
-        crop=crop,
+        TEACHER, student, out=runs, progress=progress, steps=steps, cache_size=cache_size, crop=crop,
         batch=min(8, cache_size),
-    )
+    )  # fmt: skip
     distill_s = time.perf_counter() - t0
-    student_weights = run / "student.safetensors"
 
     say("[3/5] exporting teacher and student to ONNX (each verified against PyTorch)")
-    from stylelite.runtime.video import read_video
-
-    real = read_video(clip, max_frames=2)[0]
-    s_exp = export_model(str(student_weights), out / "student.onnx", verify_frames=real)
-    t_exp = export_model(teacher, out / "teacher.onnx", verify_frames=real[:1])
+    s_exp, t_exp = _export_both(run / "student.safetensors", clip, out)
 
     say("[4/5] stylizing the clip with the student through the runtime (no torch on this path)")
     styl = stylize(s_exp.path, clip, out / "stylized.mp4", progress=progress)
 
     say("[5/5] benchmarking teacher and student side by side")
     b = bench(
-        [t_exp.path, s_exp.path],
-        clip,
-        reference=t_exp.path,
-        latency_sizes=[latency_size],
-        latency_iters=5,
-        min_seconds=4.0,
-        iters=frames,
-        out=out / "bench.jsonl",
-        progress=progress,
-    )
+        [t_exp.path, s_exp.path], clip, reference=t_exp.path, latency_sizes=[latency_size], latency_iters=5,
+        min_seconds=4.0, iters=frames, out=out / "bench.jsonl", progress=progress,
+    )  # fmt: skip
     say(format_table(b.records))
 
+    timings = {"distill_s": distill_s, "stylize_fps": styl.fps, "wall_s": time.perf_counter() - t_start}
+    summary = _summary(b, run, student, steps, clip_size, latency_size, timings)
+    sections = _sections(run, student, s_exp, t_exp, out)
+    report = write_report(
+        out,
+        b,
+        "stylelite demo: cartoon teacher -> MobileGen student",
+        columns={"teacher": str(t_exp.path), "student": str(s_exp.path)},
+        sections=sections,
+        summary=summary,
+    )
+    say(f"\nreport: {report}\n" + "\n".join(f"  {k}: {v}" for k, v in summary.items()))
+    return report
+
+
+def _export_both(student_weights: Path, clip: Path, out: Path):
+    """The student and the teacher as verified ONNX files (real clip frames among the verification frames)."""
+    from stylelite.export.api import export_model
+    from stylelite.runtime.video import read_video
+
+    real = read_video(clip, max_frames=2)[0]
+    s_exp = export_model(str(student_weights), out / "student.onnx", verify_frames=real)
+    t_exp = export_model(TEACHER, out / "teacher.onnx", verify_frames=real[:1])
+    return s_exp, t_exp
+
+
+def _summary(b, run: Path, student: str, steps: int, clip_size, latency_size: str, timings: dict) -> dict:
+    """The report's summary lines, all measured in this run."""
+    from stylelite.distill.distiller import holdout_fidelity
+    from stylelite.models.registry import PRETRAINED
+
     t_rec, s_rec = b.records
-    teacher_meta = weights_metadata(PRETRAINED[teacher][0])
-    wall = time.perf_counter() - t_start
+    teacher_meta = weights_metadata(PRETRAINED[TEACHER][0])
     fid = holdout_fidelity(run)
-    summary = {
-        "teacher": f"{teacher} ({t_rec.params:,} params, {t_rec.gmacs_256:.1f} GMAC at 256x256)",
+    return {
+        "teacher": f"{TEACHER} ({t_rec.params:,} params, {t_rec.gmacs_256:.1f} GMAC at 256x256)",
         "student": f"{student} ({s_rec.params:,} params, {s_rec.gmacs_256:.2f} GMAC at 256x256)",
         "MACs ratio (teacher/student)": f"{t_rec.gmacs_256 / s_rec.gmacs_256:.0f}x",
         f"speed-up at {clip_size[0]}x{clip_size[1]} (measured, same run)": _speedup(t_rec.latency_ms, s_rec.latency_ms),
@@ -138,13 +150,21 @@ def demo(
             f"{teacher_meta.get('heldout_psnr_db', '?')} dB trained vs "
             f"{teacher_meta.get('untrained_heldout_psnr_db', '?')} dB untrained"
         ),
-        "distillation time": f"{distill_s:.0f} s ({steps} steps)",
-        "end-to-end runtime stylize of the clip": f"{styl.fps:.1f} frames/s (decode + infer + encode)",
-        "demo wall time": f"{wall:.0f} s",
+        "distillation time": f"{timings['distill_s']:.0f} s ({steps} steps)",
+        "end-to-end runtime stylize of the clip": f"{timings['stylize_fps']:.1f} frames/s (decode + infer + encode)",
+        "demo wall time": f"{timings['wall_s']:.0f} s",
     }
+
+
+def _sections(run: Path, student: str, s_exp, t_exp, out: Path) -> dict[str, str]:
+    """The report's prose sections and training plots (drawn into `out`)."""
+    from stylelite.models.registry import PRETRAINED
+    from stylelite.reports.plots import plot_training
+    from stylelite.runtime.files import read_jsonl
+
     sections = {
         "How this was made": (
-            f"- Teacher: `{teacher}`, the CycleGAN ResNet-9 generator shipped with stylelite, trained with "
+            f"- Teacher: `{TEACHER}`, the CycleGAN ResNet-9 generator shipped with stylelite, trained with "
             "`stylelite train-teacher` (pix2pix objective: LSGAN + 100 x L1, PatchGAN 70x70) on scikit-image "
             "photos to reproduce the OpenCV cartoon filter in `distill/cartoon.py`.\n"
             f"- Student: `{student}`, distilled in run folder `{run}` with pixel (L1), feature (1x1-conv "
@@ -157,17 +177,10 @@ def demo(
             "`stylelite run`, `stylelite bench` (see the README)."
         ),
     }
-    from stylelite.reports.plots import plot_training
-    from stylelite.runtime.files import read_jsonl
-
-    plot_training(
-        read_jsonl(run / "log.jsonl"),
-        ["pixel", "feature", "temporal"],
-        out / "distill_losses.png",
-        f"Distillation of {student}",
-    )
+    losses = ["pixel", "feature", "temporal"]
+    plot_training(read_jsonl(run / "log.jsonl"), losses, out / "distill_losses.png", f"Distillation of {student}")
     sections["Distillation losses"] = "![distillation losses](distill_losses.png)"
-    teacher_log = PRETRAINED[teacher][0].with_name("cyclegan_r9_bn_cartoon.log.jsonl")
+    teacher_log = PRETRAINED[TEACHER][0].with_name("cyclegan_r9_bn_cartoon.log.jsonl")
     if teacher_log.exists():
         plot_training(
             read_jsonl(teacher_log),
@@ -176,16 +189,7 @@ def demo(
             "Built-in teacher training (pix2pix objective)",
         )
         sections["Built-in teacher training"] = "![teacher training](teacher_training.png)"
-    report = write_report(
-        out,
-        b,
-        "stylelite demo: cartoon teacher -> MobileGen student",
-        columns={"teacher": str(t_exp.path), "student": str(s_exp.path)},
-        sections=sections,
-        summary=summary,
-    )
-    say(f"\nreport: {report}\n" + "\n".join(f"  {k}: {v}" for k, v in summary.items()))
-    return report
+    return sections
 
 
 def _speedup(teacher_lat: dict, student_lat: dict) -> str:

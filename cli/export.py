@@ -101,6 +101,8 @@ def execute(args: argparse.Namespace) -> int:
 
 def verification_table(res) -> str:
     """The artifact vs PyTorch, as a table: artifact | format | precision | size | frames | PSNR | max err | verdict."""
+    from stylelite.benchmark.table import text_table
+
     v = res.verification
     head = ("artifact", "format", "precision", "size MB", "frames", "PSNR dB", "min dB", "max abs err", "verdict")
     row = (
@@ -114,5 +116,4 @@ def verification_table(res) -> str:
         str(v.max_abs_error),
         "pass" if v.passed else "FAIL",
     )
-    widths = [max(len(a), len(b)) for a, b in zip(head, row)]
-    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in (head, row))
+    return text_table(head, [row], align="<<<>>>>><", indent="  ")

@@ -24,10 +24,12 @@ def _round_up(size: int, stride: int) -> int:
 
 def format_model_list(kind: str = "all", size: int = 256, cards: bool = False) -> str:
     """The `stylelite list` table; with `cards`, each model's source and licence notes below it."""
+    from stylelite.benchmark.table import text_table
     from stylelite.models.profile import count_macs, count_params
     from stylelite.models.registry import PRETRAINED, STUDENTS, TEACHERS
 
-    rows = [("kind", "name", "params", f"GMAC@{size}", "input", "res", "stride", "family / weights")]
+    head = ("kind", "name", "params", f"GMAC@{size}", "input", "res", "stride", "family / weights")
+    rows = []
     notes: list[str] = []
     for label, reg in (("teacher", TEACHERS), ("student", STUDENTS)):
         if kind not in ("all", label + "s"):
@@ -52,6 +54,5 @@ def format_model_list(kind: str = "all", size: int = 256, cards: bool = False) -
             )
             if cards:
                 notes.append(f"{n}:\n  weights: {card.source or '-'}\n  licence: {card.license or '-'}")
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    table = text_table(head, rows, align="<<>><>><")
     return table + ("\n\n" + "\n".join(notes) if notes else "")

@@ -5,6 +5,7 @@
 - engine options (`--threads`, `--providers`, `--graph-opt`, `--no-xnnpack`, `--arch`): the same flags for
   `run`, `bench` and `serve`, checked against the engine each model file gets (an option the engine
   does not take is an error).
+- sizes (`--size`, `--process-size`, `--clip-size`, ...): WxH, checked when the command line is parsed.
 - `--json`: print the result as JSON instead of a table.
 """
 
@@ -68,3 +69,20 @@ def parse_sizes(values: Iterable[str]) -> list[tuple[int, int]]:
     from stylelite.runtime.pipeline import parse_size
 
     return [parse_size(v) for v in values]
+
+
+def size_arg(text: str) -> str:
+    """An argparse type for WxH options: checked when the command line is parsed (a usage error, exit 2)."""
+    from stylelite.runtime.errors import ConfigError
+    from stylelite.runtime.pipeline import parse_size
+
+    try:
+        w, h = parse_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return f"{w}x{h}"
+
+
+def add_size(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> None:
+    """A WxH option (`--size 640x480`); the value stays a "WxH" string, checked by `size_arg`."""
+    p.add_argument(flag, type=size_arg, metavar="WxH", help=help, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylelite.cli.options import add_engine_options, add_json, add_out, engine_options, prepare_engines
+from stylelite.cli.options import add_engine_options, add_json, add_out, add_size, engine_options, prepare_engines
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,10 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="offline: every frame, in order; live: bounded latency, the newest frame wins and drops are counted",
     )
     p.add_argument("--realtime", action="store_true", help="play a file input at its own frame rate, as a camera would")
-    p.add_argument(
+    add_size(
+        p,
         "--process-size",
         default=None,
-        metavar="WxH",
         help="run the model at this size and upscale the output back (faster on big frames; fixed-size models)",
     )
     p.add_argument("--style", default=None, help="style to render (style-conditioned models; see `--json` output)")
@@ -72,28 +72,23 @@ def execute(args: argparse.Namespace) -> int:
     import sys
 
     from stylelite.runtime.pipeline import parse_size
-    from stylelite.runtime.stylize import run
+    from stylelite.runtime.style_control import StyleControl
+    from stylelite.runtime.stylize import RunConfig, run
 
     prepare_engines([args.model])
-    res = run(
-        args.model,
-        args.input,
-        args.out,
-        max_frames=args.max_frames,
-        progress=not args.no_progress,
-        stabilize=args.stabilize,
+    config = RunConfig(
         mode=args.mode,
         process_size=parse_size(args.process_size),
-        style=args.style,
-        blend_with=args.blend_with,
-        mix=args.mix,
-        strength=args.strength,
-        show=args.show,
-        audio=not args.no_audio,
+        stabilize=args.stabilize,
+        max_frames=args.max_frames,
         realtime=args.realtime,
-        engine_options=engine_options(args),
+        audio=not args.no_audio,
+        show=args.show,
+        progress=not args.no_progress,
         stage_priority=args.stage_priority,
     )
+    control = StyleControl(args.style, args.blend_with, args.mix, args.strength)
+    res = run(args.model, args.input, args.out, config=config, control=control, engine_options=engine_options(args))
     if args.json:
         print(json.dumps({**{k: v for k, v in vars(res).items() if k != "output"}, "output": str(res.output)}))
     else:

@@ -1,5 +1,5 @@
-"""`stylelite train-teacher` -> stylelite.distill.train_teacher.train_teacher (the built-in cartoon
-teacher) or stylelite.distill.trainers.train_teacher_family (every other family)."""
+"""`stylelite train-teacher` -> stylelite.distill.trainers.train_teacher_family: every family, and the
+built-in cartoon teacher (the pix2pix family with the cartoon target filter, `TeacherTrainConfig`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ _TRAIN_TEACHER_OPTIONS: tuple[tuple[str, dict], ...] = (
         ),
     ),
     ("--data-b", dict(action="append", metavar="PATH", help="domain B (cyclegan, unit) or paired targets (pix2pix)")),
+    (
+        "--target-filter",
+        dict(choices=("cartoon",), help="pix2pix: each target is this filter's output on its --data-a crop"),
+    ),
     (
         "--style",
         dict(action="append", metavar="[NAME=]IMAGE", help="style image (fast_neural_style: one; multistyle: up to 8)"),
@@ -48,6 +52,7 @@ _TRAIN_TEACHER_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--tv-weight", dict(type=float, help="total-variation weight (1e6)")),
     ("--style-size", dict(type=int, help="style image shorter side (default: the crop)")),
     ("--no-flip", dict(action="store_true", help="no random horizontal flips")),
+    ("--no-augment", dict(action="store_true", help="--target-filter data: no random rescale and colour jitter")),
     ("--save-every", dict(type=int, help="steps between resumable checkpoints")),
     ("--seed", dict(type=int)),
     ("--threads", dict(type=int, help="torch CPU threads (0: torch default)")),
@@ -62,11 +67,14 @@ _FIELD_OF = {"data_a": "data_a", "data_b": "data_b", "style": "styles"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from stylelite.benchmark.table import text_table
     from stylelite.distill.trainers.config import FAMILIES, FAMILY_DEFAULTS
 
-    table = "\n".join(
-        f"  {f:<18} steps {d['steps']:>9,}  batch {d['batch']}  lr {d['lr']:g}  lr policy {d['lr_policy']}"
-        for f, d in FAMILY_DEFAULTS.items()
+    table = text_table(
+        ("family", "steps", "batch", "lr", "lr policy"),
+        [(f, f"{d['steps']:,}", d["batch"], f"{d['lr']:g}", d["lr_policy"]) for f, d in FAMILY_DEFAULTS.items()],
+        align="<>>><",
+        indent="  ",
     )
     p.description = (
         "train a teacher: the built-in cartoon teacher (pix2pix), or a cyclegan, unit, multistyle, "
@@ -80,6 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data-b b/ --gan-loss wgangp\n"
         "  stylelite train-teacher --family unit --data-a day/ --data-b night/\n"
         "  stylelite train-teacher --family pix2pix --data-a inputs/ --data-b targets/   # paired, matched by name\n"
+        "  stylelite train-teacher --family pix2pix --data-a photos/ --target-filter cartoon --crop 128\n"
         "  stylelite train-teacher --family fast_neural_style --style candy.jpg --data-a coco/ "
         "--vgg vgg16-397923af.pth\n"
         "  stylelite train-teacher --family multistyle --style candy=candy.jpg --style mosaic=mosaic.jpg "
@@ -89,7 +98,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  stylelite train-teacher --resume runs/00003-cyclegan-cyclegan_r9\n"
         "then: stylelite distill --teacher NAME --teacher-checkpoint RUN/teacher_fp16.safetensors\n\n"
         "family defaults (the published recipes; crop 256):\n" + table + "\n"
-        "  pix2pix without --data-a/--data-b: the built-in cartoon teacher (1600 steps, batch 4, crop 96)"
+        "  pix2pix without --data-a/--data-b/--target-filter: the built-in cartoon teacher (1600 steps, batch 4,\n"
+        "  crop 96, lambda_l1 100; the bundled photos, targets from the cartoon filter per augmented crop)"
     )
     for flag, kw in _TRAIN_TEACHER_OPTIONS:
         kw = dict(kw)
@@ -102,7 +112,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _given(args: argparse.Namespace) -> dict:
     """Options the user set (SUPPRESSed ones are absent), as config field names."""
-    skip = {"command", "version", "family", "out", "resume", "nproc_per_node", "no_flip"}
+    skip = {"command", "version", "family", "out", "resume", "nproc_per_node", "no_flip", "no_augment"}
     out = {}
     for key, value in vars(args).items():
         if key in skip or value is None:
@@ -110,6 +120,8 @@ def _given(args: argparse.Namespace) -> dict:
         out[_FIELD_OF.get(key, key)] = tuple(value) if isinstance(value, list) else value
     if getattr(args, "no_flip", False):
         out["flip"] = False
+    if getattr(args, "no_augment", False):
+        out["augment"] = False
     return out
 
 
@@ -132,12 +144,12 @@ def _train_teacher_argv(args: argparse.Namespace) -> list[str]:
 
 
 def execute(args: argparse.Namespace) -> int:
-    """`stylelite train-teacher`: the built-in pix2pix teacher, or any family via stylelite.distill.trainers."""
+    """`stylelite train-teacher`: the built-in cartoon teacher, or any family via stylelite.distill.trainers."""
     import os
-    from pathlib import Path
 
-    from stylelite.distill.run_dir import load_config_json
-    from stylelite.distill.trainers.distributed import launch_torchrun, under_torchrun
+    from stylelite.distill.distributed import launch_torchrun, under_torchrun
+    from stylelite.distill.run_dir import read_run_config
+    from stylelite.distill.trainers import FamilyTrainConfig, train_teacher_family
     from stylelite.runtime.errors import ConfigError
 
     nproc = getattr(args, "nproc_per_node", 1)
@@ -146,48 +158,48 @@ def execute(args: argparse.Namespace) -> int:
     given = _given(args)
     resume = getattr(args, "resume", None)
     if resume:
-        if not (Path(resume) / "config.json").is_file():
-            raise ConfigError(f"{resume} is not a train-teacher run folder (no config.json)")
-        builtin = "family" not in load_config_json(Path(resume))
+        builtin = "family" not in read_run_config(resume, "train-teacher")
     else:
-        builtin = args.family == "pix2pix" and "data_a" not in given and "data_b" not in given
-    if builtin:
-        if nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            raise ConfigError(
-                "the built-in cartoon teacher trains in one process; --nproc-per-node / torchrun apply to the "
-                "other families (and to pix2pix with --data-a/--data-b)"
-            )
-        return _train_builtin_teacher(args, given, resume)
-    from stylelite.distill.trainers import FamilyTrainConfig, train_teacher_family
-
-    config = None if resume else FamilyTrainConfig(family=args.family, **given)  # config errors: before any launch
+        builtin = args.family == "pix2pix" and not {"data_a", "data_b", "target_filter"} & set(given)
+    if builtin and (nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1):
+        raise ConfigError(
+            "the built-in cartoon teacher trains in one process; --nproc-per-node / torchrun apply to the "
+            "other families (and to pix2pix with --data-a)"
+        )
+    if resume:
+        config = None
+    elif builtin:
+        config = _builtin_config(given)
+    else:
+        config = FamilyTrainConfig(family=args.family, **given)  # config errors: before any launch
     if nproc > 1 and not under_torchrun():
         return launch_torchrun(nproc, _train_teacher_argv(args))
     run = train_teacher_family(config, out=args.out, resume=resume)
     if os.environ.get("RANK", "0") == "0":
+        from stylelite.models.load import weights_metadata
+
         weights = run / "teacher_fp16.safetensors"
-        generator = load_config_json(run)["generator"]
         print(
             f"run folder: {run}\nteacher weights: {weights}\n"
-            f"next: stylelite distill --teacher {generator} --teacher-checkpoint {weights}"
+            f"next: stylelite distill --teacher {weights_metadata(weights)['teacher']} --teacher-checkpoint {weights}"
         )
     return 0
 
 
-def _train_builtin_teacher(args: argparse.Namespace, given: dict, resume: str | None) -> int:
-    from stylelite.distill.train_teacher import TeacherTrainConfig, train_teacher
+def _builtin_config(given: dict):
+    """The built-in cartoon teacher's config from the options it takes (others are an error)."""
+    from dataclasses import fields
+
+    from stylelite.distill.trainers import TeacherTrainConfig
     from stylelite.runtime.errors import ConfigError
 
-    known = {"steps", "batch", "crop", "lr", "lambda_l1", "seed", "threads"}
+    known = {f.name for f in fields(TeacherTrainConfig)} - {"teacher", "decay_from"}
     other = sorted(set(given) - known)
-    if other and not resume:
-        option_of = {field: dest for dest, field in _FIELD_OF.items()}
+    if other:
+        option_of = {field: dest for dest, field in _FIELD_OF.items()} | {"augment": "no_augment", "flip": "no_flip"}
         flags = ", ".join("--" + option_of.get(k, k).replace("_", "-") for k in other)
         raise ConfigError(
-            f"{flags}: not used by the built-in cartoon teacher; for paired folders pass --data-a and "
-            "--data-b, or choose another --family"
+            f"{flags}: not used by the built-in cartoon teacher; for your own photos pass --data-a (with "
+            "--data-b for paired targets, or --target-filter cartoon), or choose another --family"
         )
-    cfg = None if resume else TeacherTrainConfig(**{k: v for k, v in given.items() if k in known})
-    run = train_teacher(args.out, resume=resume, config=cfg)
-    print(f"run folder: {run}\nteacher weights: {run / 'teacher_fp16.safetensors'}")
-    return 0
+    return TeacherTrainConfig(**given)

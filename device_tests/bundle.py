@@ -1,7 +1,9 @@
-"""The runner bundle: the runtime package and the remote runner zipped into one file.
+"""The runner bundle: the runtime package, the remote runner and the benchmark modules it uses, zipped.
 
 A board needs only Python with numpy, OpenCV and onnxruntime; the bundle brings stylelite's
 torch-free code (`PYTHONPATH=bundle.zip python -m stylelite.device_tests.remote_runner ...`).
+The runner times with the host's own loop (benchmark/timing.py) and measures memory and machine
+facts with the host's modules, so a board and the host measure the same way.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from pathlib import Path
 import stylelite
 
 PACKAGE = Path(stylelite.__file__).resolve().parent  # stylelite/ (its layers are links in a checkout)
-RUNNER_MODULES = (
+RUNNER_MODULES = (  # each imports only the standard library, numpy and the runtime
+    "benchmark/__init__.py",
+    "benchmark/facts.py",
+    "benchmark/memory.py",
+    "benchmark/timing.py",
     "device_tests/__init__.py",
-    "device_tests/facts.py",
-    "device_tests/memory.py",
     "device_tests/remote_runner.py",
 )
 BUNDLE_NAME = "stylelite_runner.zip"

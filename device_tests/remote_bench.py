@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.device_tests.bench import BenchRecord
+from stylelite.benchmark.records import BenchRecord
 from stylelite.device_tests.inventory import DeviceSpec
 from stylelite.device_tests.targets import open_target
 from stylelite.device_tests.targets.python_target import PythonTarget
@@ -45,6 +45,7 @@ class HostSide:
 def prepare_host(
     models: list[Path], clip: str | Path, reference: str | Path | None, max_frames: int | None
 ) -> HostSide:
+    """Read the clip, compute its flow and floor, and stylize it with every artifact the host can run."""
     from stylelite.runtime.engines import load_engine
     from stylelite.runtime.flicker import warping_error
     from stylelite.runtime.flow import ClipFlows

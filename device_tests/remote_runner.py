@@ -1,7 +1,8 @@
 """The runner that executes on a target: stylize frames with the runtime, print one JSON line.
 
 Needs only numpy, OpenCV and an inference engine (no torch); it is copied to the board inside
-the runner bundle (see device_tests/bundle.py) and run as
+the runner bundle (see device_tests/bundle.py, which also packs the benchmark modules it times with)
+and run as
 
     PYTHONPATH=stylelite_runner.zip python3 -m stylelite.device_tests.remote_runner facts
     PYTHONPATH=stylelite_runner.zip python3 -m stylelite.device_tests.remote_runner bench MODEL FRAMES.npy OUT.npy
@@ -16,18 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
-MAX_LATENCY_SAMPLES = 2000  # per record: enough for a histogram, small in JSON lines (~16 kB)
-
-
-def latency_samples_ms(samples_s: list[float], cap: int = MAX_LATENCY_SAMPLES) -> list[float]:
-    """Per-call latencies in seconds -> the last `cap` of them in ms, rounded to 0.01 ms (as records keep them)."""
-    return [round(s * 1000.0, 2) for s in samples_s[-cap:]]
+from stylelite.benchmark.timing import time_calls
 
 
 def _facts() -> dict:
-    from stylelite.device_tests.facts import board_facts, local_facts
+    from stylelite.benchmark.facts import board_facts, local_facts
 
     return {**local_facts(), **board_facts()}
 
@@ -35,26 +30,22 @@ def _facts() -> dict:
 def _bench(args: argparse.Namespace) -> dict:
     import numpy as np
 
-    from stylelite.device_tests.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
+    from stylelite.benchmark.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
     from stylelite.runtime.engines import load_engine
 
     frames = np.load(args.frames)
     reset_peak_rss()
     base = current_rss_mb()
     engine = load_engine(args.model, threads=args.threads)
-    for _ in range(args.warmup):
-        engine.stylize(frames[0])
-    if hasattr(engine, "reset"):  # a recurrent model starts the clip from a fresh state, as on the host
-        engine.reset()
-    samples, outs = [], []
-    for i in range(max(args.iters, len(frames))):
-        t0 = time.perf_counter()
-        y = engine.stylize(frames[i % len(frames)])
-        samples.append(time.perf_counter() - t0)
-        if i < len(frames):
-            outs.append(y)
-    np.save(args.out, np.stack(outs))
-    ms = np.asarray(samples) * 1000.0
+    timing = time_calls(
+        lambda i: engine.stylize(frames[i % len(frames)]),
+        warmup=args.warmup,
+        min_iters=max(args.iters, len(frames)),
+        keep=len(frames),
+        # a recurrent model starts the clip from a fresh state, as on the host
+        after_warmup=engine.reset if hasattr(engine, "reset") else None,
+    )
+    np.save(args.out, np.stack(timing.kept))
     meta = engine.meta
     return {
         "engine": engine.name,
@@ -62,15 +53,9 @@ def _bench(args: argparse.Namespace) -> dict:
         "precision": meta.precision,
         "params": meta.extra.get("params"),
         "gmacs_256": meta.extra.get("gmacs_256"),
-        "latency_ms": {
-            "p50": float(np.percentile(ms, 50)),
-            "p90": float(np.percentile(ms, 90)),
-            "p99": float(np.percentile(ms, 99)),
-            "mean": float(ms.mean()),
-            "n": int(ms.size),
-        },
-        "latency_samples_ms": latency_samples_ms(samples),
-        "fps": float(1000.0 / ms.mean()),
+        "latency_ms": timing.latency_ms,
+        "latency_samples_ms": timing.samples_ms,
+        "fps": timing.fps,
         "runtime_memory_mb": round(base, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "model_memory_mb": round(peak_rss_mb() - base, 1),
@@ -78,6 +63,7 @@ def _bench(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`facts` or `bench ...`: print the answer as one JSON line (an error as {"error": ...}, exit 1)."""
     p = argparse.ArgumentParser(prog="python -m stylelite.device_tests.remote_runner")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("facts")

@@ -9,7 +9,8 @@ import platform
 import re
 from pathlib import Path
 
-from stylelite.runtime.files import append_jsonl, write_json_atomic
+from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.files import append_jsonl, read_jsonl, write_json_atomic
 
 _VERSIONED = (
     "torch",
@@ -24,6 +25,7 @@ _VERSIONED = (
 
 
 def dependency_versions() -> dict[str, str]:
+    """Versions of Python and the packages a run depends on (those installed)."""
     out = {"python": platform.python_version()}
     for pkg in _VERSIONED:
         try:
@@ -44,13 +46,39 @@ def new_run_dir(root: str | Path, label: str) -> Path:
 
 
 def save_resolved_config(run: Path, config) -> None:
+    """config.json (the dataclass or dict as resolved) and versions.json into `run`."""
     data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
     write_json_atomic(run / "config.json", data)
     write_json_atomic(run / "versions.json", dependency_versions())
 
 
 def load_config_json(run: Path) -> dict:
+    """The raw config.json of a run folder."""
     return json.loads((Path(run) / "config.json").read_text())
+
+
+def made_by(config: dict) -> str:
+    """The verb whose run folder holds `config`: distillation records a student, teachers do not."""
+    return "distill" if "student" in config else "train-teacher"
+
+
+def read_run_config(run: str | Path, verb: str) -> dict:
+    """The config.json of `run`, checked to be a run folder of `stylelite VERB` (the one resume check).
+
+    Raises:
+        ConfigError: (one line) `run` holds no config.json, or another verb made it.
+    """
+    run = Path(run)
+    if not (run / "config.json").is_file():
+        raise ConfigError(
+            f"{run} is not a run folder (no config.json): pass a folder that `stylelite {verb}` made, "
+            "e.g. runs/00003-..."
+        )
+    config = load_config_json(run)
+    other = made_by(config)
+    if other != verb:
+        raise ConfigError(f"{run} is a `stylelite {other}` run folder: resume it with stylelite {other} --resume {run}")
+    return config
 
 
 class ScalarLog:
@@ -74,3 +102,10 @@ class ScalarLog:
     def close(self) -> None:
         if self.tb is not None:
             self.tb.close()
+
+
+def first_logged(run: Path, key: str) -> float | None:
+    """The first value of `key` in the run's log.jsonl (None when it was never logged)."""
+    path = Path(run) / "log.jsonl"
+    rows = read_jsonl(path) if path.is_file() else []
+    return next((r[key] for r in rows if key in r), None)

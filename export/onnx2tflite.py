@@ -58,53 +58,65 @@ def onnx_to_tflite(
         work = Path(work)
         onnx_copy = work / "model.onnx"
         shutil.copyfile(src, onnx_copy)  # onnx2tf rewrites its input in place
-        kwargs: dict = {}
-        if precision == "int8":
-            lo, hi = meta.input_range
-            data = np.stack([f.astype(np.float32) / 255.0 for f in calib_frames])  # [N,H,W,3] in [0,1]
-            npy = work / "calibration.npy"
-            np.save(npy, data)
-            mean = np.full(3, -lo / (hi - lo), np.float32)  # (p01 - mean) / std spans the input range
-            std = np.full(3, 1.0 / (hi - lo), np.float32)
-            kwargs = {
-                "output_integer_quantized_tflite": True,
-                "custom_input_op_name_np_data_path": [["image", str(npy), mean, std]],
-                "input_quant_dtype": tflite_io,
-                "output_quant_dtype": tflite_io,
-                "quant_type": "per-channel",
-            }
+        kwargs = _int8_options(work, meta, calib_frames, tflite_io) if precision == "int8" else {}
         _write_sample_data(work, calib_frames or sample_frames or [])
-        env_path, cwd = os.environ.get("PATH", ""), os.getcwd()
-        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env_path  # onnxsim command
-        log = io.StringIO()
-        try:
-            os.chdir(work)  # onnx2tf looks for its sample data in the working folder
-            with contextlib.redirect_stdout(log):
-                onnx2tf.convert(
-                    input_onnx_file_path=str(onnx_copy),
-                    output_folder_path=str(work / "out"),
-                    copy_onnx_input_output_names_to_tflite=True,
-                    non_verbose=True,
-                    **kwargs,
-                )
-        except SystemExit:  # onnx2tf calls sys.exit(1) on errors
-            where = explain_failing_node(src, failing_node_name(log.getvalue()))
-            raise ExportError(f"onnx2tf could not convert {meta.model}{where}: {_last_lines(log.getvalue())}") from None
-        except Exception as exc:
-            name = getattr(exc, "onnx_op_name", None) or failing_node_name(log.getvalue())
-            where = explain_failing_node(src, name)
-            raise ExportError(
-                f"onnx2tf could not convert {meta.model}{where}: {str(exc).splitlines()[0][:300]}"
-            ) from exc
-        finally:
-            os.chdir(cwd)
-            os.environ["PATH"] = env_path
+        log = _run_onnx2tf(onnx2tf, src, onnx_copy, work, meta, kwargs)
         key = "int8-float-io" if precision == "int8" and tflite_io == "float32" else precision
         produced = work / "out" / f"model_{_OUTPUT_SUFFIX[key]}.tflite"
         if not produced.is_file():
-            raise ExportError(f"onnx2tf wrote no {produced.name} for {meta.model}: {_last_lines(log.getvalue())}")
+            raise ExportError(f"onnx2tf wrote no {produced.name} for {meta.model}: {_last_lines(log)}")
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(produced, dst)
+    return _quantization_record(dst, precision, calib_frames, tflite_io)
+
+
+def _int8_options(work: Path, meta: ArtifactMetadata, calib_frames: list[np.ndarray], tflite_io: str) -> dict:
+    """onnx2tf's full-integer options, with the calibration frames saved where it reads them."""
+    lo, hi = meta.input_range
+    data = np.stack([f.astype(np.float32) / 255.0 for f in calib_frames])  # [N,H,W,3] in [0,1]
+    npy = work / "calibration.npy"
+    np.save(npy, data)
+    mean = np.full(3, -lo / (hi - lo), np.float32)  # (p01 - mean) / std spans the input range
+    std = np.full(3, 1.0 / (hi - lo), np.float32)
+    return {
+        "output_integer_quantized_tflite": True,
+        "custom_input_op_name_np_data_path": [["image", str(npy), mean, std]],
+        "input_quant_dtype": tflite_io,
+        "output_quant_dtype": tflite_io,
+        "quant_type": "per-channel",
+    }
+
+
+def _run_onnx2tf(onnx2tf, src, onnx_copy: Path, work: Path, meta: ArtifactMetadata, kwargs: dict) -> str:
+    """Run onnx2tf in `work` (where it looks for its sample data) with the venv's onnxsim on PATH; returns its
+    log. Failures become an ExportError naming the torch layer of the failing node."""
+    env_path, cwd = os.environ.get("PATH", ""), os.getcwd()
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env_path  # onnxsim command
+    log = io.StringIO()
+    try:
+        os.chdir(work)
+        with contextlib.redirect_stdout(log):
+            onnx2tf.convert(
+                input_onnx_file_path=str(onnx_copy),
+                output_folder_path=str(work / "out"),
+                copy_onnx_input_output_names_to_tflite=True,
+                non_verbose=True,
+                **kwargs,
+            )
+    except SystemExit:  # onnx2tf calls sys.exit(1) on errors
+        where = explain_failing_node(src, failing_node_name(log.getvalue()))
+        raise ExportError(f"onnx2tf could not convert {meta.model}{where}: {_last_lines(log.getvalue())}") from None
+    except Exception as exc:
+        name = getattr(exc, "onnx_op_name", None) or failing_node_name(log.getvalue())
+        where = explain_failing_node(src, name)
+        raise ExportError(f"onnx2tf could not convert {meta.model}{where}: {str(exc).splitlines()[0][:300]}") from exc
+    finally:
+        os.chdir(cwd)
+        os.environ["PATH"] = env_path
+    return log.getvalue()
+
+
+def _quantization_record(dst: Path, precision: str, calib_frames, tflite_io: str) -> dict:
     converter = f"onnx2tf {importlib.metadata.version('onnx2tf')}"
     if precision == "fp32":
         return {"converter": converter}

@@ -34,88 +34,80 @@ def normalization(value_range: tuple[float, float]) -> tuple[float, float]:
     return -lo * std, std
 
 
-def build_model_metadata(meta: ArtifactMetadata, input_name: str = "image", output_name: str = "stylized") -> bytes:
-    """The TFLite ModelMetadata flatbuffer (identifier M001) describing a stylelite artifact."""
-    import flatbuffers
+class _FlatBuffer:
+    """The few flatbuffers helpers the metadata tables need, over one Builder."""
 
-    b = flatbuffers.Builder(1024)
+    def __init__(self) -> None:
+        import flatbuffers
 
-    def floats(values) -> int:
+        self.b = flatbuffers.Builder(1024)
+
+    def floats(self, values) -> int:
+        b = self.b
         b.StartVector(4, len(values), 4)
         for v in reversed(values):
             b.PrependFloat32(float(v))
         return b.EndVector()
 
-    def offsets(items: list[int]) -> int:
+    def offsets(self, items: list[int]) -> int:
+        b = self.b
         b.StartVector(4, len(items), 4)
         for o in reversed(items):
             b.PrependUOffsetTRelative(o)
         return b.EndVector()
 
-    def tensor(name: str, description: str, value_range, with_norm: bool) -> int:
-        name_o, desc_o = b.CreateString(name), b.CreateString(description)
-        size_o = None
-        if meta.height and meta.width:
-            b.StartObject(2)  # ImageSize{width, height}
-            b.PrependUint32Slot(0, meta.width, 0)
-            b.PrependUint32Slot(1, meta.height, 0)
-            size_o = b.EndObject()
-        b.StartObject(2)  # ImageProperties{color_space, default_size}
-        b.PrependInt8Slot(0, _COLOR_RGB, 0)
-        if size_o is not None:
-            b.PrependUOffsetTRelativeSlot(1, size_o, 0)
-        image_o = b.EndObject()
-        b.StartObject(3)  # Content{content_properties_type, content_properties, range}
-        b.PrependUint8Slot(0, _CONTENT_IMAGE_PROPERTIES, 0)
-        b.PrependUOffsetTRelativeSlot(1, image_o, 0)
-        content_o = b.EndObject()
-        units_o = None
-        if with_norm:
-            mean, std = normalization(value_range)
-            mean_o, std_o = floats([mean] * 3), floats([std] * 3)
-            b.StartObject(2)  # NormalizationOptions{mean, std}
-            b.PrependUOffsetTRelativeSlot(0, mean_o, 0)
-            b.PrependUOffsetTRelativeSlot(1, std_o, 0)
-            norm_o = b.EndObject()
-            b.StartObject(2)  # ProcessUnit{options_type, options}
-            b.PrependUint8Slot(0, _PROCESS_NORMALIZATION, 0)
-            b.PrependUOffsetTRelativeSlot(1, norm_o, 0)
-            units_o = offsets([b.EndObject()])
-        max_o, min_o = floats([value_range[1]] * 3), floats([value_range[0]] * 3)
-        b.StartObject(2)  # Stats{max, min}
-        b.PrependUOffsetTRelativeSlot(0, max_o, 0)
-        b.PrependUOffsetTRelativeSlot(1, min_o, 0)
-        stats_o = b.EndObject()
-        b.StartObject(7)  # TensorMetadata{name, description, dimension_names, content, process_units, stats, ...}
-        b.PrependUOffsetTRelativeSlot(0, name_o, 0)
-        b.PrependUOffsetTRelativeSlot(1, desc_o, 0)
-        b.PrependUOffsetTRelativeSlot(3, content_o, 0)
-        if units_o is not None:
-            b.PrependUOffsetTRelativeSlot(4, units_o, 0)
-        b.PrependUOffsetTRelativeSlot(5, stats_o, 0)
+    def table(self, n_slots: int, slots: dict[int, int], scalars: dict[int, tuple[str, int]] = {}) -> int:  # noqa: B006
+        """A table with offset `slots` {slot: offset} and scalar slots {slot: (Prepend*Slot name, value)}."""
+        b = self.b
+        b.StartObject(n_slots)
+        for slot, (kind, value) in scalars.items():
+            getattr(b, f"Prepend{kind}Slot")(slot, value, 0)
+        for slot, offset in slots.items():
+            b.PrependUOffsetTRelativeSlot(slot, offset, 0)
         return b.EndObject()
 
+
+def _image_content(fb: _FlatBuffer, meta: ArtifactMetadata) -> int:
+    size = {}
+    if meta.height and meta.width:  # ImageSize{width, height}
+        size = {1: fb.table(2, {}, {0: ("Uint32", meta.width), 1: ("Uint32", meta.height)})}
+    image = fb.table(2, size, {0: ("Int8", _COLOR_RGB)})  # ImageProperties{color_space, default_size}
+    # Content{content_properties_type, content_properties, range}
+    return fb.table(3, {1: image}, {0: ("Uint8", _CONTENT_IMAGE_PROPERTIES)})
+
+
+def _normalization_units(fb: _FlatBuffer, value_range) -> int:
+    mean, std = normalization(value_range)
+    norm = fb.table(2, {0: fb.floats([mean] * 3), 1: fb.floats([std] * 3)})  # NormalizationOptions{mean, std}
+    unit = fb.table(2, {1: norm}, {0: ("Uint8", _PROCESS_NORMALIZATION)})  # ProcessUnit{options_type, options}
+    return fb.offsets([unit])
+
+
+def _tensor(fb: _FlatBuffer, meta: ArtifactMetadata, name: str, description: str, value_range, norm: bool) -> int:
+    """TensorMetadata{name, description, dimension_names, content, process_units, stats, ...}."""
+    slots = {0: fb.b.CreateString(name), 1: fb.b.CreateString(description), 3: _image_content(fb, meta)}
+    if norm:
+        slots[4] = _normalization_units(fb, value_range)
+    # Stats{max, min}
+    slots[5] = fb.table(2, {0: fb.floats([value_range[1]] * 3), 1: fb.floats([value_range[0]] * 3)})
+    return fb.table(7, slots)
+
+
+def build_model_metadata(meta: ArtifactMetadata, input_name: str = "image", output_name: str = "stylized") -> bytes:
+    """The TFLite ModelMetadata flatbuffer (identifier M001) describing a stylelite artifact."""
+    fb = _FlatBuffer()
     lo, hi = meta.input_range
     olo, ohi = meta.output_range
     size = f"{meta.width}x{meta.height}" if meta.height else f"any size (multiples of {meta.stride})"
-    in_o = tensor(
-        input_name,
-        f"{meta.color} image, {size}, {meta.layout}; values in [{lo:g}, {hi:g}] (normalize pixels with mean/std)",
-        meta.input_range,
-        True,
-    )
-    out_o = tensor(
-        output_name,
+    in_desc = f"{meta.color} image, {size}, {meta.layout}; values in [{lo:g}, {hi:g}] (normalize pixels with mean/std)"
+    out_desc = (
         f"stylized {meta.color} image, {meta.layout}; values in [{olo:g}, {ohi:g}]: "
-        f"pixel = (value - {olo:g}) * {255.0 / (ohi - olo):g}",
-        meta.output_range,
-        False,
+        f"pixel = (value - {olo:g}) * {255.0 / (ohi - olo):g}"
     )
-    inputs_o, outputs_o = offsets([in_o]), offsets([out_o])
-    b.StartObject(7)  # SubGraphMetadata{name, description, input_tensor_metadata, output_tensor_metadata, ...}
-    b.PrependUOffsetTRelativeSlot(2, inputs_o, 0)
-    b.PrependUOffsetTRelativeSlot(3, outputs_o, 0)
-    subgraphs_o = offsets([b.EndObject()])
+    in_o = _tensor(fb, meta, input_name, in_desc, meta.input_range, True)
+    out_o = _tensor(fb, meta, output_name, out_desc, meta.output_range, False)
+    # SubGraphMetadata{name, description, input_tensor_metadata, output_tensor_metadata, ...}
+    subgraphs_o = fb.offsets([fb.table(7, {2: fb.offsets([in_o]), 3: fb.offsets([out_o])})])
     teacher = f", distilled from {meta.teacher}" if meta.teacher else ""
     styles = f"; styles: {', '.join(meta.styles)}" if meta.styles else ""
     strings = {
@@ -126,13 +118,11 @@ def build_model_metadata(meta: ArtifactMetadata, input_name: str = "image", outp
         5: str(meta.extra.get("license", "")) or None,
         7: METADATA_PARSER_VERSION,
     }
-    string_o = {slot: b.CreateString(s) for slot, s in strings.items() if s}
-    b.StartObject(8)  # ModelMetadata{name, description, version, subgraph_metadata, author, license, files, min_parser}
-    for slot, o in string_o.items():
-        b.PrependUOffsetTRelativeSlot(slot, o, 0)
-    b.PrependUOffsetTRelativeSlot(3, subgraphs_o, 0)
-    b.Finish(b.EndObject(), file_identifier=b"M001")
-    return bytes(b.Output())
+    slots = {slot: fb.b.CreateString(s) for slot, s in strings.items() if s}
+    # ModelMetadata{name, description, version, subgraph_metadata, author, license, files, min_parser}
+    root = fb.table(8, {**slots, 3: subgraphs_o})
+    fb.b.Finish(root, file_identifier=b"M001")
+    return bytes(fb.b.Output())
 
 
 def embed_tflite_metadata(path: str | Path, meta: ArtifactMetadata) -> Path:

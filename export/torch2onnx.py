@@ -29,8 +29,8 @@ def torch_to_onnx(
     dynamo=False uses the TorchScript exporter (0.4 s, opset 17); dynamo=True the
     torch.export path (slower, opset >= 18). Both give dynamic H/W when `dynamic`. When `meta.styles`
     is non-empty the model is style-conditioned and the graph takes its style inputs too (see
-    export/styled_model.py). When `meta.extra["recurrent"]` names an input (`prev_output`) the model is
-    recurrent and the graph takes its previous output as that second [1,3,H,W] input (export/recurrent_model.py).
+    models/styled.py). When `meta.extra["recurrent"]` names an input (`prev_output`) the model is
+    recurrent and the graph takes its previous output as that second [1,3,H,W] input (models/recurrent.py).
     """
     import onnx
 
@@ -53,42 +53,12 @@ def torch_to_onnx(
     if recurrent:
         args += (torch.zeros(1, 3, sample_size, sample_size),)
         names += [recurrent]
-    buf = io.BytesIO()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-            if dynamo:
-                hw = {2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}  # image-shaped inputs only
-                shapes = tuple(hw if n in ("image", recurrent) else None for n in names) if dynamic else None
-                prog = torch.onnx.export(
-                    core,
-                    args,
-                    None,
-                    input_names=names,
-                    output_names=["stylized"],
-                    dynamic_shapes=shapes,
-                    dynamo=True,
-                    opset_version=max(opset, 18),
-                    external_data=False,
-                    verbose=False,
-                )
-                proto = prog.model_proto
-            else:
-                hw_names = ["image", "stylized"] + ([recurrent] if recurrent else [])
-                axes = {n: {2: "height", 3: "width"} for n in hw_names} if dynamic else None
-                torch.onnx.export(
-                    core,
-                    args,
-                    buf,
-                    input_names=names,
-                    output_names=["stylized"],
-                    dynamic_axes=axes,
-                    opset_version=opset,
-                    dynamo=False,
-                    do_constant_folding=True,
-                )
-                proto = onnx.load_from_string(buf.getvalue())
+            export = _export_dynamo if dynamo else _export_torchscript
+            proto = export(core, args, names, recurrent, dynamic, opset)
     except Exception as exc:
         raise ExportError(f"ONNX export of {meta.model} failed: {str(exc).splitlines()[0][:300]}") from exc
     if not dynamic:
@@ -101,6 +71,46 @@ def torch_to_onnx(
     with atomic_path(output) as tmp:
         onnx.save(proto, str(tmp))
     return output
+
+
+def _export_dynamo(core: nn.Module, args: tuple, names: list[str], recurrent, dynamic: bool, opset: int):
+    """The torch.export-based exporter (opset >= 18); dynamic H/W on the image-shaped inputs."""
+    hw = {2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+    shapes = tuple(hw if n in ("image", recurrent) else None for n in names) if dynamic else None
+    prog = torch.onnx.export(
+        core,
+        args,
+        None,
+        input_names=names,
+        output_names=["stylized"],
+        dynamic_shapes=shapes,
+        dynamo=True,
+        opset_version=max(opset, 18),
+        external_data=False,
+        verbose=False,
+    )
+    return prog.model_proto
+
+
+def _export_torchscript(core: nn.Module, args: tuple, names: list[str], recurrent, dynamic: bool, opset: int):
+    """The TorchScript exporter; dynamic H/W named height/width on the image-shaped inputs and the output."""
+    import onnx
+
+    hw_names = ["image", "stylized"] + ([recurrent] if recurrent else [])
+    axes = {n: {2: "height", 3: "width"} for n in hw_names} if dynamic else None
+    buf = io.BytesIO()
+    torch.onnx.export(
+        core,
+        args,
+        buf,
+        input_names=names,
+        output_names=["stylized"],
+        dynamic_axes=axes,
+        opset_version=opset,
+        dynamo=False,
+        do_constant_folding=True,
+    )
+    return onnx.load_from_string(buf.getvalue())
 
 
 def embed_metadata(proto, meta: ArtifactMetadata) -> None:

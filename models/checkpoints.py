@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
@@ -108,31 +109,35 @@ def _few(items: list[str], n: int = 3) -> str:
     return ", ".join(items[:n]) + (", ..." if len(items) > n else "")
 
 
-def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Strictly load a checkpoint into `model`, or raise CheckpointError naming the mismatch."""
+def load_weights(
+    model: nn.Module, path: str | Path, candidates: Mapping[str, Callable[[], nn.Module]] = {}
+) -> nn.Module:  # noqa: B006
+    """Strictly load a checkpoint into `model`, or raise CheckpointError naming the mismatch and, among
+    `candidates` (name -> builder; the registry passes every registered model), the model it fits."""
     raw = read_state_dict(path)
     state = normalize_legacy_keys(model, raw)
     problem = describe_mismatch(model, state)
     if problem:
         card = getattr(model, "card", None)
         name = card.name if card else type(model).__name__
-        guess = guess_architecture(raw)  # as the file has it: the legacy-key fixes are per model
+        guess = guess_architecture(raw, candidates)  # as the file has it: the legacy-key fixes are per model
         hint = f"; it looks like {guess}" if guess and guess != name else ""
         raise CheckpointError(f"{Path(path).name} does not fit {name}: {problem}{hint}")
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in state.items()}, strict=True)
     return model
 
 
-def guess_architecture(state: dict[str, torch.Tensor]) -> str | None:
-    """Name the registered model whose state_dict keys and shapes match `state`, if any."""
-    from stylelite.models.registry import STUDENTS, TEACHERS
-
-    for registry in (TEACHERS, STUDENTS):
-        for name in registry.names():
-            with torch.device("meta"):
-                candidate = registry.get(name)()
-            if describe_mismatch(candidate, normalize_legacy_keys(candidate, state)) is None:
-                return name
+def guess_architecture(
+    state: dict[str, torch.Tensor],
+    candidates: Mapping[str, Callable[[], nn.Module]] = {},  # noqa: B006
+) -> str | None:
+    """Name the candidate (name -> builder) whose state_dict keys and shapes match `state`, else a hint
+    at the family the keys look like, else None."""
+    for name, build in candidates.items():
+        with torch.device("meta"):
+            candidate = build()
+        if describe_mismatch(candidate, normalize_legacy_keys(candidate, state)) is None:
+            return name
     return _family_hint(state)
 
 

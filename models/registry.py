@@ -52,6 +52,11 @@ def register_pretrained(name: str, filename: str, description: str) -> None:
     PRETRAINED[name] = (WEIGHTS_DIR / filename, description)
 
 
+def all_models() -> dict:
+    """name -> builder of every registered teacher, then every student (what a checkpoint may fit)."""
+    return {**{n: TEACHERS.get(n) for n in TEACHERS.names()}, **{n: STUDENTS.get(n) for n in STUDENTS.names()}}
+
+
 def create_teacher(name: str, checkpoint: str | Path | None = None):
     """Build a teacher by name; load `checkpoint` or the shipped weights of `name.tag`."""
     return _create(TEACHERS, name, checkpoint)
@@ -77,5 +82,5 @@ def _create(registry: Registry, name: str, checkpoint, **kwargs):
         if checkpoint is None:
             checkpoint = PRETRAINED[name][0]
     if checkpoint is not None:
-        load_weights(model, checkpoint)
+        load_weights(model, checkpoint, candidates=all_models())
     return model.eval()

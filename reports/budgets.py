@@ -9,7 +9,8 @@
     max_flicker = 0.001
     min_fidelity_psnr_db = 20.0
 
-A missing measurement is a failure, and so is a rule no record matches.
+A missing measurement is a failure, and so is a rule no record matches. The checks take the records
+they are given (`stylelite budget check` reads them from JSON lines or measures model files first).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylelite.benchmark.records import BenchRecord
+from stylelite.benchmark.table import text_table
 from stylelite.runtime.errors import BudgetError
-from stylelite.runtime.files import read_toml
+from stylelite.runtime.files import read_toml, write_text_atomic
 
 # limit key -> (record metric, "max" or "min", unit)
 LIMITS: dict[str, tuple[str, str, str]] = {
@@ -35,6 +38,8 @@ DEFAULT_BUDGETS = Path(__file__).resolve().parent / "budgets.toml"
 
 @dataclass(frozen=True)
 class Budget:
+    """Limits (`LIMITS` keys) for the records whose model or artifact name and device match the globs."""
+
     model: str
     device: str = "*"
     limits: tuple[tuple[str, float], ...] = ()
@@ -50,14 +55,20 @@ class Budget:
         if not self.limits:
             raise BudgetError(f"budget {self.model}: give at least one limit ({', '.join(LIMITS)})")
 
-    def matches(self, rec: dict) -> bool:
-        names = {str(rec.get("model", "")), Path(str(rec.get("artifact", ""))).name}
-        device = str((rec.get("device") or {}).get("device", "local"))
-        return any(fnmatch.fnmatch(n, self.model) for n in names) and fnmatch.fnmatch(device, self.device)
+    def matches(self, rec: BenchRecord) -> bool:
+        """Whether the record's model or artifact file name and its device match this budget's globs."""
+        names = {rec.model, Path(rec.artifact).name}
+        return any(fnmatch.fnmatch(n, self.model) for n in names) and fnmatch.fnmatch(_device(rec), self.device)
+
+
+def _device(rec: BenchRecord) -> str:
+    return str(rec.device.get("device", "local"))
 
 
 @dataclass(frozen=True)
 class Check:
+    """One limit of one budget against one record (or against none: `value` None, not passed)."""
+
     budget: Budget
     device: str
     subject: str  # artifact / engine
@@ -69,6 +80,7 @@ class Check:
 
 
 def load_budgets(path: str | Path | None = None) -> list[Budget]:
+    """The [[budget]] tables of a TOML file (default: the shipped reports/budgets.toml)."""
     path = Path(path) if path else DEFAULT_BUDGETS
     raw = read_toml(path, "budget file", BudgetError)
     entries = raw.get("budget")
@@ -82,20 +94,18 @@ def load_budgets(path: str | Path | None = None) -> list[Budget]:
     return out
 
 
-def metric(rec: dict, name: str) -> float | None:
+def metric(rec: BenchRecord, name: str) -> float | None:
     """A record's measurement, or None when it was not measured (or the run failed)."""
-    if not str(rec.get("status", "ok")).startswith("ok"):
+    if not rec.status.startswith("ok"):
         return None
-    if name == "p90_ms":
-        v = (rec.get("latency_ms") or {}).get("p90")
-    else:
-        v = rec.get(name)
+    v = rec.latency_ms.get("p90") if name == "p90_ms" else getattr(rec, name)
     if name == "fps" and not v:
         return None
     return None if v is None else float(v)
 
 
-def check_budgets(budgets: list[Budget], records: list[dict]) -> list[Check]:
+def check_budgets(budgets: list[Budget], records: list[BenchRecord]) -> list[Check]:
+    """A check per (budget, matching record, limit); a budget no record matches fails each of its limits."""
     checks = []
     for b in budgets:
         matched = [r for r in records if b.matches(r)]
@@ -106,14 +116,13 @@ def check_budgets(budgets: list[Budget], records: list[dict]) -> list[Check]:
                 )
             continue
         for r in matched:
-            device = str((r.get("device") or {}).get("device", "local"))
-            subject = f"{Path(str(r.get('artifact', '?'))).name} [{r.get('engine', '-')}]"
+            device = _device(r)
+            subject = f"{Path(r.artifact).name} [{r.engine}]"
             for key, bound in b.limits:
                 name, kind, _ = LIMITS[key]
                 v = metric(r, name)
                 if v is None:
-                    why = r.get("status", "ok")
-                    note = f"not measured ({why})" if not str(why).startswith("ok") else "not measured"
+                    note = "not measured" if r.status.startswith("ok") else f"not measured ({r.status})"
                     checks.append(Check(b, device, subject, key, bound, None, False, note))
                 else:
                     ok = v <= bound if kind == "max" else v >= bound
@@ -128,35 +137,31 @@ def _fmt(v: float | None) -> str:
 
 
 def format_checks(checks: list[Check]) -> str:
+    """The checks as a table (result | device | artifact | limit | bound | value | note) and a pass/fail count."""
     head = ["result", "device", "artifact", "limit", "bound", "value", "note"]
     rows = [
         ["PASS" if c.passed else "FAIL", c.device, c.subject, c.limit, _fmt(c.bound), _fmt(c.value), c.note]
         for c in checks
     ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(n) for c, n in zip(cells, widths)).rstrip()  # noqa: E731
     failed = sum(not c.passed for c in checks)
-    tail = f"{len(checks) - failed} passed, {failed} failed"
-    return "\n".join([line(head), line(["-" * n for n in widths])] + [line(r) for r in rows] + [tail])
+    return text_table(head, rows, align="<<<<>><") + f"\n{len(checks) - failed} passed, {failed} failed"
 
 
 def markdown_summary(checks: list[Check]) -> str:
+    """The checks as Markdown (summary.md, and the GitHub step summary)."""
     failed = sum(not c.passed for c in checks)
-    lines = [
-        f"## Budget check: {'FAILED' if failed else 'passed'} ({len(checks) - failed}/{len(checks)} within budget)",
-        "",
-        "| result | device | artifact | limit | bound | value | note |",
-        "|---|---|---|---|---|---|---|",
+    head = ["result", "device", "artifact", "limit", "bound", "value", "note"]
+    marks = {True: "✅ pass", False: "❌ FAIL"}
+    rows = [
+        [marks[c.passed], c.device, f"`{c.subject}`", c.limit, _fmt(c.bound), _fmt(c.value), c.note] for c in checks
     ]
-    for c in checks:
-        mark = "✅ pass" if c.passed else "❌ FAIL"
-        lines.append(
-            f"| {mark} | {c.device} | `{c.subject}` | {c.limit} | {_fmt(c.bound)} | {_fmt(c.value)} | {c.note} |"
-        )
-    return "\n".join(lines) + "\n"
+    table = text_table(head, rows, markdown=True)
+    verdict = "FAILED" if failed else "passed"
+    return f"## Budget check: {verdict} ({len(checks) - failed}/{len(checks)} within budget)\n\n{table}\n"
 
 
 def junit_xml(checks: list[Check]) -> str:
+    """The checks as JUnit XML (one test case per check) for CI."""
     failed = sum(not c.passed for c in checks)
     suites = ET.Element("testsuites", name="stylelite budgets", tests=str(len(checks)), failures=str(failed))
     suite = ET.SubElement(suites, "testsuite", name="budgets", tests=str(len(checks)), failures=str(failed))
@@ -168,62 +173,19 @@ def junit_xml(checks: list[Check]) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-MODEL_SUFFIXES = (".onnx", ".tflite")
-
-
-def gather_records(
-    results: list[str | Path],
-    clip: str | Path | None = None,
-    device: str | None = None,
-    devices: str | Path | None = None,
-    iters: int = 20,
-) -> list[dict]:
-    """Records from JSON-lines files, plus fresh measurements of any model files among `results`."""
-    from stylelite.runtime.files import read_jsonl
-
-    records: list[dict] = []
-    models = []
-    for item in results:
-        p = Path(item)
-        if p.suffix in MODEL_SUFFIXES:
-            models.append(p)
-            continue
-        if not p.is_file():
-            raise BudgetError(f"results file not found: {p}")
-        records += read_jsonl(p)
-    if models:
-        if not clip:
-            raise BudgetError("re-measuring model files needs --clip VIDEO")
-        if device:
-            from stylelite.device_tests.inventory import load_inventory, select_devices
-            from stylelite.device_tests.remote_bench import bench_devices
-
-            recs, _ = bench_devices(models, clip, select_devices(load_inventory(devices), device), iters=iters)
-        else:
-            from stylelite.device_tests.bench import bench
-
-            recs = bench(models, clip, iters=iters, progress=False).records
-        records += [r.to_dict() for r in recs]
-    return records
-
-
 def budget_check(
-    results: list[str | Path],
-    budgets: str | Path | None = None,
-    clip: str | Path | None = None,
-    device: str | None = None,
-    devices: str | Path | None = None,
-    out_dir: str | Path | None = "budget-check",
+    records: list[BenchRecord], budgets: list[Budget], out_dir: str | Path | None = "budget-check"
 ) -> list[Check]:
-    """Check records (read or re-measured) against a budget file; write junit.xml and summary.md."""
+    """Check records against budgets; write junit.xml and summary.md (and the GitHub step summary).
+
+    Args:
+        records: the measurements to check (read from JSON lines, or just measured).
+        budgets: the rules (`load_budgets`).
+        out_dir: folder for junit.xml and summary.md; none: write neither.
+    """
     import os
 
-    from stylelite.runtime.files import write_text_atomic
-
-    rules = load_budgets(budgets)
-    if not results:
-        raise BudgetError("give results (JSON lines from `stylelite bench --out`) or model files with --clip")
-    checks = check_budgets(rules, gather_records(results, clip, device, devices))
+    checks = check_budgets(budgets, records)
     if out_dir:
         write_text_atomic(Path(out_dir) / "junit.xml", junit_xml(checks))
         write_text_atomic(Path(out_dir) / "summary.md", markdown_summary(checks))

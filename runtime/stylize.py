@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylelite.runtime.engines import EngineOptions, load_engine
-from stylelite.runtime.errors import InputError
-from stylelite.runtime.pipeline import PipelineStats, stream_frames
+from stylelite.runtime.errors import ConfigError, InputError
+from stylelite.runtime.pipeline import MODES, PipelineStats, stream_frames
 from stylelite.runtime.sinks import FrameSink, StopRequested, WindowSink, open_sink
-from stylelite.runtime.sources import open_source
+from stylelite.runtime.sources import FrameSource, open_source
 from stylelite.runtime.style_control import StyleControl, StyleState
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How `run` processes frames (the `stylelite run` options other than the model, files and style).
+
+    Attributes:
+        mode: "offline" (every frame in order) or "live" (newest frame wins; drops are counted).
+        process_size: (w, h) to run the model at, the output upscaled back (faster on big frames).
+        stabilize: video only: blend strength in [0, 1] of the flow-warped previous output (0: off).
+        max_frames: stop after this many frames (None: the whole input).
+        realtime: play a file input at its own frame rate (as a camera would deliver it).
+        audio: copy the input file's audio track into the output video unchanged.
+        show: also show the frames in a window (needs a display and OpenCV with GUI support).
+        progress: a progress bar on stderr.
+        stage_priority: auto | background | normal CPU priority of decoding, encoding and the other
+            non-model stages (stylelite.runtime.stage_priority; auto: background offline, normal live).
+    """
+
+    mode: str = "offline"
+    process_size: tuple[int, int] | None = None
+    stabilize: float = 0.0
+    max_frames: int | None = None
+    realtime: bool = False
+    audio: bool = True
+    show: bool = False
+    progress: bool = True
+    stage_priority: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r}: use offline or live")
 
 
 @dataclass(frozen=True)
@@ -29,62 +62,46 @@ class RunResult:
         return self.frames / self.seconds if self.seconds else 0.0
 
 
+_CONTROL_FIELDS = ("style", "blend_with", "mix", "strength")
+
+
 def run(
     model: str | Path,
     input: str | int | Path,
     output: str | Path | None = None,
     threads: int = 0,
-    max_frames: int | None = None,
-    progress: bool = True,
-    stabilize: float = 0.0,
-    mode: str = "offline",
-    process_size: tuple[int, int] | None = None,
-    style: str | None = None,
-    blend_with: str | None = None,
-    mix: float = 0.5,
-    strength: float = 1.0,
-    show: bool = False,
-    audio: bool = True,
-    realtime: bool = False,
+    *,
+    config: RunConfig | None = None,
+    control: StyleControl | None = None,
     engine_options: EngineOptions | None = None,
-    stage_priority: str = "auto",
+    **fields,
 ) -> RunResult:
     """Stylize `input` into `output` (and/or a window) with `model`, decoding, inferring and encoding in
     overlapping stages.
 
     Args:
-        model: an exported artifact (.onnx, .tflite) or a checkpoint; its metadata says how to feed it.
+        model: an exported artifact (.onnx, .tflite), or a checkpoint once the torch engine is registered.
         input: a video file, image, image folder, camera index (0, /dev/video0) or stream URL (rtsp://, http://).
         output: a video file (keeps the input's frame rate and, for files, its audio track), an image,
-            or a folder. Optional when `show` is set.
-        mode: "offline" (every frame in order) or "live" (newest frame wins; drops are counted).
-        process_size: (w, h) to run the model at, the output upscaled back (faster on big frames).
-        style, blend_with, mix, strength: the style to render (stylelite.runtime.style_control.StyleControl).
-        show: also show the frames in a window (needs a display and OpenCV with GUI support).
-        audio: copy the input file's audio track into the output video unchanged.
-        realtime: play a file input at its own frame rate (as a camera would deliver it).
-        engine_options: EngineOptions for load_engine (threads, providers, graph_optimization, ...); an
-            option the model's engine does not take is a ConfigError.
-        stage_priority: auto | background | normal CPU priority of decoding, encoding and the other
-            non-model stages (stylelite.runtime.stage_priority; auto: background offline, normal live).
+            or a folder. Optional when `config.show` is set.
+        threads: inference threads (0: engine_options.threads, else the engine's default).
+        config: a RunConfig; its fields may also be given as keywords (`mode="live"`).
+        control: the style to render (style, blend_with, mix, strength; also accepted as keywords).
+        engine_options: EngineOptions for load_engine (providers, graph_optimization, ...); an option the
+            model's engine does not take is a ConfigError.
     """
-    if output is None and not show:
+    style = {k: fields.pop(k) for k in _CONTROL_FIELDS if k in fields}
+    control = dataclasses.replace(control or StyleControl(), **style)
+    config = dataclasses.replace(config or RunConfig(), **fields)
+    if output is None and not config.show:
         raise InputError("nothing to write to: give -o OUTPUT (video, image or folder) and/or --show")
     # onnxruntime's idle threads would spin between calls and starve the decode/encode stages
     engine = load_engine(model, threads=threads, options=engine_options, spin=False)
-    state = StyleState(engine.styles, StyleControl(style, blend_with, mix, strength))
-    source = open_source(input, realtime=realtime, max_frames=max_frames)
-    stabilizer = None
-    if stabilize:
-        from stylelite.runtime.stabilize import Stabilizer
-
-        if source.kind in ("image", "folder"):
-            raise InputError(
-                f"--stabilize needs a video input (file, camera or stream); {Path(source.name).name} is not one"
-            )
-        stabilizer = Stabilizer(stabilize)
+    state = StyleState(engine.styles, control)
+    source = open_source(input, realtime=config.realtime, max_frames=config.max_frames)
+    stabilizer = _stabilizer(config.stabilize, source)
     audio_codec = None
-    if output is not None and audio and source.kind == "video" and Path(output).suffix:
+    if output is not None and config.audio and source.kind == "video" and Path(output).suffix:
         from stylelite.runtime.audio import check_audio_fits
 
         audio_codec = check_audio_fits(input, output)
@@ -92,41 +109,9 @@ def run(
     file: FrameSink | None = None
     if output is not None:
         file = open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None)
-    window = WindowSink(f"stylelite: {Path(str(model)).name}") if show else None
-
-    stats = PipelineStats(mode)
-    stopped, keep = "", False
-    from tqdm import tqdm
-
-    bar = tqdm(total=source.total, desc="stylize", unit="frame", disable=not progress)
-    frames = stream_frames(
-        source,
-        engine,
-        mode,
-        state,
-        stabilizer,
-        process_size,
-        stats=stats,
-        write=(lambda out: file.write(out.styled, out.index, out.name)) if file is not None else None,
-        stage_priority=stage_priority,
-    )
-    try:
-        for out in frames:
-            if window is not None:
-                window.write(out.styled, out.index, out.name)
-            bar.update(1)
-        keep = True
-        stopped = source.ended_early
-    except StopRequested:
-        keep, stopped = True, "the window was closed"
-    except KeyboardInterrupt:  # Ctrl+C ends a camera or stream recording: keep what was written
-        keep, stopped = True, "interrupted"
-    finally:
-        frames.close()  # stops the stage threads before the files are closed
-        bar.close()
-        for sink in (file, window):
-            if sink is not None:
-                sink.close(keep=keep)
+    window = WindowSink(f"stylelite: {Path(str(model)).name}") if config.show else None
+    stats = PipelineStats(config.mode)
+    stopped = _drive(engine, source, config, state, stabilizer, stats, file, window)
     return RunResult(
         output=Path(output) if output is not None else None,
         frames=stats.frames_out,
@@ -137,3 +122,52 @@ def run(
         audio=audio_codec,
         stats=stats.summary(),
     )
+
+
+def _stabilizer(strength: float, source: FrameSource):
+    if not strength:
+        return None
+    from stylelite.runtime.stabilize import Stabilizer
+
+    if source.kind in ("image", "folder"):
+        raise InputError(
+            f"--stabilize needs a video input (file, camera or stream); {Path(source.name).name} is not one"
+        )
+    return Stabilizer(strength)
+
+
+def _drive(engine, source, config: RunConfig, state, stabilizer, stats, file, window) -> str:
+    """Run the pipeline into the sinks; returns why it stopped early ("" when the input ended). The sinks
+    are closed here: finished and kept when the input ended, the window was closed or Ctrl+C was pressed."""
+    from tqdm import tqdm
+
+    keep, stopped = False, ""
+    bar = tqdm(total=source.total, desc="stylize", unit="frame", disable=not config.progress)
+    frames = stream_frames(
+        source,
+        engine,
+        config.mode,
+        state,
+        stabilizer,
+        config.process_size,
+        stats=stats,
+        write=(lambda out: file.write(out.styled, out.index, out.name)) if file is not None else None,
+        stage_priority=config.stage_priority,
+    )
+    try:
+        for out in frames:
+            if window is not None:
+                window.write(out.styled, out.index, out.name)
+            bar.update(1)
+        keep, stopped = True, source.ended_early
+    except StopRequested:
+        keep, stopped = True, "the window was closed"
+    except KeyboardInterrupt:  # Ctrl+C ends a camera or stream recording: keep what was written
+        keep, stopped = True, "interrupted"
+    finally:
+        frames.close()  # stops the stage threads before the files are closed
+        bar.close()
+        for sink in (file, window):
+            if sink is not None:
+                sink.close(keep=keep)
+    return stopped

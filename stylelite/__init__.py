@@ -1,7 +1,7 @@
 """stylelite: heavy GAN style-transfer models -> real-time, flicker-free video filters.
 
 The layers live in folders at the repository root (runtime/, models/, export/, distill/,
-device_tests/, reports/, cli/); this package links each of them under one import namespace,
+benchmark/, device_tests/, reports/, cli/); this package links each of them under one import namespace,
 `stylelite.<layer>` (see the README's Layout section). Importing it imports nothing else.
 """
 

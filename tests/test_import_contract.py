@@ -4,8 +4,9 @@ strings and dotted `stylelite.…` module strings included:
     runtime       -> stdlib and its own engines and I/O libraries only (never torch, never an upper layer)
     models        -> runtime
     export, distill -> models, runtime (never each other)
-    device_tests  -> runtime
-    reports       -> device_tests, runtime
+    benchmark     -> runtime
+    device_tests  -> benchmark, runtime
+    reports       -> benchmark, runtime
     cli           -> any
 """
 
@@ -21,14 +22,15 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = ("runtime", "models", "export", "distill", "device_tests", "reports", "cli")
+LAYERS = ("runtime", "models", "export", "distill", "benchmark", "device_tests", "reports", "cli")
 ALLOWED = {
     "runtime": {"runtime"},
     "models": {"models", "runtime"},
     "export": {"export", "models", "runtime"},
     "distill": {"distill", "models", "runtime"},
-    "device_tests": {"device_tests", "runtime"},
-    "reports": {"reports", "device_tests", "runtime"},
+    "benchmark": {"benchmark", "runtime"},
+    "device_tests": {"device_tests", "benchmark", "runtime"},
+    "reports": {"reports", "benchmark", "runtime"},
     "cli": set(LAYERS),
 }
 # What the runtime may import besides the standard library: the base install (numpy, OpenCV, onnxruntime,
@@ -109,7 +111,8 @@ def test_every_layer_is_linked_into_the_one_namespace():
 def test_runtime_and_run_load_no_torch():
     check = (
         "import sys\nimport stylelite.runtime.stylize, stylelite.runtime.engines, stylelite.runtime.flicker\n"
-        "import stylelite.device_tests.bench, stylelite.reports.report\nfrom stylelite.cli.main import main\n"
+        "import stylelite.benchmark.host_bench, stylelite.device_tests.remote_bench, stylelite.reports.report\n"
+        "from stylelite.cli.main import main\n"
         "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
         "print('HEAVY:' + ','.join(m for m in ('torch', 'tensorflow') if m in sys.modules))"
     )

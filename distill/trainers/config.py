@@ -1,4 +1,5 @@
-"""The one configuration of `train-teacher --family ...`, with each family's published defaults.
+"""The configuration of `train-teacher`: `FamilyTrainConfig` with each family's published defaults,
+and `TeacherTrainConfig`, the built-in cartoon teacher's preset of the pix2pix family.
 
 Fields left at None take the family's default in `__post_init__`, so the config.json a run writes
 holds the resolved values (what the run really used), and a resume reads them back unchanged.
@@ -24,22 +25,20 @@ GENERATORS = {
 }
 
 # The published recipes (see each family's module docstring for the source).
+# weight_init: "normal" is N(0, 0.02) (pytorch-CycleGAN-and-pix2pix, UNIT); "torch" keeps PyTorch's default.
+_GAN = dict(beta1=0.5, weight_decay=0.0, weight_init="normal")
+_PERCEPTUAL = dict(steps=40_000, batch=4, lr=1e-3, beta1=0.9, weight_decay=0.0, lr_policy="constant", load_ratio=1.0)
 FAMILY_DEFAULTS: dict[str, dict] = {
-    "pix2pix": dict(
-        steps=100_000, batch=1, lr=2e-4, beta1=0.5, weight_decay=0.0, lr_policy="linear", load_ratio=286 / 256
-    ),
-    "cyclegan": dict(
-        steps=200_000, batch=1, lr=2e-4, beta1=0.5, weight_decay=0.0, lr_policy="linear", load_ratio=286 / 256
-    ),
-    "unit": dict(steps=1_000_000, batch=1, lr=1e-4, beta1=0.5, weight_decay=1e-4, lr_policy="step", load_ratio=1.0),
-    "multistyle": dict(
-        steps=40_000, batch=4, lr=1e-3, beta1=0.9, weight_decay=0.0, lr_policy="constant", load_ratio=1.0
-    ),
-    "fast_neural_style": dict(
-        steps=40_000, batch=4, lr=1e-3, beta1=0.9, weight_decay=0.0, lr_policy="constant", load_ratio=1.0
-    ),
+    "pix2pix": dict(steps=100_000, batch=1, lr=2e-4, lr_policy="linear", load_ratio=286 / 256, **_GAN),
+    "cyclegan": dict(steps=200_000, batch=1, lr=2e-4, lr_policy="linear", load_ratio=286 / 256, **_GAN),
+    "unit": dict(steps=1_000_000, batch=1, lr=1e-4, lr_policy="step", load_ratio=1.0, **{**_GAN, "weight_decay": 1e-4}),
+    "multistyle": dict(_PERCEPTUAL, weight_init="torch"),
+    "fast_neural_style": dict(_PERCEPTUAL, weight_init="torch"),
 }
 LR_POLICIES = ("constant", "linear", "step")
+WEIGHT_INITS = ("normal", "torch")
+# pix2pix targets computed from each input crop instead of read from --data-b (stylelite.distill.cartoon)
+TARGET_FILTERS = ("cartoon",)
 GAN_LOSSES = ("lsgan", "wgangp")
 VGG_FILE = "vgg16-397923af.pth"
 VGG_HINT = f"torchvision's ImageNet VGG-16 file {VGG_FILE} (keys features.0.weight ... features.28.bias)"
@@ -59,6 +58,10 @@ class FamilyTrainConfig:
     crop: int = 256
     load_size: int | None = None  # shorter side is resized to this, then a random crop is taken
     flip: bool = True
+    # pix2pix: compute each target from its augmented input crop with this filter ("cartoon") instead of
+    # reading --data-b; the load size is then 0 (photos at their own size, rescaled at random per crop)
+    target_filter: str = ""
+    augment: bool = True  # target_filter: random rescale and colour jitter of each photo before the crop
     frame_every: int = 10  # take every n-th frame of a video
     max_frames: int = 300  # frames per video at most
     # optimisation
@@ -70,6 +73,7 @@ class FamilyTrainConfig:
     decay_from: float = 0.5  # linear: constant, then to 0 over the last (1 - decay_from) of the run
     lr_step: int = 100_000  # step: multiply by lr_gamma every lr_step steps
     lr_gamma: float = 0.5
+    weight_init: str | None = None  # normal: N(0, 0.02); torch: PyTorch's default initialisation
     # adversarial families (cyclegan, unit, pix2pix)
     gan_loss: str = "lsgan"
     lambda_gp: float = 10.0
@@ -103,11 +107,12 @@ class FamilyTrainConfig:
         if self.family not in FAMILIES:
             raise ConfigError(f"family {self.family!r}: choose one of {', '.join(FAMILIES)}")
         defaults = FAMILY_DEFAULTS[self.family]
-        for key in ("steps", "batch", "lr", "beta1", "weight_decay", "lr_policy"):
+        for key in ("steps", "batch", "lr", "beta1", "weight_decay", "lr_policy", "weight_init"):
             if getattr(self, key) is None:
                 object.__setattr__(self, key, defaults[key])
         if self.load_size is None:
-            object.__setattr__(self, "load_size", int(round(self.crop * defaults["load_ratio"])))
+            load_size = 0 if self.target_filter else int(round(self.crop * defaults["load_ratio"]))
+            object.__setattr__(self, "load_size", load_size)
         allowed = GENERATORS[self.family]
         if self.generator is None:
             object.__setattr__(self, "generator", allowed[0])
@@ -124,10 +129,17 @@ class FamilyTrainConfig:
         stride = self.generator_stride()
         if self.crop % stride:
             raise ConfigError(f"crop={self.crop}: {self.generator} needs a multiple of {stride}; pass --crop {stride}")
-        if self.load_size < self.crop:
+        if self.target_filter and self.load_size:
+            raise ConfigError(
+                f"load_size={self.load_size}: --target-filter uses the photos at their own size (each crop is "
+                "rescaled at random); drop --load-size"
+            )
+        if not self.target_filter and self.load_size < self.crop:
             raise ConfigError(f"load_size={self.load_size} is smaller than crop={self.crop}; use at least the crop")
         if self.lr <= 0 or not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1 or self.weight_decay < 0:
             raise ConfigError("lr must be > 0, betas in [0, 1), weight_decay >= 0")
+        if self.weight_init not in WEIGHT_INITS:
+            raise ConfigError(f"weight_init {self.weight_init!r}: choose one of {', '.join(WEIGHT_INITS)}")
         if self.lr_policy not in LR_POLICIES:
             raise ConfigError(f"lr_policy {self.lr_policy!r}: choose one of {', '.join(LR_POLICIES)}")
         if not 0.0 <= self.decay_from <= 1.0:
@@ -151,6 +163,9 @@ class FamilyTrainConfig:
             raise ConfigError(f"device {self.device!r}: choose auto, cpu or cuda")
 
     def _check_data(self) -> None:
+        self._check_target_filter()
+        if self.target_filter:
+            return
         adversarial = self.family in ("pix2pix", "cyclegan", "unit")
         if adversarial:
             if not self.data_a or not self.data_b:
@@ -191,6 +206,25 @@ class FamilyTrainConfig:
             if not Path(self.vgg).is_file():
                 raise CheckpointError(f"VGG-16 weights not found: {self.vgg}; expected {VGG_HINT}")
 
+    def _check_target_filter(self) -> None:
+        if not self.target_filter:
+            if not self.augment:
+                raise ConfigError(
+                    "augment=False: the random rescale and colour jitter apply to --target-filter data only; "
+                    "paired and unpaired folders are cropped and flipped (turn flips off with --no-flip)"
+                )
+            return
+        if self.family != "pix2pix":
+            raise ConfigError(f"--target-filter is for the pix2pix family, not {self.family}")
+        if self.target_filter not in TARGET_FILTERS:
+            raise ConfigError(f"target_filter {self.target_filter!r}: choose one of {', '.join(TARGET_FILTERS)}")
+        if self.data_b or self.styles:
+            raise ConfigError(
+                f"--target-filter {self.target_filter} computes the targets from --data-a: drop --data-b and --style"
+            )
+        if not self.data_a:
+            object.__setattr__(self, "data_a", ("builtin",))
+
     def style_entries(self) -> list[tuple[str, str]]:
         """(name, image path) per --style entry; the name defaults to the file's stem."""
         out = []
@@ -208,3 +242,60 @@ class FamilyTrainConfig:
 
         with torch.device("meta"):
             return TEACHERS.get(self.generator)().card.stride
+
+
+@dataclass(frozen=True)
+class TeacherTrainConfig:
+    """The built-in cartoon teacher: the pix2pix family on the bundled photos, each target computed
+    from its augmented input crop by the OpenCV cartoon filter (stylelite.distill.cartoon).
+
+    The fields are what the shipped run recorded (models/weights/cyclegan_r9_bn_cartoon.config.json);
+    `family_config()` pins the rest of the recipe: LSGAN + lambda_l1 * L1, a conditional PatchGAN,
+    Adam (0.5, 0.999), a constant learning rate then linear decay to 0 from `decay_from`, PyTorch's
+    default initialisation, flips. Held-out PSNR to the filter is logged (`heldout_psnr_db`).
+    """
+
+    teacher: str = "cyclegan_r9_bn"
+    steps: int = 1600
+    batch: int = 4
+    crop: int = 96
+    lr: float = 2e-4
+    lambda_l1: float = 100.0
+    decay_from: float = 0.5  # linear LR decay to 0 over the last half, as pix2pix
+    seed: int = 0
+    threads: int = 0  # 0: torch default
+    save_every: int = 100
+    augment: bool = True
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        self.family_config()  # the pix2pix config checks every value
+
+    def family_config(self) -> FamilyTrainConfig:
+        """The pix2pix config this preset trains with."""
+        return FamilyTrainConfig(
+            family="pix2pix",
+            generator=self.teacher,
+            data_a=("builtin",),
+            target_filter="cartoon",
+            augment=self.augment,
+            flip=True,
+            steps=self.steps,
+            batch=self.batch,
+            crop=self.crop,
+            lr=self.lr,
+            beta1=0.5,
+            beta2=0.999,
+            weight_decay=0.0,
+            lr_policy="linear",
+            decay_from=self.decay_from,
+            weight_init="torch",
+            gan_loss="lsgan",
+            lambda_gan=1.0,
+            lambda_l1=self.lambda_l1,
+            seed=self.seed,
+            threads=self.threads,
+            device=self.device,
+            save_every=self.save_every,
+            log_every=10,
+        )

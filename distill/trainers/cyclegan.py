@@ -24,15 +24,14 @@ from pathlib import Path
 import torch.nn.functional as F
 
 from stylelite.distill.trainers.data import ImageDomain, load_images
+from stylelite.distill.trainers.family import TEACHER_FILE, FamilyTrainer
 from stylelite.distill.trainers.gan import (
     ImagePool,
     discriminator_loss,
     generator_loss,
     gradient_penalty,
-    init_weights,
     set_requires_grad,
 )
-from stylelite.distill.trainers.loop import TEACHER_FILE, FamilyTrainer
 from stylelite.models.patchgan import NLayerDiscriminator
 from stylelite.models.registry import create_teacher
 
@@ -46,17 +45,19 @@ def discriminator_step_loss(d, real, fake, mode: str, lambda_gp: float):
 
 
 class CycleGANTrainer(FamilyTrainer):
+    """Generators g_ab, g_ba and discriminators d_a, d_b; one Adam for the generators, one for the discriminators."""
+
     def __init__(self, config, ctx) -> None:
         super().__init__(config, ctx)
         dev = self.device
-        self.g_ab = init_weights(create_teacher(config.generator)).train().to(dev)
-        self.g_ba = init_weights(create_teacher(config.generator)).train().to(dev)
-        self.d_a = init_weights(NLayerDiscriminator(input_nc=3)).to(dev)
-        self.d_b = init_weights(NLayerDiscriminator(input_nc=3)).to(dev)
+        self.g_ab = self.init(create_teacher(config.generator)).train().to(dev)
+        self.g_ba = self.init(create_teacher(config.generator)).train().to(dev)
+        self.d_a = self.init(NLayerDiscriminator(input_nc=3)).to(dev)
+        self.d_b = self.init(NLayerDiscriminator(input_nc=3)).to(dev)
         self.modules = {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
         self.optimizers = {"g": self.adam(self.g_ab, self.g_ba), "d": self.adam(self.d_a, self.d_b)}
 
-    def prepare(self, start: int) -> None:
+    def open_data(self, start: int) -> None:
         c, seed = self.config, self.data_seed(start)
         self.data_a = ImageDomain(load_images(c.data_a, **self.load_kwargs()), c.crop, seed, c.flip)
         self.data_b = ImageDomain(load_images(c.data_b, **self.load_kwargs()), c.crop, seed + 1, c.flip)
@@ -97,6 +98,7 @@ class CycleGANTrainer(FamilyTrainer):
             "loss_d_b": loss_d_b.item(),
         }
 
-    def save_teacher(self, run: Path, meta: dict) -> None:
+    def finish(self, run: Path, scores: dict[str, float]) -> None:
+        meta = self.weights_meta()
         self.write_weights(run / TEACHER_FILE, self.g_ab.eval(), {**meta, "direction": "a2b"})
         self.write_weights(run / "teacher_b2a_fp16.safetensors", self.g_ba.eval(), {**meta, "direction": "b2a"})

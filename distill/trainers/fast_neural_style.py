@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from stylelite.distill.trainers.data import ImageDomain, load_images, resize_shorter
-from stylelite.distill.trainers.loop import TEACHER_FILE, FamilyTrainer
+from stylelite.distill.trainers.family import TEACHER_FILE, FamilyTrainer
 from stylelite.distill.trainers.perceptual import perceptual_loss_from_config
 from stylelite.models.registry import create_teacher
 from stylelite.models.tensors import to_tensor
@@ -33,16 +33,18 @@ def style_image(path: str | Path, size: int) -> torch.Tensor:
 
 
 class FastNeuralStyleTrainer(FamilyTrainer):
+    """One TransformerNet for one --style, with the perceptual loss."""
+
     def __init__(self, config, ctx) -> None:
         super().__init__(config, ctx)
-        self.net = create_teacher("fast_neural_style").train().to(self.device)
+        self.net = self.init(create_teacher("fast_neural_style")).train().to(self.device)
         self.loss = perceptual_loss_from_config(config.vgg, config.vgg_random_width, config.seed).to(self.device)
         self.style_name, path = config.style_entries()[0]
         self.grams = self.loss.style_grams(style_image(path, config.style_size or config.crop).to(self.device))
         self.modules = {"net": self.net}
         self.optimizers = {"net": self.adam(self.net)}
 
-    def prepare(self, start: int) -> None:
+    def open_data(self, start: int) -> None:
         c = self.config
         self.data = ImageDomain(load_images(c.data_a, **self.load_kwargs()), c.crop, self.data_seed(start), c.flip)
         self.NET = self.ctx.wrap(self.net)
@@ -59,5 +61,6 @@ class FastNeuralStyleTrainer(FamilyTrainer):
         self.optimize("net", loss)
         return {"loss": loss.item(), "content": content.item(), "style": style.item(), "tv": tv.item()}
 
-    def save_teacher(self, run: Path, meta: dict) -> None:
+    def finish(self, run: Path, scores: dict[str, float]) -> None:
+        meta = self.weights_meta()
         self.write_weights(run / TEACHER_FILE, self.net.eval(), {**meta, "style": self.style_name})

@@ -20,17 +20,19 @@ import torch
 import torch.nn.functional as F
 
 from stylelite.distill.trainers.data import ImageDomain, load_images
+from stylelite.distill.trainers.family import TEACHER_FILE, FamilyTrainer
 from stylelite.distill.trainers.fast_neural_style import style_image
-from stylelite.distill.trainers.loop import TEACHER_FILE, FamilyTrainer
 from stylelite.distill.trainers.perceptual import STYLE_LAYERS, perceptual_loss_from_config
 from stylelite.models.registry import create_teacher
 from stylelite.models.styled import StyledGraph
 
 
 class MultiStyleTrainer(FamilyTrainer):
+    """One AdaIN network for every --style (and the identity code), with the perceptual loss."""
+
     def __init__(self, config, ctx) -> None:
         super().__init__(config, ctx)
-        self.net = create_teacher("multistyle").train().to(self.device)
+        self.net = self.init(create_teacher("multistyle")).train().to(self.device)
         entries = config.style_entries()
         self.names = [name for name, _ in entries]
         self.net.set_style_names(self.names)
@@ -43,7 +45,7 @@ class MultiStyleTrainer(FamilyTrainer):
         self.modules = {"net": self.net}
         self.optimizers = {"net": self.adam(self.net)}
 
-    def prepare(self, start: int) -> None:
+    def open_data(self, start: int) -> None:
         c, seed = self.config, self.data_seed(start)
         self.data = ImageDomain(load_images(c.data_a, **self.load_kwargs()), c.crop, seed, c.flip)
         self.rng = np.random.default_rng(seed + 5)
@@ -80,5 +82,6 @@ class MultiStyleTrainer(FamilyTrainer):
             "identity_pixel": c.identity_weight * masked_mean(pixel.detach(), identity),
         }
 
-    def save_teacher(self, run: Path, meta: dict) -> None:
+    def finish(self, run: Path, scores: dict[str, float]) -> None:
+        meta = self.weights_meta()
         self.write_weights(run / TEACHER_FILE, self.net.eval(), {**meta, "styles": ",".join(self.names)})

@@ -24,23 +24,25 @@ import torch.nn.functional as F
 
 from stylelite.distill.trainers.cyclegan import discriminator_step_loss
 from stylelite.distill.trainers.data import ImageDomain, load_images
-from stylelite.distill.trainers.gan import generator_loss, init_weights, set_requires_grad
-from stylelite.distill.trainers.loop import TEACHER_FILE, FamilyTrainer
+from stylelite.distill.trainers.family import TEACHER_FILE, FamilyTrainer
+from stylelite.distill.trainers.gan import generator_loss, set_requires_grad
 from stylelite.models.patchgan import NLayerDiscriminator
 from stylelite.models.unit import UNIT, UnitTranslator
 
 
 class UNITTrainer(FamilyTrainer):
+    """The coupled UNIT generator and discriminators d_a, d_b, each side with its Adam."""
+
     def __init__(self, config, ctx) -> None:
         super().__init__(config, ctx)
         dev = self.device
-        self.unit = init_weights(UNIT(64, 3, 1)).train().to(dev)
-        self.d_a = init_weights(NLayerDiscriminator(input_nc=3)).to(dev)
-        self.d_b = init_weights(NLayerDiscriminator(input_nc=3)).to(dev)
+        self.unit = self.init(UNIT(64, 3, 1)).train().to(dev)
+        self.d_a = self.init(NLayerDiscriminator(input_nc=3)).to(dev)
+        self.d_b = self.init(NLayerDiscriminator(input_nc=3)).to(dev)
         self.modules = {"unit": self.unit, "d_a": self.d_a, "d_b": self.d_b}
         self.optimizers = {"g": self.adam(self.unit), "d": self.adam(self.d_a, self.d_b)}
 
-    def prepare(self, start: int) -> None:
+    def open_data(self, start: int) -> None:
         c, seed = self.config, self.data_seed(start)
         self.data_a = ImageDomain(load_images(c.data_a, **self.load_kwargs()), c.crop, seed, c.flip)
         self.data_b = ImageDomain(load_images(c.data_b, **self.load_kwargs()), c.crop, seed + 1, c.flip)
@@ -80,9 +82,10 @@ class UNITTrainer(FamilyTrainer):
             "loss_d_b": loss_d_b.item(),
         }
 
-    def save_teacher(self, run: Path, meta: dict) -> None:
+    def finish(self, run: Path, scores: dict[str, float]) -> None:
         from stylelite.models.registry import create_teacher
 
+        meta = self.weights_meta()
         for direction, name in (("a2b", TEACHER_FILE), ("b2a", "teacher_b2a_fp16.safetensors")):
             model = create_teacher("unit_a2b")  # the registered card; the weights come from the UNIT
             model.load_state_dict(UnitTranslator.from_unit(self.unit, direction).state_dict())

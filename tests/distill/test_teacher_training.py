@@ -325,7 +325,7 @@ def test_cli_trains_a_cyclegan_teacher_as_typed(tmp_path, data):
 def test_cli_relaunches_through_torch_distributed_run(monkeypatch, data):
     from stylelite.cli import train_teacher as cli
     from stylelite.cli.main import build_parser
-    from stylelite.distill.trainers import distributed
+    from stylelite.distill import distributed
 
     argv = ["train-teacher", "--family", "unit", "--data-a", data["a"], "--data-a", data["video"]]
     argv += ["--data-b", data["b"], "--crop", "32", "--no-flip", "--nproc-per-node", "2"]

@@ -129,7 +129,7 @@ def test_qat_of_a_recurrent_student_is_a_config_error(tmp_path):
 
 
 def test_bench_feeds_it_in_order_from_a_fresh_state(onnx_path, tmp_path):
-    from stylelite.device_tests.bench import bench
+    from stylelite.benchmark.host_bench import bench
     from stylelite.runtime.engines import load_engine
     from stylelite.runtime.video import read_video, write_video
 
@@ -142,7 +142,7 @@ def test_bench_feeds_it_in_order_from_a_fresh_state(onnx_path, tmp_path):
 
 
 def test_temporal_compare_reads_videos_back_against_the_clip(clip_path):
-    from stylelite.device_tests.temporal_compare import compare
+    from stylelite.benchmark.temporal_compare import compare
 
     floor, same = compare(clip_path, [clip_path])
     assert same["flicker"] == pytest.approx(floor["flicker"]) and floor["flicker"] > 0
@@ -163,6 +163,7 @@ def test_stylelite_run_carries_the_state_through_the_pipeline(onnx_path, clip_pa
 
 
 def test_torch_engine_carries_the_state_like_the_onnx_engine(weights, onnx_path):
+    import stylelite.models.torch_engine  # noqa: F401  (registers the torch engine for checkpoints)
     from stylelite.runtime.engines import load_engine
 
     frames = _frames()

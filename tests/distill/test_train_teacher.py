@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from stylelite.distill import train_teacher as tt
 from stylelite.distill.cartoon import cartoonize
+from stylelite.distill.trainers import TeacherTrainConfig, train_teacher_family
+from stylelite.distill.trainers.filter_targets import FilteredCrops
 from stylelite.models.load import load_model, weights_metadata
 from stylelite.runtime.errors import ConfigError
 from stylelite.runtime.files import read_jsonl
@@ -27,7 +28,7 @@ def test_cli_writes_loadable_weights(tmp_path):
 
 
 def test_resume_finishes_an_interrupted_run(tmp_path, monkeypatch):
-    real = tt.PairedCrops.batch
+    real = FilteredCrops.batch
     calls = {"n": 0}
 
     def flaky(self, n):
@@ -36,21 +37,21 @@ def test_resume_finishes_an_interrupted_run(tmp_path, monkeypatch):
             raise KeyboardInterrupt  # Ctrl-C during step 3
         return real(self, n)
 
-    monkeypatch.setattr(tt.PairedCrops, "batch", flaky)
-    cfg = tt.TeacherTrainConfig(steps=3, batch=1, crop=32, save_every=1)
+    monkeypatch.setattr(FilteredCrops, "batch", flaky)
+    cfg = TeacherTrainConfig(steps=3, batch=1, crop=32, save_every=1)
     with pytest.raises(KeyboardInterrupt):
-        tt.train_teacher(tmp_path, config=cfg, progress=False)
+        train_teacher_family(cfg, out=tmp_path, progress=False)
     run = next(tmp_path.iterdir())
     assert not (run / "teacher_fp16.safetensors").exists()
-    monkeypatch.setattr(tt.PairedCrops, "batch", real)
-    tt.train_teacher(resume=run, progress=False)
+    monkeypatch.setattr(FilteredCrops, "batch", real)
+    train_teacher_family(resume=run, progress=False)
     assert (run / "teacher_fp16.safetensors").exists()
     psnr_rows = [r for r in read_jsonl(run / "log.jsonl") if "heldout_psnr_db" in r]
     assert [r["step"] for r in psnr_rows] == [0, 3]  # evaluated untrained once, and at the end
 
 
 def test_paired_crops_target_is_the_cartoon_of_the_input():
-    data = tt.PairedCrops({"p": make_photo(160, 200)}, crop=48, seed=0, augment=False)
+    data = FilteredCrops([make_photo(160, 200)], crop=48, seed=0, augment=False)
     x, y = data.sample()
     assert x.shape == y.shape == (48, 48, 3)
     assert not np.array_equal(x, y)
@@ -60,4 +61,4 @@ def test_paired_crops_target_is_the_cartoon_of_the_input():
 
 def test_config_errors_say_what_to_fix():
     with pytest.raises(ConfigError, match="multiple of 4"):
-        tt.TeacherTrainConfig(crop=30)
+        TeacherTrainConfig(crop=30)

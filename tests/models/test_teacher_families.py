@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from stylelite.models.checkpoints import drop_stale_norm_stats, guess_architecture
-from stylelite.models.registry import TEACHERS, create_teacher
+from stylelite.models.registry import TEACHERS, all_models, create_teacher
 from stylelite.models.tensors import run_model
 from stylelite.runtime.errors import CheckpointError
 
@@ -303,9 +303,9 @@ def test_wrong_family_names_the_lookalike(tmp_path):
 
 def test_variants_of_a_family_get_a_family_hint():
     fns = {k: torch.zeros(s) for k, s in official_fns_layout().items() if not k.startswith("res5.")}
-    assert "fast-neural-style TransformerNet" in guess_architecture(fns)
+    assert "fast-neural-style TransformerNet" in guess_architecture(fns, all_models())
     anime = {k: torch.zeros(s) for k, s in official_animegan_layout().items() if not k.startswith("block_d.1.")}
-    assert "AnimeGAN generator" in guess_architecture(anime)
+    assert "AnimeGAN generator" in guess_architecture(anime, all_models())
 
 
 def test_new_teachers_are_registered_build_on_meta_and_tap():

@@ -7,17 +7,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from stylelite.benchmark.records import BenchRecord
 from stylelite.reports.budgets import Budget, check_budgets, junit_xml, load_budgets
 from stylelite.runtime.errors import BudgetError
 from tests.conftest import ROOT, run_cli
 
 
-def _rec(**kw) -> dict:
+def _rec(**kw) -> BenchRecord:
     rec = {"model": "mobilegen_s_050", "artifact": "/a/student.onnx", "engine": "onnxruntime", "size_mb": 0.8,
            "latency_ms": {"p90": 30.0}, "fps": 40.0, "flicker": 0.0004, "fidelity_psnr_db": None,
            "device": {"device": "local"}, "status": "ok"}  # fmt: skip
     rec.update(kw)
-    return rec
+    return BenchRecord.from_dict(rec)
 
 
 def test_missing_measurements_and_unmatched_budgets_fail():
@@ -67,3 +68,16 @@ def test_ci_budget_gate_on_the_demo_student(student_onnx, clip_path, tmp_path):
     assert run_cli("budget", "check", "--budgets", str(tmp_path / "nope.toml"), str(out)).returncode == 1
     rows = json.loads(run_cli("budget", "check", str(out), "-o", "", "--json").stdout)
     assert {r["limit"] for r in rows} == {"max_size_mb", "max_flicker"}
+
+
+def test_budget_check_measures_model_files_given_as_results(student_onnx, clip_path, tmp_path):
+    """`stylelite budget check student.onnx --clip clip.mp4`: the verb measures, the budgets check."""
+    budgets = tmp_path / "b.toml"
+    budgets.write_text('[[budget]]\nmodel = "*"\nmax_size_mb = 100\nmax_flicker = 1.0\n')
+    gate = run_cli("budget", "check", "--budgets", str(budgets), str(student_onnx), "--clip", str(clip_path),
+                   "-o", "", "--json")  # fmt: skip
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    checks = [(r["limit"], r["passed"]) for r in json.loads(gate.stdout)]
+    assert checks == [("max_flicker", True), ("max_size_mb", True)]
+    nothing = run_cli("budget", "check", "--budgets", str(budgets), str(student_onnx))
+    assert nothing.returncode == 1 and "re-measuring model files needs --clip VIDEO" in nothing.stderr

@@ -1,6 +1,6 @@
 """Flicker of stylized videos read back from disk (e.g. what `stylelite run --stabilize` wrote).
 
-    python -m stylelite.device_tests.temporal_compare CLIP.mp4 OUT1.mp4 [OUT2.mp4 ...]
+    python -m stylelite.benchmark.temporal_compare CLIP.mp4 OUT1.mp4 [OUT2.mp4 ...]
 
 Prints the warping error (E_warp) and tOF of each video against the flows of the input CLIP, beside
 the clip's own floor. `stylelite bench` measures the same on in-memory outputs of artifacts; this
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stylelite.benchmark.table import text_table
 from stylelite.runtime.errors import InputError
 from stylelite.runtime.flicker import temporal_flow_error, tof_floor, warping_error
 from stylelite.runtime.flow import ClipFlows
@@ -44,12 +45,13 @@ def compare(clip: str | Path, videos: list[str | Path]) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: print a table of the videos' flicker and tOF beside the clip's floor."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("clip", help="the input clip the videos were stylized from")
     p.add_argument("videos", nargs="+", help="stylized videos, same frames as the clip")
     args = p.parse_args(argv)
-    for r in compare(args.clip, args.videos):
-        print(f"{r['video']:<40} flicker {r['flicker']:.5f}  tOF {r['tof']:.3f} px")
+    rows = [(r["video"], f"{r['flicker']:.5f}", f"{r['tof']:.3f}") for r in compare(args.clip, args.videos)]
+    print(text_table(("video", "flicker", "tOF px"), rows, align="<>>"))
     return 0
 
 

@@ -26,9 +26,11 @@ def _status_mb(field: str) -> float | None:
 
 
 def current_rss_mb() -> float:
+    """Resident memory of this process now, in MB (0 where /proc does not say)."""
     return _status_mb("VmRSS") or 0.0
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process since start or the last `reset_peak_rss`, in MB."""
     peak = _status_mb("VmHWM")
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def local_facts() -> dict:
+    """OS, machine, CPU model, cores, Python and onnxruntime versions of this machine."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

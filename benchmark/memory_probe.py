@@ -5,7 +5,7 @@ student measured after it seems to cost nothing. Here a child process imports th
 notes its resident memory, loads the artifact, stylizes a few frames, and reports the rise of
 its peak (VmHWM) over that baseline: what the model costs on top of the runtime itself.
 
-Run as `python -m stylelite.device_tests.memory_probe MODEL --size WxH --frames N` (prints one JSON line).
+Run as `python -m stylelite.benchmark.memory_probe MODEL --size WxH --frames N` (prints one JSON line).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from stylelite.runtime.errors import DeviceError
 
 def model_memory_mb(model: str | Path, width: int, height: int, frames: int = 3, threads: int = 0) -> dict:
     """{"runtime_mb", "peak_mb", "model_mb"} of `model` stylizing `frames` WxH frames in a child process."""
-    cmd = [sys.executable, "-m", "stylelite.device_tests.memory_probe", str(model), "--size", f"{width}x{height}"]
+    cmd = [sys.executable, "-m", "stylelite.benchmark.memory_probe", str(model), "--size", f"{width}x{height}"]
     cmd += ["--frames", str(frames), "--threads", str(threads)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
@@ -31,7 +31,8 @@ def model_memory_mb(model: str | Path, width: int, height: int, frames: int = 3,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m stylelite.device_tests.memory_probe")
+    """The child process: load the model, stylize a few frames, print the memory figures as one JSON line."""
+    p = argparse.ArgumentParser(prog="python -m stylelite.benchmark.memory_probe")
     p.add_argument("model")
     p.add_argument("--size", default="320x240")
     p.add_argument("--frames", type=int, default=3)
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from stylelite.device_tests.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
+    from stylelite.benchmark.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
     from stylelite.runtime.engines import load_engine
 
     w, h = (int(v) for v in args.size.split("x"))
