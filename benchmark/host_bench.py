@@ -62,6 +62,7 @@ def bench(
     threads: int = 0,
     engine_options: EngineOptions | None = None,
     max_frames: int | None = None,
+    process_size: tuple[int, int] | None = None,
     latency_sizes: list[str] = (),
     latency_iters: int | None = None,
     min_seconds: float = 2.0,
@@ -80,6 +81,8 @@ def bench(
         threads: inference threads (0: the engine's default; else engine_options.threads).
         engine_options: EngineOptions for every model (an option a model's engine does not take is an error).
         max_frames: use at most this many frames of the clip.
+        process_size: (w, h) to resize the clip's frames to first, for every model (a static-size
+            artifact, e.g. a TFLite export, takes only its own size).
         latency_sizes: extra resolutions (e.g. "640x480") timed on a resized clip frame.
         latency_iters: minimum timed runs per extra resolution (default: iters).
         min_seconds: at each extra resolution, keep warming up and timing until this long has
@@ -91,6 +94,10 @@ def bench(
     if not models:
         raise ConfigError("give at least one model file to benchmark")
     frames, fps_source = read_video(clip, max_frames)
+    if process_size is not None:
+        import cv2
+
+        frames = [cv2.resize(f, process_size, interpolation=cv2.INTER_AREA) for f in frames]
     if len(frames) < 2:
         raise ConfigError(f"{Path(clip).name} has {len(frames)} frame(s); flicker needs at least 2")
     settings = _Settings(

@@ -23,6 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
     p.add_argument("--iters", type=int, default=20, help="minimum timed frames")
     p.add_argument("--max-frames", type=int, default=None, help="use at most this many clip frames")
+    add_size(
+        p,
+        "--process-size",
+        default=None,
+        help="resize the clip's frames to this size for every model (a static-size TFLite export needs its size)",
+    )
     add_size(p, "--size", action="append", default=[], help="also time at this resolution")
     p.add_argument(
         "--min-seconds", type=float, default=2.0, help="time each extra resolution at least this long (more samples)"
@@ -106,11 +112,26 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
     return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
 
 
+def _refuse_options_that_do_not_apply(args: argparse.Namespace) -> None:
+    """--process-size times this machine's models; devices take their engine settings from devices.toml."""
+    from stylelite.runtime.errors import ConfigError
+
+    if args.process_size and (args.pipeline or args.device):
+        raise ConfigError("--process-size applies to the benchmark on this machine (not with --pipeline or --device)")
+    given = [f for f, v in (("--providers", args.providers), ("--graph-opt", args.graph_opt)) if v]
+    given += ["--no-xnnpack"] if args.no_xnnpack else []
+    given += ["--arch"] if args.arch else []
+    if args.device and (given or args.threads):
+        flags = ", ".join(given + (["--threads"] if args.threads else []))
+        raise ConfigError(f"{flags}: engine options apply on this machine; a --device target runs its own engines")
+
+
 def execute(args: argparse.Namespace) -> int:
     from stylelite.benchmark.host_bench import bench, format_table
+    from stylelite.runtime.pipeline import parse_size
 
     prepare_engines(args.models)
-
+    _refuse_options_that_do_not_apply(args)
     if args.pipeline:
         return _execute_pipeline(args)
     if args.device:
@@ -123,6 +144,7 @@ def execute(args: argparse.Namespace) -> int:
         iters=args.iters,
         engine_options=engine_options(args),
         max_frames=args.max_frames,
+        process_size=parse_size(args.process_size),
         latency_sizes=args.size,
         min_seconds=args.min_seconds,
         out=args.out,

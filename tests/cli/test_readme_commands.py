@@ -255,12 +255,10 @@ PLANS: dict[str, Plan] = {
         slow="onnx2tf conversion with TensorFlow (~30-60 s)",
         creates=("student_int8.tflite",),
     ),
-    "stylelite bench student.onnx student_int8.tflite --clip clip.mp4": run(
+    "stylelite bench student.onnx student_int8.tflite --clip clip.mp4 --process-size 256x256": run(
+        subs={"--process-size 256x256": "--process-size 32x32"},
         needs=(EXPORT_TFLITE,),
         slow="needs the TFLite file of the (slow) command above",
-        bug="bench cannot take a static-size TFLite file on a clip of another size: the error says 'add "
-        "--process-size', which bench does not have (cli/bench.py)",
-        bug_match=r"this model takes 32x32 frames, got 96x72: add --process-size",
     ),
     # ---- Devices, reports and budgets
     BENCH_JETSON: run(
