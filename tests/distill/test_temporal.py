@@ -76,6 +76,7 @@ def test_flow_cache_reuses_a_clips_flows(tmp_path, monkeypatch):
     monkeypatch.setattr(flow_mod, "flow_provider", lambda *a: pytest.fail("flows were recomputed"))
     again = ClipFlows(frames, preset="ultrafast", cache_dir=tmp_path, offsets=(1, 2))
     for k in (1, 2):
+        assert len(again.backward[k]) == len(first.backward[k]) == len(frames) - k
         for a, b in zip(first.backward[k], again.backward[k]):
             np.testing.assert_array_equal(a, b)
         assert len(again.forward_masks[k]) == len(frames) - k

@@ -137,6 +137,7 @@ def test_bench_feeds_it_in_order_from_a_fresh_state(onnx_path, tmp_path):
     frames = read_video(clip)[0]
     res = bench([onnx_path], clip, iters=4, warmup=2, progress=False)
     engine = load_engine(onnx_path)
+    assert len(res.outputs[str(onnx_path)]) == len(frames) == 4
     for got, frame in zip(res.outputs[str(onnx_path)], frames):
         np.testing.assert_array_equal(got, engine.stylize(frame))
 

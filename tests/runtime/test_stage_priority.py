@@ -53,6 +53,7 @@ def test_offline_stages_run_in_background_and_the_model_at_normal_priority(stude
     # same pixels as the normal-priority run
     normal, written_normal = run_recording(open_source(clip_path), engine, stage_priority="normal")
     assert set(written_normal) == {os.SCHED_OTHER}
+    assert len(normal) == len(out) == 8
     assert all(np.array_equal(a.styled, b.styled) for a, b in zip(out, normal))
     # live mode keeps a camera's capture thread at normal priority unless asked
     _, written_live = run_recording(open_source(clip_path), engine, "live")
