@@ -14,13 +14,6 @@ from torch import nn
 from stylelite.runtime.style_control import StyleControl
 
 
-def model_styles(model: nn.Module) -> tuple[str, ...]:
-    """The style names of a style-conditioned model; () for any other model."""
-    card = getattr(model, "card", None)
-    styles = (card.extra.get("styles") if card is not None else None) or ()
-    return tuple(styles) if hasattr(model, "forward_styled") else ()
-
-
 class StyledGraph(nn.Module):
     """(image, style_weights, strength) -> model.forward_styled(...): the graph that gets exported, and the
     module the multistyle trainer hands to DistributedDataParallel (which calls forward)."""
