@@ -118,3 +118,27 @@ def test_runtime_and_run_load_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip().splitlines()[-1] == "HEAVY:"
+
+
+def actual_layer_imports(layer: str) -> set[str]:
+    """The other stylelite layers that `layer`'s files import."""
+    deps = set()
+    for path in _layer_files(layer):
+        for _, module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "stylelite" and len(parts) > 1 and parts[1] in LAYERS and parts[1] != layer:
+                deps.add(parts[1])
+    return deps
+
+
+def test_readme_layout_table_is_the_real_import_graph():
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Layout") :]
+    rows = dict(re.findall(r"^\| `(\w+)/` \| .*? \| ([^|]*) \|$", table, re.M))
+    assert set(LAYERS) <= set(rows), f"layers missing from the README's Layout table: {set(LAYERS) - set(rows)}"
+    for layer in LAYERS:
+        cell = rows[layer]
+        said = set(LAYERS) - {layer} if cell.startswith("every layer") else set(re.findall(r"\b(\w+)\b", cell))
+        said &= set(LAYERS)
+        assert said == actual_layer_imports(layer), f"README Layout row {layer}/ says {sorted(said)}"
+        assert said <= ALLOWED[layer]
