@@ -81,12 +81,23 @@ def read_run_config(run: str | Path, verb: str) -> dict:
     return config
 
 
+def _without_tensorflow() -> None:
+    """Make TensorBoard's event writer use its own TensorFlow stub: with TensorFlow installed (the tflite
+    extra) it would import all of it, 7-12 s at every run's start, to write scalars the stub writes too.
+    `tensorboard.compat.notf` is the switch TensorBoard itself checks for TF-free builds."""
+    import sys
+    import types
+
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+
+
 class ScalarLog:
     """Scalars to a JSONL file and, when tensorboard is installed, to TensorBoard."""
 
     def __init__(self, run: Path) -> None:
         self.path = Path(run) / "log.jsonl"
         try:
+            _without_tensorflow()
             from torch.utils.tensorboard import SummaryWriter
 
             self.tb = SummaryWriter(str(Path(run) / "tb"))
