@@ -23,7 +23,7 @@ from stylelite.runtime.errors import ConfigError
 from stylelite.runtime.files import append_jsonl
 from stylelite.runtime.flicker import Flicker, temporal_flow_error, tof_floor, warping_error
 from stylelite.runtime.flow import ClipFlows
-from stylelite.runtime.metrics import psnr, ssim
+from stylelite.runtime.metrics import color_difference, psnr, ssim
 from stylelite.runtime.pipeline import parse_size
 from stylelite.runtime.video import read_video
 
@@ -115,6 +115,8 @@ def bench(
     if reference:
         _score_fidelity(records, outputs, str(Path(reference)))
     result = [records[str(p)] for p in order]
+    for rec in result:
+        rec.clip = Path(clip).name
     if out:
         for rec in result:
             append_jsonl(out, rec.to_dict())
@@ -194,13 +196,14 @@ def _time_sizes(engine, frame: np.ndarray, s: _Settings) -> dict:
 
 
 def _score_fidelity(records: dict[str, BenchRecord], outputs: dict[str, list[np.ndarray]], reference: str) -> None:
-    """PSNR and SSIM of every model's outputs against the reference's, frame by frame."""
+    """PSNR, SSIM and the colour difference of every model's outputs against the reference's, frame by frame."""
     ref = outputs[reference]
     for key, rec in records.items():
         outs = outputs[key]
         rec.reference = reference
         rec.fidelity_psnr_db = float(np.mean([min(psnr(a, b), 99.0) for a, b in zip(outs, ref)]))
         rec.fidelity_ssim = ssim(np.stack(outs), np.stack(ref))
+        rec.fidelity_color_de = float(np.mean([color_difference(a, b) for a, b in zip(outs, ref)]))
 
 
 def format_table(records: list[BenchRecord]) -> str:
@@ -209,10 +212,17 @@ def format_table(records: list[BenchRecord]) -> str:
     by_device = len({r.device.get("device") for r in records}) > 1 or any(
         r.device.get("kind", "local") != "local" for r in records
     )
+    by_clip = len({r.clip for r in records}) > 1
     head = ["model", "format", "precision", "size MB", "GMAC@256", "p50 ms", "p90 ms", "FPS", "flicker", "PSNR dB"]
-    head = (["device", "engine"] if by_device else []) + head + ["status"]
-    rows = [([r.device.get("device", "?"), r.engine] if by_device else []) + _table_cells(r) for r in records]
-    out = [text_table(head, rows, align=("<<" if by_device else "") + "<<<>>>>>>><")]
+    head = (["device", "engine"] if by_device else []) + (["clip"] if by_clip else []) + head + ["SSIM", "color dE"]
+    head += ["status"]
+    rows = [
+        ([r.device.get("device", "?"), r.engine] if by_device else []) + ([r.clip or "-"] if by_clip else [])
+        + _table_cells(r)
+        for r in records
+    ]  # fmt: skip
+    left = ("<<" if by_device else "") + ("<" if by_clip else "")
+    out = [text_table(head, rows, align=left + "<<<>>>>>>>>><")]
     if records and by_device:
         out.append(f"flicker floor (input clip): {_num(records[0].flicker_floor, '.5f')}")
     elif records:
@@ -247,5 +257,7 @@ def _table_cells(r: BenchRecord) -> list[str]:
         _num(r.fps or None, ".1f"),
         _num(r.flicker, ".5f"),
         fidelity,
+        "-" if fidelity in ("-", "ref") else _num(r.fidelity_ssim, ".3f"),
+        "-" if fidelity in ("-", "ref") else _num(r.fidelity_color_de, ".2f"),
         r.status,
     ]

@@ -54,6 +54,8 @@ class BenchRecord:
     tof_floor: float | None = None  # tOF of the inverted input clip (a perfectly stable per-pixel filter)
     latency_samples_ms: list[float] = field(default_factory=list)  # per-frame latencies (the last 2,000, 0.01 ms)
     retries: int = 0  # dropped connections retried while this record was measured (ssh/adb targets)
+    clip: str | None = None  # the clip's file name (records of several clips sit side by side)
+    fidelity_color_de: float | None = None  # mean CIE76 delta E to the reference at 1/8 size (runtime.metrics)
 
     def to_dict(self) -> dict:
         """The record as JSON-ready data (one JSON line); `from_dict` reads it back."""

@@ -15,10 +15,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "examples:\n  stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx\n"
         "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json\n"
         "  stylelite bench student.onnx --clip clip.mp4 --device all --devices devices.toml -o bench.jsonl\n"
+        "  stylelite bench student.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40\n"
         "  stylelite bench student.onnx --clip clip.mp4 --pipeline                 # 854x480 and 1280x720"
     )
     p.add_argument("models", nargs="+", help="models (.onnx, .tflite, or checkpoints), measured side by side")
-    p.add_argument("--clip", required=True, help="video file the models stylize (flicker, fidelity, latency)")
+    p.add_argument(
+        "--clip",
+        action="append",
+        required=True,
+        help="video file the models stylize (flicker, fidelity, latency); repeat for several clips, one row each; "
+        "'real': the real clips of the data extra (bikes, carphone, bigbuckbunny)",
+    )
     p.add_argument("--reference", default=None, help="model whose outputs define fidelity (e.g. the teacher)")
     p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
     p.add_argument("--iters", type=int, default=20, help="minimum timed frames")
@@ -62,7 +69,7 @@ def _execute_pipeline(args: argparse.Namespace) -> int:
     for model in args.models:
         records += bench_pipeline(
             model,
-            args.clip,
+            args.clip[0],
             sizes,
             max_frames=args.max_frames or 40,
             engine_options=engine_options(args),
@@ -89,7 +96,7 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
     devices = select_devices(load_inventory(args.devices), args.device)
     records, host = bench_devices(
         args.models,
-        args.clip,
+        args.clip[0],
         devices,
         reference=args.reference,
         warmup=args.warmup,
@@ -116,6 +123,9 @@ def _refuse_options_that_do_not_apply(args: argparse.Namespace) -> None:
     """--process-size times this machine's models; devices take their engine settings from devices.toml."""
     from stylelite.runtime.errors import ConfigError
 
+    if len(args.clip) > 1 or args.clip == ["real"]:
+        if args.pipeline or args.device:
+            raise ConfigError("several clips (or --clip real) apply to the benchmark on this machine; give one clip")
     if args.process_size and (args.pipeline or args.device):
         raise ConfigError("--process-size applies to the benchmark on this machine (not with --pipeline or --device)")
     given = [f for f, v in (("--providers", args.providers), ("--graph-opt", args.graph_opt)) if v]
@@ -136,29 +146,48 @@ def execute(args: argparse.Namespace) -> int:
         return _execute_pipeline(args)
     if args.device:
         return _execute_on_devices(args)
-    run = bench(
-        args.models,
-        args.clip,
-        reference=args.reference,
-        warmup=args.warmup,
-        iters=args.iters,
-        engine_options=engine_options(args),
-        max_frames=args.max_frames,
-        process_size=parse_size(args.process_size),
-        latency_sizes=args.size,
-        min_seconds=args.min_seconds,
-        out=args.out,
-        progress=not args.json,
-    )
+    clips = _clips(args.clip)
+    runs = [
+        bench(
+            args.models,
+            clip,
+            reference=args.reference,
+            warmup=args.warmup,
+            iters=args.iters,
+            engine_options=engine_options(args),
+            max_frames=args.max_frames,
+            process_size=parse_size(args.process_size),
+            latency_sizes=args.size,
+            min_seconds=args.min_seconds,
+            out=args.out,
+            progress=not args.json,
+        )
+        for clip in clips
+    ]
+    records = [r for run in runs for r in run.records]
     if args.report:
+        from stylelite.benchmark.records import BenchRun
         from stylelite.reports.report import write_report
 
-        cols = {r.model: r.artifact for r in run.records}
-        path = write_report(args.report, run, "stylelite bench", columns=cols)
+        run = runs[0] if len(runs) == 1 else BenchRun(records)  # several clips: the records, no frames
+        path = write_report(args.report, run, "stylelite bench", columns={r.model: r.artifact for r in records})
         if not args.json:
             print(f"report: {path}")
     if args.json:
-        print(json.dumps([_brief(r) for r in run.records], indent=2))
+        print(json.dumps([_brief(r) for r in records], indent=2))
     else:
-        print(format_table(run.records))
+        print(format_table(records))
     return 0
+
+
+def _clips(given: list[str]) -> list[str]:
+    """The clips `--clip` names; `real` stands for the real clips of the data extra (runtime.corpus)."""
+    clips: list[str] = []
+    for value in given:
+        if value == "real":
+            from stylelite.runtime.corpus import clip_paths
+
+            clips += [str(p) for p in clip_paths().values()]
+        else:
+            clips.append(value)
+    return clips

@@ -28,3 +28,19 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     num = (2 * mx * my + c1) * (2 * sxy + c2)
     den = (mx * mx + my * my + c1) * (sxx + syy + c2)
     return float(np.mean(num / den))
+
+
+def color_difference(a: np.ndarray, b: np.ndarray, scale: int = 8) -> float:
+    """Mean colour difference (CIE76 delta E, CIELAB) of two uint8 RGB images at 1/`scale` resolution.
+
+    Both images are area-averaged down first, so fine detail and edges do not count and what is left
+    is colour: a cast over the whole frame, or regions in the wrong hue (green grass turned brown).
+    About 2.3 is a just noticeable difference; above 10 colours read as different.
+    """
+    h, w = a.shape[:2]
+    size = (max(1, w // scale), max(1, h // scale))
+    lab = [
+        cv2.cvtColor(cv2.resize(x, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        for x in (a, b)
+    ]
+    return float(np.linalg.norm(lab[0] - lab[1], axis=-1).mean())

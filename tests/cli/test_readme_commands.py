@@ -260,6 +260,10 @@ PLANS: dict[str, Plan] = {
         needs=(EXPORT_TFLITE,),
         slow="needs the TFLite file of the (slow) command above",
     ),
+    # ---- Fidelity on real clips (the data extra's clips; a small stand-in teacher)
+    "stylelite bench student.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
+        "--min-seconds 0.2", {"--max-frames 40": "--max-frames 2"}
+    ),
     # ---- Devices, reports and budgets
     BENCH_JETSON: run(
         subs={"--device jetson": "--device all"},  # no Jetson here: `all` (the README's variant) is `local` alone
