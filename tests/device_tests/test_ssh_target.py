@@ -20,7 +20,7 @@ from stylelite.device_tests.inventory import load_inventory
 from stylelite.device_tests.targets import open_target
 from stylelite.runtime.errors import DeviceError
 from tests.conftest import run_cli
-from tests.ssh_proxy import CuttingProxy
+from tests.device_tests.ssh_proxy import CuttingProxy
 
 SSHD = "/usr/sbin/sshd"
 

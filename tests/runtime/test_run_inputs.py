@@ -146,7 +146,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, where python3-gi lives
 
 
 def start_rtsp_server(frames: int) -> tuple[subprocess.Popen, str]:
-    """tests/rtsp_server.py on a free port; skips the test where GStreamer's RTSP server is not installed."""
+    """tests/runtime/rtsp_server.py on a free port; skips the test where GStreamer's RTSP server is not installed."""
     import socket
 
     probe = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"
