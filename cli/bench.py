@@ -89,7 +89,6 @@ def _brief(record) -> dict:
 
 
 def _execute_on_devices(args: argparse.Namespace) -> int:
-    from stylelite.benchmark.host_bench import format_table
     from stylelite.device_tests.inventory import load_inventory, select_devices
     from stylelite.device_tests.remote_bench import bench_devices
 
@@ -104,23 +103,31 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         out=args.out,
     )
+    from stylelite.benchmark.records import BenchRun
+
+    _emit(args, records, BenchRun(records, flicker_floor=host.floor, floor_per_frame=host.floor_per_frame))
+    return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
+
+
+def _emit(args: argparse.Namespace, records: list, run, columns: dict | None = None) -> None:
+    """The report folder (--report), then the records as JSON (--json) or as the bench table."""
+    from stylelite.benchmark.host_bench import format_table
+
     if args.report:
-        from stylelite.benchmark.records import BenchRun
         from stylelite.reports.report import write_report
 
-        run = BenchRun(records, flicker_floor=host.floor, floor_per_frame=host.floor_per_frame)
-        path = write_report(args.report, run, "stylelite bench")
+        path = write_report(args.report, run, "stylelite bench", columns=columns)
         if not args.json:
             print(f"report: {path}")
     if args.json:
         print(json.dumps([_brief(r) for r in records], indent=2))
     else:
         print(format_table(records))
-    return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
 
 
 def _refuse_options_that_do_not_apply(args: argparse.Namespace) -> None:
     """--process-size times this machine's models; devices take their engine settings from devices.toml."""
+    from stylelite.runtime.engines.options import OPTION_FLAGS
     from stylelite.runtime.errors import ConfigError
 
     if len(args.clip) > 1 or args.clip == ["real"]:
@@ -128,16 +135,16 @@ def _refuse_options_that_do_not_apply(args: argparse.Namespace) -> None:
             raise ConfigError("several clips (or --clip real) apply to the benchmark on this machine; give one clip")
     if args.process_size and (args.pipeline or args.device):
         raise ConfigError("--process-size applies to the benchmark on this machine (not with --pipeline or --device)")
-    given = [f for f, v in (("--providers", args.providers), ("--graph-opt", args.graph_opt)) if v]
-    given += ["--no-xnnpack"] if args.no_xnnpack else []
-    given += ["--arch"] if args.arch else []
-    if args.device and (given or args.threads):
-        flags = ", ".join(given + (["--threads"] if args.threads else []))
-        raise ConfigError(f"{flags}: engine options apply on this machine; a --device target runs its own engines")
+    options = engine_options(args)
+    given = [OPTION_FLAGS[k] for k in options.given()] + (["--threads"] if options.threads else [])
+    if args.device and given:
+        raise ConfigError(
+            f"{', '.join(given)}: engine options apply on this machine; a --device target runs its own engines"
+        )
 
 
 def execute(args: argparse.Namespace) -> int:
-    from stylelite.benchmark.host_bench import bench, format_table
+    from stylelite.benchmark.host_bench import bench
     from stylelite.runtime.pipeline import parse_size
 
     prepare_engines(args.models)
@@ -165,18 +172,10 @@ def execute(args: argparse.Namespace) -> int:
         for clip in clips
     ]
     records = [r for run in runs for r in run.records]
-    if args.report:
-        from stylelite.benchmark.records import BenchRun
-        from stylelite.reports.report import write_report
+    from stylelite.benchmark.records import BenchRun
 
-        run = runs[0] if len(runs) == 1 else BenchRun(records)  # several clips: the records, no frames
-        path = write_report(args.report, run, "stylelite bench", columns={r.model: r.artifact for r in records})
-        if not args.json:
-            print(f"report: {path}")
-    if args.json:
-        print(json.dumps([_brief(r) for r in records], indent=2))
-    else:
-        print(format_table(records))
+    run = runs[0] if len(runs) == 1 else BenchRun(records)  # several clips: the records, no frames
+    _emit(args, records, run, columns={r.model: r.artifact for r in records})
     return 0
 
 
