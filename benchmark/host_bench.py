@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stylelite.benchmark.ceiling import Ceiling, achieved_gmacs_per_s, measure_ceiling
 from stylelite.benchmark.facts import local_facts
 from stylelite.benchmark.memory import peak_rss_mb, reset_peak_rss
 from stylelite.benchmark.memory_probe import model_memory_mb
@@ -19,7 +20,7 @@ from stylelite.benchmark.records import BenchRecord, BenchRun
 from stylelite.benchmark.table import text_table
 from stylelite.benchmark.timing import Timing, percentiles_ms, time_calls
 from stylelite.runtime.engines import EngineOptions, load_engine
-from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.errors import ConfigError, StyleliteError
 from stylelite.runtime.files import append_jsonl
 from stylelite.runtime.flicker import Flicker, temporal_flow_error, tof_floor, warping_error
 from stylelite.runtime.flow import ClipFlows
@@ -68,6 +69,7 @@ def bench(
     min_seconds: float = 2.0,
     out: str | Path | None = None,
     progress: bool = True,
+    ceiling: bool = True,
 ) -> BenchRun:
     """Benchmark exported models on a clip.
 
@@ -89,6 +91,8 @@ def bench(
             passed (a fast model gets many samples; a new input shape needs a few runs to settle).
         out: a JSONL file to append the records to.
         progress: show a progress bar per model.
+        ceiling: also time the dense-conv reference of each format and precision measured (same engine
+            options, frames and run) and give each record its achieved GMAC/s and its ratio to that ceiling.
     """
     threads = threads or (engine_options.threads if engine_options else 0)
     if not models:
@@ -111,9 +115,14 @@ def bench(
     records: dict[str, BenchRecord] = {}
     outputs: dict[str, list[np.ndarray]] = {}
     for path in order:
-        records[str(path)], outputs[str(path)] = _measure(path, prepared, settings)
-    if reference:
+        try:
+            records[str(path)], outputs[str(path)] = _measure(path, prepared, settings)
+        except StyleliteError as exc:  # the others are still measured; this one gets an error record
+            records[str(path)] = _error_record(path, prepared, settings, exc)
+    if reference and str(Path(reference)) in outputs:
         _score_fidelity(records, outputs, str(Path(reference)))
+    if ceiling:
+        _score_efficiency([records[str(p)] for p in paths], prepared.frames[0], settings)
     result = [records[str(p)] for p in order]
     for rec in result:
         rec.clip = Path(clip).name
@@ -127,8 +136,8 @@ def _measure(path: Path, prepared: _PreparedClip, s: _Settings) -> tuple[BenchRe
     """One model: memory in a fresh process, every clip frame timed (and kept), extra resolutions."""
     reset_peak_rss()
     h, w = prepared.frames[0].shape[:2]
+    engine = load_engine(path, threads=s.threads, options=s.engine_options)  # first: a model that cannot load says so
     memory = model_memory_mb(path, w, h, threads=s.threads)
-    engine = load_engine(path, threads=s.threads, options=s.engine_options)
     timing = _time_clip(engine, prepared.frames, s, path.name)
     extra = _time_sizes(engine, prepared.frames[0], s)
     outs = timing.kept
@@ -161,8 +170,39 @@ def _measure(path: Path, prepared: _PreparedClip, s: _Settings) -> tuple[BenchRe
         timestamp=time.time(),
         tof=temporal_flow_error(outs, prepared.flows).mean,
         tof_floor=prepared.tof_floor,
+        # a static artifact (TFLite) runs at its own size, whatever the clip's
+        gmacs_per_s=achieved_gmacs_per_s(
+            meta.extra.get("gmacs_256"), meta.width or w, meta.height or h, timing.latency_ms.get("p50")
+        ),
     )
     return rec, outs
+
+
+def _score_efficiency(records: list[BenchRecord], frame: np.ndarray, s: _Settings) -> None:
+    """Each measured record's GMAC/s beside the dense-conv ceiling of its format and precision (timed once
+    per pair, here, now)."""
+    ceilings: dict[tuple[str, str], Ceiling | None] = {}
+    for rec in records:
+        if rec.gmacs_per_s is None:
+            continue  # an error record, or no MAC count in the metadata
+        key = (rec.format, rec.precision)
+        if key not in ceilings:
+            ceilings[key] = measure_ceiling(f".{rec.format}", rec.precision, frame, s.threads, s.engine_options)
+        if (ceil := ceilings[key]) is not None and ceil.gmacs_per_s > 0:
+            rec.ceiling_gmacs_per_s = ceil.gmacs_per_s
+            rec.ceiling_ratio = rec.gmacs_per_s / ceil.gmacs_per_s
+
+
+def _error_record(path: Path, prepared: _PreparedClip, s: _Settings, exc: StyleliteError) -> BenchRecord:
+    """The record of a model that could not be measured: its status says why (one line)."""
+    h, w = prepared.frames[0].shape[:2]
+    return BenchRecord(
+        model=path.stem, artifact=str(path), format=path.suffix.lstrip("."), precision="-", engine="-",
+        size_mb=path.stat().st_size / 1e6 if path.is_file() else None, params=None, gmacs_256=None, width=w,
+        height=h, threads=s.threads, frames=len(prepared.frames), latency_ms={}, fps=0.0, peak_rss_mb=None,
+        model_memory_mb=None, flicker=None, flicker_floor=prepared.floor.mean, flicker_per_frame=[],
+        device=prepared.facts, status=f"error: {(str(exc).splitlines() or ['failed'])[0][:300]}", timestamp=time.time(),
+    )  # fmt: skip
 
 
 def _time_clip(engine, frames: list[np.ndarray], s: _Settings, name: str) -> Timing:
@@ -199,6 +239,8 @@ def _score_fidelity(records: dict[str, BenchRecord], outputs: dict[str, list[np.
     """PSNR, SSIM and the colour difference of every model's outputs against the reference's, frame by frame."""
     ref = outputs[reference]
     for key, rec in records.items():
+        if key not in outputs:
+            continue  # not measured (an error record)
         outs = outputs[key]
         rec.reference = reference
         rec.fidelity_psnr_db = float(np.mean([min(psnr(a, b), 99.0) for a, b in zip(outs, ref)]))
@@ -213,7 +255,8 @@ def format_table(records: list[BenchRecord]) -> str:
         r.device.get("kind", "local") != "local" for r in records
     )
     by_clip = len({r.clip for r in records}) > 1
-    head = ["model", "format", "precision", "size MB", "GMAC@256", "p50 ms", "p90 ms", "FPS", "flicker", "PSNR dB"]
+    head = ["model", "format", "precision", "size MB", "GMAC@256", "p50 ms", "p90 ms", "FPS", "GMAC/s", "% ceil"]
+    head += ["flicker", "PSNR dB"]
     head = (["device", "engine"] if by_device else []) + (["clip"] if by_clip else []) + head + ["SSIM", "color dE"]
     head += ["status"]
     rows = [
@@ -222,13 +265,25 @@ def format_table(records: list[BenchRecord]) -> str:
         for r in records
     ]  # fmt: skip
     left = ("<<" if by_device else "") + ("<" if by_clip else "")
-    out = [text_table(head, rows, align=left + "<<<>>>>>>>>><")]
+    out = [text_table(head, rows, align=left + "<<<" + ">" * 11 + "<")]
     if records and by_device:
         out.append(f"flicker floor (input clip): {_num(records[0].flicker_floor, '.5f')}")
     elif records:
-        r = records[0]
-        floor = _num(r.flicker_floor, ".5f")
-        out.append(f"flicker floor (input clip): {floor}   clip: {r.width}x{r.height}, {r.frames} frames")
+        first: dict = {}
+        for r in records:
+            first.setdefault(r.clip, r)
+        for r in first.values():  # each clip's floor, from its first record
+            floor = _num(r.flicker_floor, ".5f")
+            name = f"{r.clip} " if by_clip else ""
+            out.append(f"flicker floor (input clip {name}{r.width}x{r.height}, {r.frames} frames): {floor}")
+    ceilings = {
+        (f"{r.clip} " if by_clip else "") + f"{r.format} {r.precision}": r.ceiling_gmacs_per_s
+        for r in records
+        if r.ceiling_gmacs_per_s
+    }
+    if ceilings:
+        listed = ", ".join(f"{k} {g:.1f}" for k, g in ceilings.items())
+        out.append(f"dense-conv ceiling GMAC/s (64->64 3x3 convs, same engine and run): {listed}")
     for r in records:
         for size, lat in r.extra_latency.items():
             out.append(
@@ -255,6 +310,8 @@ def _table_cells(r: BenchRecord) -> list[str]:
         _num(r.latency_ms.get("p50"), ".1f"),
         _num(r.latency_ms.get("p90"), ".1f"),
         _num(r.fps or None, ".1f"),
+        _num(r.gmacs_per_s, ".1f"),
+        _num(None if r.ceiling_ratio is None else 100 * r.ceiling_ratio, ".0f"),
         _num(r.flicker, ".5f"),
         fidelity,
         "-" if fidelity in ("-", "ref") else _num(r.fidelity_ssim, ".3f"),

@@ -8,6 +8,8 @@ reads lines written by older versions.
 from __future__ import annotations
 
 import copy
+import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -15,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from stylelite.runtime.errors import InputError
-from stylelite.runtime.files import read_jsonl
 
 
 @dataclass
@@ -56,6 +57,9 @@ class BenchRecord:
     retries: int = 0  # dropped connections retried while this record was measured (ssh/adb targets)
     clip: str | None = None  # the clip's file name (records of several clips sit side by side)
     fidelity_color_de: float | None = None  # mean CIE76 delta E to the reference at 1/8 size (runtime.metrics)
+    gmacs_per_s: float | None = None  # achieved: MACs of one clip frame / p50 latency (benchmark/ceiling.py)
+    ceiling_gmacs_per_s: float | None = None  # the dense-conv reference's, same engine/precision/device/run
+    ceiling_ratio: float | None = None  # gmacs_per_s / ceiling_gmacs_per_s
 
     def to_dict(self) -> dict:
         """The record as JSON-ready data (one JSON line); `from_dict` reads it back."""
@@ -70,12 +74,16 @@ class BenchRecord:
         missing or null list or mapping an empty one. Keys this version does not know are left out.
 
         Raises:
-            InputError: `data` is a pipeline record (`stylelite bench --pipeline`), not a bench record.
+            InputError: `data` is a pipeline record (`stylelite bench --pipeline`), not a bench record, or a
+                field holds a value of the wrong type or out of range (the message names the field).
         """
+        if not isinstance(data, Mapping):
+            raise InputError(f"a record must be a JSON object, got {_kind_of(data)}")
         if data.get("kind") == "pipeline":
             what = "a pipeline record (stylelite bench --pipeline), not a bench record"
             raise InputError(f"{data.get('model', '?')}: {what}")
         values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        check_record_values(values)
         for name, fallback in _NOT_RECORDED.items():
             if values.get(name) is None and (name not in values or isinstance(fallback, (dict, list))):
                 values[name] = copy.copy(fallback)
@@ -94,11 +102,152 @@ _NOT_RECORDED: dict[str, object] = {
 }
 
 
+# which values each field takes (checked by `check_record_values` when a record is read back)
+_TEXT = ("model", "artifact", "format", "precision", "engine", "status")
+_TEXT_OR_NONE = ("reference", "clip")
+_COUNTS = ("width", "height", "threads", "frames", "retries", "params")  # params may be None
+_AMOUNTS = (  # finite and >= 0, or None (not measured)
+    "size_mb", "gmacs_256", "fps", "peak_rss_mb", "model_memory_mb", "flicker", "flicker_floor",
+    "fidelity_psnr_db", "runtime_memory_mb", "parity_psnr_db", "timestamp", "tof", "tof_floor", "fidelity_color_de",
+    "gmacs_per_s", "ceiling_gmacs_per_s", "ceiling_ratio",
+)  # fmt: skip
+_AMOUNT_LISTS = ("flicker_per_frame", "latency_samples_ms")
+
+
+def _kind_of(value: object) -> str:
+    names = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _amount(value: object) -> bool:
+    """A finite number >= 0 (booleans are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def _amounts(name: str, table: object, allow_none: bool = True) -> None:
+    if not isinstance(table, Mapping):
+        raise InputError(f'{name} must be an object of numbers (e.g. {{"p50": 25.0}}), got {table!r:.60}')
+    for key, v in table.items():
+        if not (_amount(v) or (allow_none and v is None)):
+            raise InputError(f"{name}.{key} must be a finite number >= 0, got {v!r:.60}")
+
+
+def check_record_values(values: Mapping) -> None:
+    """Refuse a record field of the wrong type or out of range, in one line naming the field.
+
+    `values` maps BenchRecord field names to what a JSON line holds; None stands for "not measured"
+    where a field allows it (missing fields are not checked).
+
+    Raises:
+        InputError: the first field that is wrong, e.g. "size_mb must be a finite number >= 0, got 'abc'".
+    """
+    for name, v in values.items():
+        if name in _TEXT and not isinstance(v, str) and v is not None:
+            raise InputError(f"{name} must be a string, got {v!r:.60}")
+        if name in _TEXT_OR_NONE and not (v is None or isinstance(v, str)):
+            raise InputError(f"{name} must be a string or null, got {v!r:.60}")
+        if name in _COUNTS and v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise InputError(f"{name} must be a whole number >= 0, got {v!r:.60}")
+        if name in _AMOUNTS and v is not None and not _amount(v):
+            raise InputError(f"{name} must be a finite number >= 0, got {v!r:.60}")
+        if name == "fidelity_ssim" and v is not None and not (_number(v) and -1 <= v <= 1):
+            raise InputError(f"fidelity_ssim must be a number in [-1, 1], got {v!r:.60}")
+        if name == "latency_ms" and v is not None:
+            _amounts(name, v)
+        if name == "extra_latency" and v is not None:
+            if not isinstance(v, Mapping):
+                raise InputError(f"extra_latency must be an object (size -> latencies), got {v!r:.60}")
+            for size, table in v.items():
+                if not isinstance(table, Mapping):
+                    raise InputError(f"extra_latency.{size} must be an object of numbers, got {table!r:.60}")
+                _amounts(f"extra_latency.{size}", table)
+        if name == "device" and v is not None and not isinstance(v, Mapping):
+            raise InputError(f'device must be an object (e.g. {{"device": "local"}}), got {v!r:.60}')
+        if name in _AMOUNT_LISTS and v is not None:
+            if not isinstance(v, list):
+                raise InputError(f"{name} must be a list of numbers, got {v!r:.60}")
+            bad = [x for x in v if not _amount(x)]
+            if bad:
+                raise InputError(f"{name} must be a list of finite numbers >= 0, got {bad[0]!r:.60} in it")
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def implausible(rec: BenchRecord) -> str | None:
+    """Why a freshly measured record cannot be right (None when it can): a value of the wrong type or out of
+    range, or, for a record whose status is ok, a latency that is not a finite positive number or no fps."""
+    try:
+        check_record_values(rec.to_dict())
+    except InputError as exc:
+        return str(exc)
+    if not rec.status.startswith("ok"):
+        return None
+    timings = {k: v for k, v in rec.latency_ms.items() if k not in ("n", "std")}
+    bad = {k: v for k, v in timings.items() if not (v is None or v > 0)}
+    if bad:
+        return ", ".join(f"latency {k} = {v!r} ms" for k, v in bad.items()) + " (a latency must be > 0)"
+    if not rec.fps or rec.fps <= 0:
+        return f"fps = {rec.fps!r} (a measured model runs at > 0 fps)"
+    return None
+
+
+def record_json_line(rec: BenchRecord) -> str:
+    """The record as one strictly valid JSON line: no NaN or Infinity tokens (a non-finite number left in a
+    free-form field, such as a device fact, is written as null; check measurements with `implausible` first)."""
+    return json.dumps(_finite_or_null(rec.to_dict()), allow_nan=False, default=str)
+
+
+def _finite_or_null(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
+
+
 def read_bench_records(paths: Iterable[str | Path]) -> list[BenchRecord]:
-    """The bench records in JSON-lines files, in order; pipeline records (`bench --pipeline`) are left out."""
-    return [
-        BenchRecord.from_dict(line) for path in paths for line in read_jsonl(path) if line.get("kind") != "pipeline"
-    ]
+    """The bench records in JSON-lines files, in order; pipeline records (`bench --pipeline`) are left out.
+
+    A line that does not parse as JSON is skipped (an interrupted append); anything else wrong is an error.
+
+    Raises:
+        InputError: "FILE:LINE: what is wrong" for the first line that is not UTF-8 text or not a bench record.
+    """
+    records = []
+    for path in paths:
+        for number, line in _json_lines(Path(path)):
+            if isinstance(line, Mapping) and line.get("kind") == "pipeline":
+                continue
+            try:
+                records.append(BenchRecord.from_dict(line))
+            except InputError as exc:
+                raise InputError(f"{path}:{number}: {exc}") from None
+    return records
+
+
+def _json_lines(path: Path) -> Iterable[tuple[int, object]]:
+    """(line number, parsed value) of each JSON line; lines that do not parse are skipped (a torn append)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        try:
+            text = line.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}:{number}: not UTF-8 text (is it a JSON-lines file from stylelite bench?)"
+            ) from None
+        if not text:
+            continue
+        try:
+            yield number, json.loads(text)
+        except ValueError:
+            continue
 
 
 @dataclass

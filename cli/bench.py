@@ -7,7 +7,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylelite.cli.options import add_engine_options, add_json, add_out, add_size, engine_options, prepare_engines
+from stylelite.cli.options import (
+    add_engine_options,
+    add_json,
+    add_out,
+    add_size,
+    engine_options,
+    non_negative_int,
+    positive_int,
+    prepare_engines,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,9 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "'real': the real clips of the data extra (bikes, carphone, bigbuckbunny)",
     )
     p.add_argument("--reference", default=None, help="model whose outputs define fidelity (e.g. the teacher)")
-    p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
-    p.add_argument("--iters", type=int, default=20, help="minimum timed frames")
-    p.add_argument("--max-frames", type=int, default=None, help="use at most this many clip frames")
+    p.add_argument("--warmup", type=non_negative_int, default=2, help="untimed runs first")
+    p.add_argument("--iters", type=positive_int, default=20, help="minimum timed frames")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="use at most this many clip frames")
     add_size(
         p,
         "--process-size",
@@ -56,6 +65,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="model-only fps against end-to-end fps (decode, stylize, encode) in offline and live modes, and "
         "live capture-to-output latency; sizes from --size (default 854x480 and 1280x720), 40 frames (--max-frames), "
         "5 alternating rounds",
+    )
+    p.add_argument(
+        "--no-ceiling",
+        dest="ceiling",
+        action="store_false",
+        help="skip the dense-conv ceiling (by default each format and precision's reference is timed in the same "
+        "run, and each model gets its achieved GMAC/s and its share of that ceiling)",
     )
     add_engine_options(p)
 
@@ -106,6 +122,7 @@ def _execute_on_devices(args: argparse.Namespace) -> int:
     from stylelite.benchmark.records import BenchRun
 
     _emit(args, records, BenchRun(records, flicker_floor=host.floor, floor_per_frame=host.floor_per_frame))
+    _refuse_failed(records, "measurements")
     return 0 if all(r.status.startswith(("ok", "skipped")) for r in records) else 1
 
 
@@ -168,6 +185,7 @@ def execute(args: argparse.Namespace) -> int:
             min_seconds=args.min_seconds,
             out=args.out,
             progress=not args.json,
+            ceiling=args.ceiling,
         )
         for clip in clips
     ]
@@ -175,8 +193,21 @@ def execute(args: argparse.Namespace) -> int:
     from stylelite.benchmark.records import BenchRun
 
     run = runs[0] if len(runs) == 1 else BenchRun(records)  # several clips: the records, no frames
-    _emit(args, records, run, columns={r.model: r.artifact for r in records})
+    _emit(args, records, run, columns={r.model: r.artifact for r in records if r.artifact in run.outputs})
+    _refuse_failed(records, "models")
     return 0
+
+
+def _refuse_failed(records: list, what: str) -> None:
+    """After the table and the records are out: one line saying how many `what` failed, and why the first did."""
+    from stylelite.runtime.errors import InputError
+
+    failed = [r for r in records if r.status.startswith("error")]
+    if failed:
+        kept = " (the others were measured and kept)" if len(failed) < len(records) else ""
+        raise InputError(
+            f"{len(failed)} of {len(records)} {what} failed{kept}: {failed[0].status.removeprefix('error: ')}"
+        )
 
 
 def _clips(given: list[str]) -> list[str]:

@@ -31,7 +31,7 @@ def add_json(p: argparse.ArgumentParser, what: str = "the result") -> None:
 def add_engine_options(p: argparse.ArgumentParser, checkpoints: bool = True) -> None:
     """The engine option group; unset options take each engine's default."""
     g = p.add_argument_group("engine options (checked against the engine each model file gets)")
-    g.add_argument("--threads", type=int, default=0, help="inference threads (0: the engine's default)")
+    g.add_argument("--threads", type=non_negative_int, default=0, help="inference threads (0: the engine's default)")
     g.add_argument("--providers", default=None, help="onnxruntime: execution providers in order (cuda,cpu)")
     g.add_argument(
         "--graph-opt",
@@ -69,6 +69,29 @@ def parse_sizes(values: Iterable[str]) -> list[tuple[int, int]]:
     from stylelite.runtime.pipeline import parse_size
 
     return [parse_size(v) for v in values]
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts that must be 1 or more (`--max-frames`): a usage error (exit 2) otherwise."""
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: use a positive count (1 or more)")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type for counts where 0 means a default (`--threads 0`): a usage error below 0."""
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text}: use 0 (the default) or a positive count")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def size_arg(text: str) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylelite.cli.options import add_engine_options, add_json, add_out, add_size, engine_options, prepare_engines
+from stylelite.cli.options import (
+    add_engine_options,
+    add_json,
+    add_out,
+    add_size,
+    engine_options,
+    non_negative_int,
+    positive_int,
+    prepare_engines,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,7 +63,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "the model leaves (Linux), back to normal if other programs starve them; auto: background offline, "
         "normal live",
     )
-    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="stop after this many frames")
+    p.add_argument(
+        "--memory-limit",
+        type=non_negative_int,
+        default=None,
+        metavar="MB",
+        help="memory one frame may take in the model (estimated); a larger frame stops the run before it runs, "
+        "with a --process-size that fits (default: half the memory available; 0: no check)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_json(p, "the result (with per-stage timings)")
     p.add_argument(
@@ -73,7 +90,7 @@ def execute(args: argparse.Namespace) -> int:
 
     from stylelite.runtime.pipeline import parse_size
     from stylelite.runtime.style_control import StyleControl
-    from stylelite.runtime.stylize import RunConfig, run
+    from stylelite.runtime.stylize import RunConfig, Terminated, run, sigterm_as_interrupt
 
     prepare_engines([args.model])
     config = RunConfig(
@@ -86,9 +103,17 @@ def execute(args: argparse.Namespace) -> int:
         show=args.show,
         progress=not args.no_progress,
         stage_priority=args.stage_priority,
+        memory_limit_mb=args.memory_limit,
     )
     control = StyleControl(args.style, args.blend_with, args.mix, args.strength)
-    res = run(args.model, args.input, args.out, config=config, control=control, engine_options=engine_options(args))
+    with sigterm_as_interrupt():  # SIGTERM (timeout, systemd, docker stop) ends the run as Ctrl+C does
+        try:
+            res = run(
+                args.model, args.input, args.out, config=config, control=control, engine_options=engine_options(args)
+            )
+        except Terminated:  # before the first frame: nothing was written
+            print("stylelite run: terminated before any frame was written", file=sys.stderr)
+            return 143
     if args.json:
         print(json.dumps({**{k: v for k, v in vars(res).items() if k != "output"}, "output": str(res.output)}))
     else:
@@ -104,10 +129,17 @@ def execute(args: argparse.Namespace) -> int:
         where = res.output if res.output is not None else "the window"
         tail = f", {', '.join(extras)}" if extras else ""
         print(f"wrote {where} ({res.frames} frame(s), {res.fps:.1f} frames/s end to end{tail})")
+    code = 0
     if res.stopped:
         print(
             f"stylelite run: stopped early: {res.stopped}; the {res.frames} frame(s) before it were written",
             file=sys.stderr,
         )
-        return 130 if res.stopped == "interrupted" else 0
-    return 0
+        code = {"interrupted": 130, "terminated": 143}.get(res.stopped, 0)
+    if res.skipped:  # the good files were written; the bad ones are listed, and the exit says something was wrong
+        print(
+            f"stylelite run: error: skipped {len(res.skipped)} unreadable file(s): {', '.join(res.skipped)}",
+            file=sys.stderr,
+        )
+        code = code or 1
+    return code

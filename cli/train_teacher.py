@@ -174,7 +174,7 @@ def execute(args: argparse.Namespace) -> int:
         config = FamilyTrainConfig(family=args.family, **given)  # config errors: before any launch
     if nproc > 1 and not under_torchrun():
         return launch_torchrun(nproc, _train_teacher_argv(args))
-    run = train_teacher_family(config, out=args.out, resume=resume)
+    run = train_teacher_family(config, out=args.out, resume=resume, options=given if resume else None)
     if os.environ.get("RANK", "0") == "0":
         from stylelite.models.load import weights_metadata
 

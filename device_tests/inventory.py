@@ -96,6 +96,7 @@ def _from_dict(name: str, raw: dict) -> DeviceSpec:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"device {name!r}: unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    _check_types(name, raw)
     data = dict(raw)
     for key in ("engines", "delegates"):
         if key in data:
@@ -104,6 +105,24 @@ def _from_dict(name: str, raw: dict) -> DeviceSpec:
         if data.get(key):
             data[key] = os.path.expanduser(data[key])
     return DeviceSpec(name=name, **data)
+
+
+_LIST_EXAMPLES = {"engines": '["onnxruntime"]', "delegates": '["xnnpack"]'}
+
+
+def _check_types(name: str, raw: dict) -> None:
+    """Refuse a field of the wrong TOML type in one line naming it (`port = "22"`, `engines = "onnxruntime"`)."""
+    kinds = {f.name: f.type for f in fields(DeviceSpec)}
+    for key, value in raw.items():
+        kind = kinds[key]
+        where = f"[devices.{name}] {key}"
+        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{where} must be a whole number, got {value!r:.60}")
+        if kind == "str" and not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r:.60} (put it in quotes)")
+        if kind.startswith("tuple") and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            example = f"{key} = {_LIST_EXAMPLES.get(key, '[...]')}"
+            raise ConfigError(f"{where} must be a list of strings (e.g. {example}), got {value!r:.60}")
 
 
 def load_inventory(path: str | Path | None = None) -> dict[str, DeviceSpec]:
@@ -115,12 +134,21 @@ def load_inventory(path: str | Path | None = None) -> dict[str, DeviceSpec]:
         path = Path(DEFAULT_INVENTORY)
         if not path.is_file():
             return {"local": LOCAL}
-    raw = read_toml(path, "device inventory", ConfigError)
+    try:
+        raw = read_toml(path, "device inventory", ConfigError)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the inventory as UTF-8") from None
     devices = {"local": LOCAL}
-    for name, entry in (raw.get("devices") or {}).items():
+    tables = raw.get("devices") or {}
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{path}: `devices` must be tables ([devices.NAME]), got {tables!r:.60}")
+    for name, entry in tables.items():
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: [devices.{name}] must be a table")
-        devices[name] = _from_dict(name, entry)
+        try:
+            devices[name] = _from_dict(name, entry)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     return devices
 
 

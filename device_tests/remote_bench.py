@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.benchmark.records import BenchRecord
+from stylelite.benchmark.records import BenchRecord, implausible, record_json_line
 from stylelite.device_tests.inventory import DeviceSpec
 from stylelite.device_tests.targets import open_target
 from stylelite.device_tests.targets.python_target import PythonTarget
 from stylelite.runtime.errors import ConfigError, DeviceError, StyleliteError
-from stylelite.runtime.files import append_jsonl
 
 
 @dataclass
@@ -238,6 +237,81 @@ def _adb_flicker(target, path: Path, host: HostSide, rec: BenchRecord) -> None:
     _score(rec, outs, host)
 
 
+def _score_efficiency(target, records: list[BenchRecord], host: HostSide, facts: dict, warmup: int, iters: int):
+    """Each measured record's achieved GMAC/s and its share of the dense-conv ceiling, which the target
+    measures now, with the same engine (and delegate), from the reference of the record's format and precision."""
+    from stylelite.benchmark.ceiling import achieved_gmacs_per_s
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.reference import reference_artifact
+
+    ceilings: dict[tuple[str, str, str], float | None] = {}
+    h, w = host.frames[0].shape[:2]
+
+    def gmacs_per_s(rec: BenchRecord, path: Path) -> float | None:
+        try:
+            meta = load_engine(path).meta  # the MAC count lives in the metadata, read on the host
+        except StyleliteError:
+            return None
+        p50 = rec.latency_ms.get("p50") if isinstance(rec.latency_ms, dict) else None
+        return achieved_gmacs_per_s(meta.extra.get("gmacs_256"), meta.width or w, meta.height or h, p50)
+
+    for rec in records:
+        if not rec.status.startswith("ok"):
+            continue
+        rec.gmacs_per_s = gmacs_per_s(rec, Path(rec.artifact))
+        if rec.gmacs_per_s is None:
+            continue
+        key = (rec.format, rec.precision, rec.engine)
+        if key not in ceilings:
+            ceilings[key] = None
+            ref = reference_artifact(f".{rec.format}", rec.precision)
+            try:
+                if ref is not None:
+                    bench_ref = _bench_adb_target if target.spec.kind == "adb" else _bench_python_target
+                    for ref_rec in bench_ref(target, ref, host, facts, warmup, iters):
+                        if ref_rec.engine == rec.engine and ref_rec.status.startswith("ok"):
+                            ceilings[key] = gmacs_per_s(ref_rec, ref)
+            except DeviceError:
+                pass  # no ceiling on this device: the records keep their own figures
+        if ceilings[key]:
+            rec.ceiling_gmacs_per_s = ceilings[key]
+            rec.ceiling_ratio = rec.gmacs_per_s / ceilings[key]
+
+
+_FIGURES = (  # the single-number figures of a record
+    "fps", "size_mb", "peak_rss_mb", "model_memory_mb", "runtime_memory_mb", "flicker", "flicker_floor",
+    "parity_psnr_db", "fidelity_psnr_db", "fidelity_ssim", "fidelity_color_de", "tof", "tof_floor",
+)  # fmt: skip
+
+
+def _sanity_check(rec: BenchRecord, device: str) -> None:
+    """A record whose figures cannot be right (a negative or infinite latency, 0 fps) becomes an error record;
+    the figures that are not finite numbers are cleared so that its JSON line stays strictly valid."""
+    why = implausible(rec)
+    if why is None:
+        return
+    rec.status = f"error: implausible measurement from {device}: {why}"
+    rec.latency_ms = {k: v for k, v in rec.latency_ms.items() if _finite(v)}
+    rec.extra_latency = {}
+    rec.latency_samples_ms = [v for v in rec.latency_samples_ms if _finite(v)]
+    rec.flicker_per_frame = [v for v in rec.flicker_per_frame if _finite(v)]
+    for name in _FIGURES:
+        if not _finite(getattr(rec, name)):
+            setattr(rec, name, 0.0 if name == "fps" else None)
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _append_record(path: str | Path, rec: BenchRecord) -> None:
+    """Append the record as one strictly valid JSON line."""
+    line = record_json_line(rec)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
 def bench_on_device(
     spec: DeviceSpec, models: list[Path], host: HostSide, warmup: int = 2, iters: int = 20, on_record=None
 ) -> list[BenchRecord]:
@@ -249,6 +323,7 @@ def bench_on_device(
     def keep(rec: BenchRecord) -> None:
         nonlocal counted
         rec.retries, counted = target.retries_used - counted, target.retries_used
+        _sanity_check(rec, spec.name)
         records.append(rec)
         if on_record:
             on_record(rec)
@@ -277,6 +352,7 @@ def bench_on_device(
                     keep(rec)
             except DeviceError as exc:
                 keep(_base_record(path, host, facts, spec.threads, status=f"error: {exc}"))
+        _score_efficiency(target, records, host, facts, warmup, iters)
     finally:
         close = getattr(target, "close", None)
         if close:
@@ -309,7 +385,7 @@ def bench_devices(
     def on_record(rec: BenchRecord) -> None:
         if out:
             with lock:
-                append_jsonl(out, rec.to_dict())
+                _append_record(out, rec)
 
     with ThreadPoolExecutor(max_workers=min(len(devices), 8)) as pool:
         futures = [pool.submit(bench_on_device, d, paths, host, warmup, iters, on_record) for d in devices]

@@ -36,7 +36,8 @@ class Clip:
 
 
 def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[list[np.ndarray], list[Clip]]:
-    """Resolve `--data` entries: 'builtin' (bundled photos), an image folder, or a video file."""
+    """Resolve `--data` entries: 'builtin' (six bundled photos), 'world' (the data extra's photos and
+    textures), an image folder, or a video file."""
     stills: list[np.ndarray] = []
     clips: list[Clip] = []
     for entry in data:
@@ -44,14 +45,40 @@ def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[li
             from stylelite.distill.photos import builtin_photos
 
             stills += list(builtin_photos("train").values())
+        elif entry == "world":  # every bundled real photo and texture (the data extra)
+            from stylelite.distill.label_store import world_sources
+
+            stills += list(world_sources().values())
         elif Path(entry).is_dir():
             stills += [read_image(p) for p in list_images(entry)]
         elif is_video(entry):
             frames, _ = read_video(entry, max_video_frames)
             clips.append(Clip(frames))
         else:
-            raise InputError(f"--data {entry}: not 'builtin', an image folder or a video file")
+            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder or a video file")
     return stills, clips
+
+
+def check_sources(data: tuple[str, ...]) -> None:
+    """Check `--data` entries without reading them (cheap; runs before any model loads): each is 'builtin',
+    an image folder holding images, or an existing video file. InputError (one line) otherwise."""
+    for entry in data:
+        path = Path(entry)
+        if entry == "builtin":
+            continue
+        if entry == "world":
+            from stylelite.runtime.corpus import photo_paths, texture_paths
+
+            photo_paths(), texture_paths()  # a missing data extra is one line naming it
+            continue
+        if path.is_dir():
+            list_images(path)  # an empty folder raises here
+        elif not path.exists():
+            raise InputError(
+                f"--data {entry}: not 'builtin', 'world', an image folder or a video file (no such file or folder)"
+            )
+        elif not is_video(entry):
+            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder or a video file")
 
 
 def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

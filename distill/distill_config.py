@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -25,6 +26,13 @@ class DistillConfig:
     batch: int = 8
     crop: int = 128
     cache_size: int = 192  # teacher-labelled crops, computed once
+    # A label store folder (distill/label_store.py): many augmented crops of the bundled photos and textures,
+    # labelled once and shared by every run of this teacher and crop; filled (or completed) before training.
+    # It replaces the in-memory cache and holds outputs only, so it needs w_feature = 0.
+    labels: str | None = None
+    label_crops: int = 4096
+    w_color: float = 0.0  # L1 of 8x8 block means (colour casts); useful 1-5
+    ema: float = 0.0  # decay of an exponential moving average of the student's weights (0: off; e.g. 0.999)
     lr: float = 2e-3
     w_pixel: float = 1.0
     w_feature: float = 0.1
@@ -49,24 +57,19 @@ class DistillConfig:
     qat_engine: str = "nncf"  # distill/quantization.py QAT_ENGINES
     qat_calib_batches: int = 8  # cache batches that calibrate the quantizers before QAT
     init_from: str | None = None  # start from these student weights (e.g. a float run's student.safetensors)
+    random_teacher: bool = False  # allow a teacher without weights (randomly initialised): tests, smoke runs
 
     def __post_init__(self) -> None:
         for f in fields(self):  # lists from config.json -> tuples
             if isinstance(getattr(self, f.name), list):
                 object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
-        if self.steps < 1 or self.batch < 1 or self.cache_size < self.batch:
-            raise ConfigError("steps and batch must be >= 1 and cache_size >= batch")
-        if self.crop < 32 or self.crop % 4:
-            raise ConfigError(f"crop={self.crop}: use a multiple of 4, at least 32")
-        if min(self.w_pixel, self.w_feature, self.w_temporal, self.w_long_term, self.w_single_frame) < 0:
-            raise ConfigError("loss weights must be >= 0")
-        if self.prev_noise < 0:
-            raise ConfigError(f"prev_noise={self.prev_noise}: use a noise std >= 0 (e.g. 0.05)")
+        self._check_numbers()
         if not self.long_term_offsets or min(self.long_term_offsets) < 2:
             raise ConfigError(f"long_term_offsets={self.long_term_offsets}: give frame distances >= 2, e.g. (5,)")
         if not self.data:
             raise ConfigError("give training data: --data builtin, an image folder or a video file")
         STUDENTS.get(self.student)  # unknown names fail here, with suggestions
+        self._check_teacher()
         from stylelite.distill.quantization import check_qat_options
 
         check_qat_options(self.qat, self.qat_engine)
@@ -77,3 +80,78 @@ class DistillConfig:
             )
         if self.init_from and not Path(self.init_from).is_file():
             raise ConfigError(f"init_from={self.init_from}: no such weights file (give RUN/student.safetensors)")
+        if self.teacher_checkpoint and not Path(self.teacher_checkpoint).is_file():
+            raise ConfigError(f"teacher_checkpoint={self.teacher_checkpoint}: no such weights file")
+        from stylelite.distill.data import check_sources
+
+        check_sources(self.data)  # before any model loads or any run folder exists
+
+    def _check_numbers(self) -> None:
+        """Every numeric field: finite, in range; the message names the option and a usable value."""
+        ints = {  # field: (minimum, example)
+            "steps": (1, 600),
+            "batch": (1, 8),
+            "temporal_batch": (1, 4),
+            "save_every": (1, 100),
+            "qat_calib_batches": (1, 8),
+            "seed": (0, 0),
+            "threads": (0, 2),
+        }
+        for name, (low, example) in ints.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{name}={value}: use a whole number >= {low} (--{_flag(name)} {example})")
+        if not isinstance(self.crop, int) or self.crop < 32 or self.crop % 4:
+            raise ConfigError(f"crop={self.crop}: use a multiple of 4, at least 32 (--crop 128)")
+        if not isinstance(self.cache_size, int) or self.cache_size < self.batch:
+            raise ConfigError(
+                f"cache_size={self.cache_size}: use at least the batch ({self.batch}) "
+                f"(--cache-size {max(192, self.batch)})"
+            )
+        if not _finite(self.lr) or self.lr <= 0:
+            raise ConfigError(f"lr={self.lr}: use a finite learning rate > 0 (--lr 2e-3, e.g. 2e-3 to 2e-4)")
+        for name in ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color"):
+            value = getattr(self, name)
+            if not _finite(value) or value < 0:
+                raise ConfigError(f"{name}={value}: use a finite loss weight >= 0 (0 turns it off; --{_flag(name)} 1)")
+        if not _finite(self.prev_noise) or self.prev_noise < 0:
+            raise ConfigError(f"prev_noise={self.prev_noise}: use a noise std >= 0 (e.g. 0.05)")
+        if not _finite(self.ema) or not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"ema={self.ema}: give a decay in [0, 1), e.g. 0.999 (0 turns it off; --ema 0.999)")
+        if self.labels:
+            if (
+                isinstance(self.label_crops, bool)
+                or not isinstance(self.label_crops, int)
+                or self.label_crops < self.batch
+            ):
+                raise ConfigError(
+                    f"label_crops={self.label_crops}: use at least one batch ({self.batch}) (--label-crops 4096)"
+                )
+            if self.w_feature:
+                raise ConfigError("a label store holds the teacher's outputs, not its features: add --w-feature 0")
+
+    def _check_teacher(self) -> None:
+        """A teacher needs weights: shipped (`name.tag`), --teacher-checkpoint, or a weights file; a randomly
+        initialised one only when asked for (random_teacher, for tests and smoke runs)."""
+        from stylelite.models.load import CHECKPOINT_SUFFIXES
+
+        has_weights = (
+            "." in self.teacher
+            or self.teacher_checkpoint
+            or Path(self.teacher).suffix in CHECKPOINT_SUFFIXES
+            or Path(self.teacher).is_file()
+        )
+        if not has_weights and not self.random_teacher:
+            raise ConfigError(
+                f"teacher {self.teacher} has no weights: pass --teacher-checkpoint FILE, name shipped weights "
+                f"(e.g. cyclegan_r9_bn.cartoon; stylelite list), or add --random-teacher to distil a randomly "
+                "initialised teacher (tests and smoke runs only)"
+            )
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")

@@ -8,6 +8,7 @@ versions.json, launch.json, log.jsonl, tb/, state.safetensors (resumable) and st
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from stylelite.distill.distributed import DistributedContext
 from stylelite.distill.loop import LoopSettings, LRSchedule, Trainer, run_training
 from stylelite.distill.losses import (
     FeatureAdapters,
+    color_loss,
     long_term_temporal_loss,
     pixel_loss,
     random_affine_flow,
@@ -27,7 +29,7 @@ from stylelite.distill.losses import (
     single_frame_loss,
     temporal_loss,
 )
-from stylelite.distill.run_dir import read_run_config
+from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.training_state import save_weights
 from stylelite.models.registry import create_student
 
@@ -53,12 +55,13 @@ class DistillTrainer(Trainer):
         self.student = self._quantization_aware(self.float_model) if config.qat else self.float_model
         params = list(self.student.parameters()) + list(self.adapters.parameters())
         self.modules = {"student": self.student, "adapters": self.adapters}
+        if config.ema:  # saved and resumed with the rest; student.safetensors gets these weights
+            self.ema_model = copy.deepcopy(self.float_model).eval().requires_grad_(False)
+            self.modules["ema"] = self.ema_model
         self.optimizers = {"opt": torch.optim.Adam(params, lr=config.lr)}
 
     def _quantization_aware(self, model: torch.nn.Module) -> torch.nn.Module:
         """A fake-quantized copy of `model`, its quantizers calibrated on real training crops."""
-        import copy
-
         from stylelite.distill.quantization import prepare_qat
 
         c = self.config
@@ -72,22 +75,43 @@ class DistillTrainer(Trainer):
         c = self.config
         stills, clips = load_sources(c.data)
         images = stills + [f for clip in clips for f in clip.frames[:: max(1, len(clip.frames) // 16)]]
-        self.cache = TeacherCache(self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress)
+        if c.labels:
+            self.cache = _label_store(c, self.teacher, start, self.progress)
+        else:
+            self.cache = TeacherCache(
+                self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress
+            )
         self.teacher = None  # not needed after the cache
         self.long_offsets = c.long_term_offsets if c.w_long_term else ()
         offsets = (1, *self.long_offsets)
         self.pairs = MotionPairs(stills, clips, c.crop, c.seed + 7 + start, offsets, flow_cache=c.flow_cache)
         self.sf_gen = torch.Generator().manual_seed(c.seed + 11 + start)
         self.rec_gen = torch.Generator().manual_seed(c.seed + 13 + start)
+        self.step = start
+
+    def _seed_step(self) -> None:
+        """Seed every sampler from (seed, step): step k draws the same batches, pairs and motions whether
+        the run got there straight or through a resume."""
+        c, k = self.config, self.step
+        if isinstance(self.cache, TeacherCache):
+            self.cache.rng = np.random.default_rng([c.seed + 1, k])
+        elif isinstance(self.cache, _StoreBatches):
+            self.cache.store.rng = np.random.default_rng([c.seed + 1, k])
+        self.pairs.rng = np.random.default_rng([c.seed + 7, k])
+        self.sf_gen.manual_seed(int(np.random.SeedSequence([c.seed + 11, k]).generate_state(1)[0]))
+        self.rec_gen.manual_seed(int(np.random.SeedSequence([c.seed + 13, k]).generate_state(1)[0]))
+        self.step += 1
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One update on a cache batch and temporal pairs; the weighted terms and their sum."""
         c, zero = self.config, torch.zeros(())
+        self._seed_step()
         x, y_t, f_t = self.cache.batch(c.batch)
         y_s, f_s = self.student.forward_features(x)
         terms = {"pixel": pixel_loss(y_s, y_t)}
         terms["feature"] = self.adapters({k: f_s[k] for k in self.taps}, f_t) if c.w_feature else zero
-        loss = c.w_pixel * terms["pixel"] + c.w_feature * terms["feature"]
+        terms["color"] = color_loss(y_s, y_t) if c.w_color else zero
+        loss = c.w_pixel * terms["pixel"] + c.w_feature * terms["feature"] + c.w_color * terms["color"]
         recurrent = {}
         if self.recurrent:  # frame t = the crop moved, with prev = the student's own (noisy) output of the crop
             flow, mask = random_affine_flow(len(x), x.shape[-2], x.shape[-1], self.rec_gen, max_shift=6.0)
@@ -110,6 +134,8 @@ class DistillTrainer(Trainer):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if c.ema:
+            _ema_update(self.ema_model, self.float_model, c.ema)
         return {"loss": loss.detach(), **{k: v.detach() for k, v in {**terms, **recurrent}.items()}}
 
     def _temporal(self) -> torch.Tensor:
@@ -151,7 +177,51 @@ class DistillTrainer(Trainer):
             **({"prev_noise": c.prev_noise} if self.recurrent else {}),
             **({"qat": c.qat, "qat_engine": c.qat_engine} if c.qat else {}),
         }
-        save_weights(run / "student.safetensors", self.float_model.eval(), metadata=metadata)
+        if c.ema:  # the averaged weights are the student (its BatchNorm statistics are averaged too)
+            metadata["ema"] = c.ema
+        final = self.ema_model if c.ema else self.float_model
+        save_weights(run / "student.safetensors", final.eval(), metadata=metadata)
+
+
+@torch.no_grad()
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model, parameters and float buffers alike."""
+    for e, m in zip(ema.state_dict().values(), model.state_dict().values()):
+        if e.dtype.is_floating_point:
+            e.mul_(decay).add_(m, alpha=1.0 - decay)
+        else:
+            e.copy_(m)
+
+
+class _StoreBatches:
+    """A label store behind the cache's interface: (input, teacher output, no features)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def batch(self, n: int):
+        x, y = self.store.batch(n)
+        return x, y, {}
+
+
+def _label_store(c: DistillConfig, teacher, start: int, progress: bool) -> _StoreBatches:
+    """Fill (or complete) the label store `c.labels` with `teacher`, then read it; DistillTrainer reseeds
+    its batch generator from (seed, step) every step, so a resumed run draws what the uninterrupted run would."""
+    from stylelite.distill.augment import AugmentConfig
+    from stylelite.distill.label_store import LabelStore, StoreSpec, fill_label_store, world_sources
+
+    sources = world_sources()
+    spec = StoreSpec(
+        teacher=f"{c.teacher}:{c.teacher_checkpoint}" if c.teacher_checkpoint else c.teacher,
+        crop=c.crop,
+        crops=c.label_crops,
+        shard_size=128,
+        seed=c.seed,
+        sources=tuple(sources),
+        augment=AugmentConfig().to_dict(),
+    )
+    fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress)
+    return _StoreBatches(LabelStore(c.labels, seed=[c.seed + 1, start]))
 
 
 def loop_settings(config: DistillConfig) -> LoopSettings:
@@ -170,8 +240,8 @@ def loop_settings(config: DistillConfig) -> LoopSettings:
 
 
 def distill(
-    teacher: str = "cyclegan_r9_bn.cartoon",
-    student: str = "mobilegen_s_050",
+    teacher: str | None = None,
+    student: str | None = None,
     out: str | Path = "runs",
     resume: str | Path | None = None,
     progress: bool = True,
@@ -180,17 +250,20 @@ def distill(
     """Distil `teacher` into `student`; return the run folder holding `student.safetensors`.
 
     Args:
-        teacher: a registered teacher name (`name.tag` for shipped weights).
-        student: a registered student name.
+        teacher: a registered teacher name (`name.tag` for shipped weights); default cyclegan_r9_bn.cartoon.
+        student: a registered student name; default mobilegen_s_050.
         out: parent folder of the new run folder.
-        resume: a distill run folder to continue from its last saved state, with its saved config.
+        resume: a distill run folder to continue from its last saved state, with its saved config. Options
+            given with it must equal the saved ones, except `steps` (a larger value extends the run),
+            `save_every` and `threads`; anything else changed is a ConfigError naming the option.
         progress: show progress bars.
         **overrides: DistillConfig fields (steps, batch, data, w_temporal, ...).
     """
+    given = {k: v for k, v in dict(teacher=teacher, student=student, **overrides).items() if v is not None}
     if resume:
-        config = DistillConfig(**read_run_config(resume, "distill"))
+        config = apply_resume_options(resume, DistillConfig(**read_run_config(resume, "distill")), given)
     else:
-        config = DistillConfig(teacher=teacher, student=student, **overrides)
+        config = DistillConfig(**given)
     build = functools.partial(DistillTrainer, config, progress=progress)
     return run_training(config, build, loop_settings(config), out=out, resume=resume, progress=progress)
 

@@ -166,14 +166,19 @@ def run_training(
         torch.manual_seed(settings.seed)
         trainer = build(ctx)
         run = Path(resume) if resume else _new_run(ctx, out, settings.label, config)
-        if ctx.is_main:
-            launch = {"world_size": ctx.world_size, "backend": ctx.backend or "none", "device": str(ctx.device)}
-            write_json_atomic(run / "launch.json", launch)
-        start = 0
-        if resume and (run / STATE_FILE).exists():
-            start = load_training_state(run / STATE_FILE, trainer.modules, trainer.optimizers)["step"]
-        trainer.prepare(start)
-        log = ScalarLog(run) if ctx.is_main else None
+        try:  # a fresh run that fails before its first step leaves no run folder behind
+            if ctx.is_main:
+                launch = {"world_size": ctx.world_size, "backend": ctx.backend or "none", "device": str(ctx.device)}
+                write_json_atomic(run / "launch.json", launch)
+            start = 0
+            if resume and (run / STATE_FILE).exists():
+                start = load_training_state(run / STATE_FILE, trainer.modules, trainer.optimizers)["step"]
+            trainer.prepare(start)
+            log = ScalarLog(run, resumed_from=start if resume else None) if ctx.is_main else None
+        except BaseException:
+            if not resume and ctx.is_main:
+                _remove_new_run(run)
+            raise
         if log is not None and start == 0 and (scores := trainer.evaluate()):
             log.log(0, **scores)
         _steps(trainer, settings, ctx, run, start, log, progress)
@@ -195,6 +200,53 @@ def _new_run(ctx: DistributedContext, out: str | Path, label: str, config: Any) 
     if run is not None:
         save_resolved_config(run, config)
     return Path(ctx.broadcast(str(run) if run is not None else None))
+
+
+def _remove_new_run(run: Path) -> None:
+    """Delete a run folder this process has just made (only the files the loop writes before step 1)."""
+    import shutil
+
+    if run.is_dir() and {p.name for p in run.iterdir()} <= {"config.json", "versions.json", "launch.json", "tb"}:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def _kept_state(run: Path) -> str:
+    """Where the last saved state is, for a message."""
+    if not (run / STATE_FILE).exists():
+        return "no state was saved"
+    import json
+
+    from safetensors import safe_open
+
+    with safe_open(str(run / STATE_FILE), "pt") as f:
+        saved = json.loads(f.metadata()["meta"])["step"]
+    return f"the state of step {saved} is kept in {run / STATE_FILE}"
+
+
+def _check_finite_weights(trainer: Trainer, step: int, run: Path, settings: LoopSettings) -> None:
+    """ConfigError (one line) when an update left NaN/Inf in a module's weights (checked before each save)."""
+    for name, module in trainer.modules.items():
+        for key, value in module.state_dict().items():
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                raise ConfigError(
+                    f"{settings.desc}: non-finite weights ({name}/{key}) after step {step}: the training diverged; "
+                    f"{_kept_state(run)}; start a new run with a lower --lr (e.g. a tenth)"
+                )
+
+
+def _check_finite(scalars: dict, step: int, run: Path, settings: LoopSettings) -> None:
+    """Stop the run with one line when a scalar the step returned is NaN or infinite; the last saved
+    state (not the diverged weights) stays in the run folder."""
+    bad = {k: float(v) for k, v in scalars.items() if not math.isfinite(float(v))}
+    if not bad:
+        return
+    kept = _kept_state(run)
+    name, value = next(iter(bad.items()))
+    what = "loss" if name.startswith("loss") or len(bad) > 1 else f"{name} loss"
+    raise ConfigError(
+        f"{settings.desc}: non-finite {what} ({value}) at step {step}: the training diverged; {kept}; "
+        "start a new run with a lower --lr (e.g. a tenth)"
+    )
 
 
 def _steps(
@@ -225,6 +277,10 @@ def _steps(
                 group["lr"] = lr
         scalars = trainer.train_step()
         done = step + 1
+        if not all(math.isfinite(float(v)) for v in scalars.values()):  # logged (as null), then stopped
+            if log is not None:
+                log.log(done, **{k: float(v) for k, v in scalars.items()}, lr=lr)
+            _check_finite(scalars, done, run, settings)
         last = done == settings.steps
         if done % settings.log_every == 0 or last:
             values = ctx.mean({k: float(v) for k, v in scalars.items()})
@@ -233,4 +289,5 @@ def _steps(
                 keys = trainer.progress_keys or tuple(values)[:3]
                 bar.set_postfix({k: f"{values[k]:.3g}" for k in keys if k in values})
         if (done % settings.save_every == 0 or last) and ctx.is_main:
+            _check_finite_weights(trainer, done, run, settings)  # a diverged update never overwrites a good state
             save_training_state(run / STATE_FILE, trainer.modules, trainer.optimizers, {"step": done})

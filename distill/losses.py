@@ -13,6 +13,12 @@ def pixel_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(student, teacher)
 
 
+def color_loss(student: torch.Tensor, teacher: torch.Tensor, scale: int = 8) -> torch.Tensor:
+    """L1 of the outputs' low frequencies (means over `scale` x `scale` blocks): a colour cast is a
+    small per-pixel error spread over a whole region, which pixel L1 weighs no more than speckle."""
+    return F.l1_loss(F.avg_pool2d(student, scale), F.avg_pool2d(teacher, scale))
+
+
 class FeatureAdapters(nn.Module):
     """Learnable 1x1 convs mapping student taps onto teacher taps (Li et al., GAN Compression).
 

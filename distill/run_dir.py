@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
+import math
 import platform
 import re
 from pathlib import Path
@@ -81,6 +82,43 @@ def read_run_config(run: str | Path, verb: str) -> dict:
     return config
 
 
+RESUME_MAY_CHANGE = ("save_every", "threads", "device", "flow_cache")  # none changes the result
+
+
+def apply_resume_options(run: str | Path, saved, given: dict):
+    """`saved` (a run's frozen config) with the options a resume may change: a larger `steps` extends the
+    run, `save_every`, `threads`, `device` and `flow_cache` change freely; any other option given with a
+    value other than the saved one is a ConfigError naming it. When something changed, config.json is
+    rewritten to say so."""
+    known = {f.name for f in dataclasses.fields(saved)}
+    changes = {}
+    for key, value in given.items():
+        flag = "--" + key.replace("_", "-")
+        if key not in known:
+            raise ConfigError(f"{flag}: {run} was made without this option; drop it to resume the run")
+        old = getattr(saved, key)
+        if isinstance(old, tuple) and isinstance(value, list):
+            value = tuple(value)
+        if value == old:
+            continue
+        if key == "steps":
+            if value < old:
+                raise ConfigError(
+                    f"--steps {value}: a resume can only extend {run} ({old} steps); give --steps {old} or more"
+                )
+        elif key not in RESUME_MAY_CHANGE:
+            raise ConfigError(
+                f"{flag} {value}: {run} was started with {old}, and a resume continues that run unchanged; "
+                f"drop {flag} (only --steps may extend it), or start a new run with it"
+            )
+        changes[key] = value
+    if not changes:
+        return saved
+    config = dataclasses.replace(saved, **changes)
+    save_resolved_config(Path(run), config)
+    return config
+
+
 def _without_tensorflow() -> None:
     """Make TensorBoard's event writer use its own TensorFlow stub: with TensorFlow installed (the tflite
     extra) it would import all of it, 7-12 s at every run's start, to write scalars the stub writes too.
@@ -92,20 +130,34 @@ def _without_tensorflow() -> None:
 
 
 class ScalarLog:
-    """Scalars to a JSONL file and, when tensorboard is installed, to TensorBoard."""
+    """Scalars to a JSONL file and, when tensorboard is installed, to TensorBoard.
 
-    def __init__(self, run: Path) -> None:
+    Every line is strict JSON: a NaN or infinite value is written as null. `resumed_from` (a resume's
+    start step) cuts the log back to that step, so no step appears twice, marks the first row logged after
+    it with `"resumed_from": N`, and tells TensorBoard to drop the old events from that step on."""
+
+    def __init__(self, run: Path, resumed_from: int | None = None) -> None:
         self.path = Path(run) / "log.jsonl"
+        self.resumed_from = resumed_from
+        if resumed_from is not None and self.path.is_file():
+            from stylelite.runtime.files import write_text_atomic
+
+            kept = [r for r in read_jsonl(self.path) if r.get("step", 0) <= resumed_from]
+            write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in kept))
         try:
             _without_tensorflow()
             from torch.utils.tensorboard import SummaryWriter
 
-            self.tb = SummaryWriter(str(Path(run) / "tb"))
+            purge = None if resumed_from is None else resumed_from + 1  # events after the resumed step go
+            self.tb = SummaryWriter(str(Path(run) / "tb"), purge_step=purge)
         except ImportError:
             self.tb = None
 
     def log(self, step: int, **scalars: float) -> None:
-        append_jsonl(self.path, {"step": step, **{k: round(float(v), 6) for k, v in scalars.items()}})
+        row = {"step": step, **{k: _json_number(v) for k, v in scalars.items()}}
+        if self.resumed_from is not None:
+            row["resumed_from"], self.resumed_from = self.resumed_from, None
+        append_jsonl(self.path, row)
         if self.tb is not None:
             for k, v in scalars.items():
                 self.tb.add_scalar(k, float(v), step)
@@ -113,6 +165,11 @@ class ScalarLog:
     def close(self) -> None:
         if self.tb is not None:
             self.tb.close()
+
+
+def _json_number(value: float) -> float | None:
+    value = float(value)
+    return round(value, 6) if math.isfinite(value) else None
 
 
 def first_logged(run: Path, key: str) -> float | None:

@@ -7,6 +7,7 @@ its ModelIdentity, then `export_loaded` converts, verifies and renames the artif
 from __future__ import annotations
 
 import dataclasses
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,11 +112,12 @@ def export_model(
     from stylelite.models.load import load_model
 
     config = dataclasses.replace(config or ExportConfig(), **config_fields)
-    calibration = _calibration(config, calib)  # bad calibration data fails before the model loads
-    net, identity = load_model(model, checkpoint)
     name = Path(model).stem if Path(model).suffix else str(model)
     suffix = "" if config.precision == "fp32" else f"_{config.precision}"
     output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}.{config.format}")
+    check_output_writable(output)  # an unwritable output fails before any model loads
+    calibration = _calibration(config, calib)  # bad calibration data fails before the model loads
+    net, identity = load_model(model, checkpoint)
     return export_loaded(net, identity, output, config, verify_frames=verify_frames, calibration=calibration)
 
 
@@ -130,28 +132,108 @@ def export_loaded(
 ) -> ExportResult:
     """Export an already loaded model (`net, identity = load_model(...)`) to `output` and verify it there.
 
-    The artifact is written under a temporary name beside `output` and renamed into place only once it
-    passed verification."""
+    The artifact is written under a temporary name of its own beside `output` (two exports to one path
+    never share it) and renamed into place only once it passed verification; every failure removes it.
+    Weights that are not finite, and a model whose output is not finite or is one flat colour, are refused
+    before anything is converted."""
+    import os
     import tempfile
 
     from stylelite.models.metadata import model_metadata
+    from stylelite.runtime.files import replace_into
 
     if config.precision == "int8" and calibration is None:
         calibration = _calibration(config, None)  # raises: int8 needs real frames
     meta = model_metadata(net, identity, size=config.size)
     _refuse_unsupported(meta, config)
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.stem}.unverified{output.suffix}")
+    check_output_writable(output)
+    check_finite_model(net, meta.model)
+    tmp = None
     try:
+        fd, name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=f".unverified{output.suffix}", dir=output.parent)
+        os.close(fd)
+        tmp = Path(name)
         with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:
             meta, report = _convert(net, meta, config, Path(work), tmp, calibration, verify_frames)
         result, report = _verify(net, tmp, meta, config, calibration, verify_frames, report)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        replace_into(tmp, output)
+    except OSError as exc:
+        _remove(tmp)
+        if exc.errno in _NO_SPACE:
+            raise ExportError(
+                f"no space left to write {output} ({os.strerror(exc.errno)}): free some disk space or "
+                "choose another -o folder; nothing was written"
+            ) from None
         raise
-    tmp.replace(output)
+    except BaseException:
+        _remove(tmp)
+        raise
     return ExportResult(output, meta, result, output.stat().st_size / 1e6, report)
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def _remove(tmp: Path | None) -> None:
+    if tmp is not None:
+        tmp.unlink(missing_ok=True)
+
+
+def check_output_writable(output: str | Path) -> None:
+    """Make `output`'s folder if needed and prove it takes a new file; ExportError (one line) otherwise.
+
+    Runs before any model loads, so an unwritable -o fails at once rather than after the export."""
+    import os
+    import tempfile
+
+    output = Path(output)
+    if output.is_dir():
+        raise ExportError(f"{output} is a folder: give the artifact's file name, e.g. -o {output / 'model.onnx'}")
+    folder = output.parent
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ExportError(f"cannot write {output}: {blocker} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ExportError(f"cannot write {output}: {exc.strerror or exc} in {folder}; choose another -o") from None
+
+
+def check_finite_model(net, name: str) -> None:
+    """ExportError (one line) when a weight or buffer of `net` is NaN or infinite (a diverged training),
+    or when its output on a test frame is not finite or is one flat colour: such a model would verify
+    against itself (NaN reads as black on both sides) and stylize every frame to nothing."""
+    import torch
+
+    bad = [
+        (k, int((~torch.isfinite(v)).sum()))
+        for k, v in net.state_dict().items()
+        if v.is_floating_point() and not bool(torch.isfinite(v).all())
+    ]
+    if bad:
+        first, count = bad[0]
+        more = f" and {len(bad) - 1} more tensors" if len(bad) > 1 else ""
+        raise ExportError(
+            f"{name} has non-finite weights (NaN/Inf: {count} values in {first}{more}); its training "
+            "diverged: export an earlier checkpoint or retrain with a lower --lr"
+        )
+    from stylelite.models.tensors import pad_to_multiple, to_tensor
+
+    card = net.card
+    frame = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    x, _, _ = pad_to_multiple(to_tensor(frame, card.input_range), card.stride)
+    with torch.no_grad():
+        y = net.eval()(x)  # [1,3,H,W]
+    if not bool(torch.isfinite(y).all()):
+        raise ExportError(f"{name} outputs non-finite values (NaN/Inf) on a test frame: its weights are broken")
+    if float(y.max() - y.min()) < 1e-6:
+        raise ExportError(
+            f"{name} outputs one constant colour for a textured test frame: its weights are untrained or broken"
+        )
 
 
 def _calibration(config: ExportConfig, calib) -> _Calibration | None:

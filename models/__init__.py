@@ -14,6 +14,7 @@ from stylelite.models import (  # noqa: F401  (each registers its models)
     mobilegen_temporal,
     multistyle,
     pretrained,  # noqa: F401,I001  (tags shipped weights of the families above)
+    shufflegen,
     unit,
 )
 from stylelite.models.registry import (

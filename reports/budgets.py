@@ -16,6 +16,7 @@ they are given (`stylelite budget check` reads them from JSON lines or measures 
 from __future__ import annotations
 
 import fnmatch
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,11 +48,18 @@ class Budget:
     def __post_init__(self) -> None:
         if not self.model:
             raise BudgetError('a [[budget]] needs `model = "glob"` (e.g. "mobilegen_s_*")')
+        for key in ("model", "device"):
+            if not isinstance(getattr(self, key), str):
+                raise BudgetError(
+                    f'{key} must be a glob string (e.g. {key} = "{"mobilegen_s_*" if key == "model" else "local"}"), '
+                    f"got {getattr(self, key)!r:.60}"
+                )
         for key, value in self.limits:
             if key not in LIMITS:
                 raise BudgetError(f"unknown budget limit {key!r}; use one of {', '.join(LIMITS)}")
-            if not isinstance(value, (int, float)) or value < 0:
-                raise BudgetError(f"budget {self.model}: {key} must be a non-negative number, got {value!r}")
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)  # `true` is not 1 fps
+            if not number or not math.isfinite(value) or value < 0:
+                raise BudgetError(f"budget {self.model}: {key} must be a finite number >= 0, got {value!r:.60}")
         if not self.limits:
             raise BudgetError(f"budget {self.model}: give at least one limit ({', '.join(LIMITS)})")
 
@@ -82,15 +90,23 @@ class Check:
 def load_budgets(path: str | Path | None = None) -> list[Budget]:
     """The [[budget]] tables of a TOML file (default: the shipped reports/budgets.toml)."""
     path = Path(path) if path else DEFAULT_BUDGETS
-    raw = read_toml(path, "budget file", BudgetError)
+    try:
+        raw = read_toml(path, "budget file", BudgetError)
+    except UnicodeDecodeError as exc:
+        raise BudgetError(f"{path}: not UTF-8 text (byte {exc.start}); save the budget file as UTF-8") from None
     entries = raw.get("budget")
     if not isinstance(entries, list) or not entries:
         raise BudgetError(f"{path}: no [[budget]] tables")
     out = []
-    for e in entries:
+    for i, e in enumerate(entries, 1):
+        if not isinstance(e, dict):
+            raise BudgetError(f'{path}: [[budget]] {i} must be a table (model = "glob" and limits), got {e!r:.60}')
         e = dict(e)
         model, device = e.pop("model", ""), e.pop("device", "*")
-        out.append(Budget(model=model, device=device, limits=tuple(sorted(e.items()))))
+        try:
+            out.append(Budget(model=model, device=device, limits=tuple(sorted(e.items()))))
+        except BudgetError as exc:
+            raise BudgetError(f"{path}: [[budget]] {i}: {exc}") from None
     return out
 
 

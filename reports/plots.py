@@ -103,7 +103,8 @@ def plot_training(log: list[dict], keys: list[str], path: Path, title: str) -> P
     """Training scalars from a run's log.jsonl (log scale)."""
     fig, ax = _figure()
     for k in keys:
-        pts = [(r["step"], r[k]) for r in log if k in r and r[k] > 0]
+        # a diverged step is logged as null
+        pts = [(r["step"], r[k]) for r in log if isinstance(r.get(k), (int, float)) and r[k] > 0]
         if pts:
             ax.plot(*zip(*pts), label=k, lw=1.2)
     ax.set_xlabel("step")

@@ -56,6 +56,19 @@ PHOTOS: dict[str, CorpusItem] = {
 }
 
 
+# Greyscale textures and a greyscale photo: training tints them random colours (foliage-like detail in
+# any colour), so they widen what a student sees beyond the colours of the photos.
+TEXTURES: dict[str, CorpusItem] = {
+    name: CorpusItem("scikit-image", f"skimage/data/{name}.png", scene)
+    for name, scene in (
+        ("grass", "grass close up"),
+        ("gravel", "gravel"),
+        ("brick", "a brick wall"),
+        ("camera", "a cameraman outdoors"),
+    )
+}
+
+
 def locate(item: CorpusItem) -> Path:
     """The file of `item` in its installed distribution (MissingBackendError naming the extra if absent)."""
     try:
@@ -84,3 +97,8 @@ def clip_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:
 def photo_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:
     """name -> path of the bundled colour photos (all, or `names`)."""
     return {n: locate(PHOTOS[n]) for n in (names or tuple(PHOTOS))}
+
+
+def texture_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:
+    """name -> path of the bundled greyscale textures (all, or `names`)."""
+    return {n: locate(TEXTURES[n]) for n in (names or tuple(TEXTURES))}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.sources import Frame, FrameSource
 from stylelite.runtime.stage_priority import StarvationGuard, lower_this_thread
 from stylelite.runtime.stage_priority import resolve as resolve_priority
@@ -33,6 +33,7 @@ from stylelite.runtime.style_control import StyleState
 
 MODES = ("offline", "live")
 SAMPLES = 10_000
+MAX_SIDE = 8192  # the largest width or height a WxH option takes (8K video is 7680x4320)
 _END = object()
 
 
@@ -140,9 +141,35 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
         w, h = (int(v) for v in str(text).lower().split("x"))
     except ValueError:
         raise ConfigError(f"size {text!r}: write it as WIDTHxHEIGHT, e.g. 640x480") from None
-    if w < 8 or h < 8:
-        raise ConfigError(f"size {text!r} is too small (8x8 at least)")
+    check_size((w, h), f"size {text!r}")
     return w, h
+
+
+def check_size(size: tuple[int, int], what: str) -> None:
+    """ConfigError unless both sides of `size` (w, h) are in [8, MAX_SIDE]."""
+    w, h = size
+    if w < 8 or h < 8:
+        raise ConfigError(f"{what} is too small (8x8 at least)")
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise ConfigError(f"{what} is too large ({MAX_SIDE} pixels per side at most)")
+
+
+def check_frame_memory(engine, size: tuple[int, int], limit: int, what: str) -> None:
+    """InputError before a frame of `size` (w, h, as the model gets it) runs when the engine's estimate of
+    its activation memory is over `limit` bytes; the message suggests a --process-size that fits."""
+    w, h = size
+    estimate = getattr(engine, "activation_bytes", None)  # engines outside the Engine base may lack it
+    need = estimate(h, w) if estimate is not None else 0
+    if need <= limit:
+        return
+    scale = (limit / need) ** 0.5 * 0.9
+    stride = max(1, int(getattr(engine.meta, "stride", 1) or 1))
+    fit_w, fit_h = (max(8, int(v * scale) // stride * stride) for v in (w, h))
+    raise InputError(
+        f"{what} is {w}x{h}: the model needs about {need / 1e6:.0f} MB of memory for a frame this size, more "
+        f"than the {limit / 1e6:.0f} MB this run allows (--memory-limit; default: half the memory available); "
+        f"add --process-size {fit_w}x{fit_h} (the output is resized back) or use a smaller input"
+    )
 
 
 def stream_frames(
@@ -156,6 +183,7 @@ def stream_frames(
     stats: PipelineStats | None = None,
     write: Callable[[StyledFrame], None] | None = None,
     stage_priority: str = "auto",
+    memory_limit: int | None = None,
 ) -> Iterator[StyledFrame]:
     """Stylize `source` with `engine` in overlapping stages; yield the results in order.
 
@@ -171,11 +199,14 @@ def stream_frames(
             gets the stage priority too; each frame is yielded after it was written.
         stage_priority: auto | background | normal for the threads other than the model's
             (stylelite.runtime.stage_priority; auto: background offline, normal live).
+        memory_limit: bytes of activation memory a frame may need (engine.activation_bytes); a frame over
+            it is an InputError before it runs, with a --process-size hint (None: no check).
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r}: use offline or live")
     stats = stats if stats is not None else PipelineStats(mode)
     run = _StagedRun(source, engine, mode, style_state, stabilizer, process_size, queue_size, stats, write)
+    run.memory_limit = memory_limit
     yield from run.frames(background=resolve_priority(stage_priority, mode) == "background")
 
 
@@ -203,6 +234,7 @@ class _StagedRun:
         self.every_thread: list[threading.Thread] = []
         self.finished: set[str] = set()  # stages whose finish has run
         self.guard: StarvationGuard | None = None
+        self.memory_limit: int | None = None
 
     # -- queue helpers that give up when the run is stopping
     def put(self, q, item) -> bool:
@@ -232,7 +264,11 @@ class _StagedRun:
             return False
         t1, c1 = time.perf_counter(), time.thread_time()
         control = self.style_state.get() if self.style_state is not None else None
-        x, hw = self.engine.preprocess(_resize(frame.rgb, self.process_size))
+        rgb = _resize(frame.rgb, self.process_size)
+        if self.memory_limit:
+            what = frame.name or f"frame {frame.index}"
+            check_frame_memory(self.engine, (rgb.shape[1], rgb.shape[0]), self.memory_limit, what)
+        x, hw = self.engine.preprocess(rgb)
         stats.stage_ms["decode"].append((t1 - t0) * 1e3)
         stats.stage_ms["pre"].append((time.perf_counter() - t1) * 1e3)
         stats.stage_cpu_ms["decode"].append((c1 - c0) * 1e3)

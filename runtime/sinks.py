@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from stylelite.runtime.errors import InputError
-from stylelite.runtime.files import atomic_path, replace_into
+from stylelite.runtime.files import check_writable_folder, replace_into, write_error
 from stylelite.runtime.video import VideoWriter, is_image, is_video, write_image
 
 
@@ -38,8 +38,11 @@ class VideoFileSink(FrameSink):
         self.path = Path(path)
         self.fps = fps
         self.audio_from = Path(audio_from) if audio_from else None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        except OSError as exc:
+            raise write_error(exc, self.path) from None
         os.close(fd)
         self.tmp = Path(tmp)
         self._writer: VideoWriter | None = None
@@ -47,7 +50,7 @@ class VideoFileSink(FrameSink):
 
     def write(self, rgb: np.ndarray, index: int, name: str = "") -> None:
         if self._writer is None:  # sized by the first frame (a stream's size is known only then)
-            self._writer = VideoWriter(self.tmp, self.fps, (rgb.shape[1], rgb.shape[0]))
+            self._writer = VideoWriter(self.tmp, self.fps, (rgb.shape[1], rgb.shape[0]), report_as=self.path)
         elif (rgb.shape[1], rgb.shape[0]) != self._writer.size:
             w, h = self._writer.size
             raise InputError(
@@ -58,9 +61,17 @@ class VideoFileSink(FrameSink):
         self.frames += 1
 
     def close(self, keep: bool = True) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        """Finish the file and rename it into place (keep), or drop it; the temporary file is gone either
+        way. A write that fails while finishing (disk full) is an InputError naming the output when the
+        file was to be kept, and ignored when it was being dropped anyway."""
         try:
+            try:
+                if self._writer is not None:
+                    self._writer.close()
+            except InputError:
+                if keep and self.frames:
+                    raise
+                return
             if not keep or self.frames == 0:
                 return
             if self.audio_from is not None:
@@ -70,25 +81,60 @@ class VideoFileSink(FrameSink):
                 try:
                     mux_audio(self.tmp, self.audio_from, muxed)
                     muxed.replace(self.tmp)
+                except OSError as exc:
+                    raise write_error(exc, self.path) from None
                 finally:
                     muxed.unlink(missing_ok=True)
-            replace_into(self.tmp, self.path)
+            try:
+                replace_into(self.tmp, self.path)
+            except OSError as exc:
+                raise write_error(exc, self.path) from None
         finally:
             self.tmp.unlink(missing_ok=True)
 
 
+def folder_output_names(names: list[str]) -> dict[str, str]:
+    """Input file name -> output PNG name for a folder run, unique and predictable: `stem.png`, or the
+    input's whole name plus `.png` (`a.jpg.png`, `a.png.png`) when several inputs share a stem. Names
+    that would still collide (case-insensitively) are refused in one line naming both inputs."""
+    shared: dict[str, int] = {}
+    for n in names:
+        shared[Path(n).stem.casefold()] = shared.get(Path(n).stem.casefold(), 0) + 1
+    out = {n: (Path(n).stem if shared[Path(n).stem.casefold()] == 1 else n) + ".png" for n in names}
+    seen: dict[str, str] = {}
+    for n, target in out.items():
+        other = seen.setdefault(target.casefold(), n)
+        if other != n:
+            raise InputError(
+                f"{other} and {n} would both be written as {target}; rename one of them (nothing was written)"
+            )
+    return out
+
+
 class FolderSink(FrameSink):
-    """One PNG per frame: the input file's name for folder inputs, else frame_000000.png, ..."""
+    """One PNG per frame, each written atomically: named after the input file for folder and image inputs
+    (see folder_output_names), else frame_000000.png, ..."""
 
     kind = "folder"
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, names: list[str] | None = None) -> None:
         self.folder = Path(folder)
+        self.names = folder_output_names(names or [])
+        self.written: set[str] = set()
         self.frames = 0
 
+    def target(self, index: int, name: str = "") -> Path:
+        """Where the frame from input file `name` (or the `index`th frame) goes."""
+        if name in self.names:
+            return self.folder / self.names[name]
+        return self.folder / (f"{Path(name).stem}.png" if name else f"frame_{index:06d}.png")
+
     def write(self, rgb: np.ndarray, index: int, name: str = "") -> None:
-        stem = Path(name).stem if name else f"frame_{index:06d}"
-        write_image(self.folder / f"{stem}.png", rgb)
+        path = self.target(index, name)
+        if path.name in self.written:  # never replace what this run wrote
+            raise InputError(f"two frames would both be written as {path}; nothing more was written")
+        write_image(path, rgb)
+        self.written.add(path.name)
         self.frames += 1
 
 
@@ -100,13 +146,7 @@ class ImageSink(FrameSink):
         self.frames = 0
 
     def write(self, rgb: np.ndarray, index: int, name: str = "") -> None:
-        with atomic_path(self.path) as tmp:
-            tmp_img = tmp.with_suffix(self.path.suffix)
-            try:
-                write_image(tmp_img, rgb)
-                tmp_img.replace(tmp)
-            finally:
-                tmp_img.unlink(missing_ok=True)
+        write_image(self.path, rgb)  # atomic
         self.frames += 1
 
 
@@ -148,8 +188,18 @@ class WindowSink(FrameSink):
         cv2.destroyWindow(self.title)
 
 
-def open_sink(output: str | Path, source_kind: str, fps: float, audio_from: str | Path | None = None) -> FrameSink:
-    """A sink for `output`, checked against what the source gives (a folder of images cannot become one image)."""
+def open_sink(
+    output: str | Path,
+    source_kind: str,
+    fps: float,
+    audio_from: str | Path | None = None,
+    names: list[str] | None = None,
+) -> FrameSink:
+    """A sink for `output`, checked against what the source gives (a folder of images cannot become one image).
+
+    `names`: the input files of a folder or image source, so a folder output names each PNG after its
+    input uniquely (folder_output_names).
+    """
     out = Path(output)
     if is_video(out):
         if source_kind == "image":
@@ -164,4 +214,39 @@ def open_sink(output: str | Path, source_kind: str, fps: float, audio_from: str 
         return ImageSink(out)
     if out.suffix:
         raise InputError(f"{out.name}: unsupported output type; use a video (.mp4, .mkv, .avi), an image or a folder")
-    return FolderSink(out)
+    return FolderSink(out, names)
+
+
+def output_folder(output: str | Path) -> Path:
+    """The folder `output` is written into: its parent for a file (video, image), itself for a folder."""
+    out = Path(output)
+    return out.parent if out.suffix else out
+
+
+def check_output(output: str | Path) -> None:
+    """Before any work: InputError (one line) when `output` cannot be written (a file where a folder
+    should be, a read-only or foreign folder)."""
+    check_writable_folder(output_folder(output), output)
+
+
+def check_not_the_input(output: str | Path, inputs: list[Path], targets: list[Path] | None = None) -> None:
+    """InputError when `output`, or one of the files it would write (`targets`), is one of the `inputs`
+    (the input file, folder or one of its files): the user's own files are never written over."""
+    keys = {k: p for p in inputs if (k := _file_key(p)) is not None}
+    output = Path(output)
+    for path in (output, *(targets or [])):
+        inp = keys.get(_file_key(path))
+        if inp is not None:
+            what = "the input folder" if inp.is_dir() else "the input" if path == output else f"the input {inp.name}"
+            raise InputError(
+                f"{path} is {what}: writing there would replace the original; choose another -o (nothing was written)"
+            )
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of an existing file or folder (links resolved), None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

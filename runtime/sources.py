@@ -119,20 +119,51 @@ class CaptureSource(FrameSource):
 
 
 class FolderSource(FrameSource):
+    """The images of a folder, in name order. An entry that cannot be read (a broken or empty file, a
+    dangling link, a folder named like an image) is skipped and listed in `skipped`, so one bad file
+    never costs the others; a folder with no readable image at all is an InputError."""
+
     kind = "folder"
 
     def __init__(self, folder: Path, max_frames: int | None = None, realtime: bool = False, fps: float = 25.0) -> None:
         self.files = list_images(folder)[:max_frames]
-        first = read_image(self.files[0])
+        self.skipped: list[str] = []  # "name (why)" of each entry that could not be read
+        first = None
+        for f in self.files:
+            first = self._read(f)
+            if first is not None:
+                break
+        if first is None:
+            raise InputError(f"{folder} holds no readable image: {', '.join(self.skipped)}")
+        self.skipped.clear()  # listed again, once, as the frames are read
         super().__init__(str(folder), fps, (first.shape[1], first.shape[0]), len(self.files))
         self.realtime = realtime
+
+    def _read(self, path: Path) -> np.ndarray | None:
+        """The image, or None with the reason appended to `skipped`."""
+        if path.is_dir():
+            why = "a folder"
+        elif not path.exists():
+            why = "a link to a missing file" if path.is_symlink() else "gone"
+        else:
+            try:
+                if path.stat().st_size == 0:
+                    why = "an empty file"
+                else:
+                    return read_image(path)
+            except (InputError, OSError):
+                why = "not a readable image"
+        self.skipped.append(f"{path.name} ({why})")
+        return None
 
     def __iter__(self) -> Iterator[Frame]:
         start = time.perf_counter()
         for i, f in enumerate(self.files):
             if self.realtime:
                 time.sleep(max(0.0, start + i / self.fps - time.perf_counter()))
-            yield Frame(i, read_image(f), time.perf_counter(), name=f.name)
+            rgb = self._read(f)
+            if rgb is not None:
+                yield Frame(i, rgb, time.perf_counter(), name=f.name)
 
 
 class ImageSource(FrameSource):

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylelite.runtime.engines import EngineOptions, load_engine
 from stylelite.runtime.errors import ConfigError, InputError
-from stylelite.runtime.pipeline import MODES, PipelineStats, stream_frames
-from stylelite.runtime.sinks import FrameSink, StopRequested, WindowSink, open_sink
+from stylelite.runtime.pipeline import MODES, PipelineStats, check_size, stream_frames
+from stylelite.runtime.sinks import (
+    FolderSink,
+    FrameSink,
+    StopRequested,
+    WindowSink,
+    check_not_the_input,
+    check_output,
+    open_sink,
+)
 from stylelite.runtime.sources import FrameSource, open_source
 from stylelite.runtime.style_control import StyleControl, StyleState
 
@@ -29,6 +42,9 @@ class RunConfig:
         progress: a progress bar on stderr.
         stage_priority: auto | background | normal CPU priority of decoding, encoding and the other
             non-model stages (stylelite.runtime.stage_priority; auto: background offline, normal live).
+        memory_limit_mb: the activation memory one frame may need in the model (the engine's estimate,
+            Engine.activation_bytes); a larger frame stops the run before it runs, with a --process-size
+            hint. None: half the memory available when the run starts; 0: no check.
     """
 
     mode: str = "offline"
@@ -40,10 +56,17 @@ class RunConfig:
     show: bool = False
     progress: bool = True
     stage_priority: str = "auto"
+    memory_limit_mb: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"mode {self.mode!r}: use offline or live")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ConfigError(f"max_frames={self.max_frames}: use a positive count (or None for the whole input)")
+        if self.process_size is not None:
+            check_size(tuple(self.process_size), f"process_size {self.process_size!r}")
+        if self.memory_limit_mb is not None and self.memory_limit_mb < 0:
+            raise ConfigError(f"memory_limit_mb={self.memory_limit_mb}: use a positive size, 0 (no check) or None")
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,7 @@ class RunResult:
     stopped: str = ""  # why the run ended before the input did ("" when it did not)
     audio: str | None = None  # codec of the audio track copied from the input
     stats: dict = field(default_factory=dict)  # PipelineStats.summary()
+    skipped: tuple[str, ...] = ()  # folder inputs: "name (why)" of each entry that could not be read
 
     @property
     def fps(self) -> float:
@@ -95,6 +119,8 @@ def run(
     config = dataclasses.replace(config or RunConfig(), **fields)
     if output is None and not config.show:
         raise InputError("nothing to write to: give -o OUTPUT (video, image or folder) and/or --show")
+    if output is not None:
+        check_output(output)  # before any work: a file where a folder should be, a read-only folder
     # onnxruntime's idle threads would spin between calls and starve the decode/encode stages
     engine = load_engine(model, threads=threads, options=engine_options, spin=False)
     state = StyleState(engine.styles, control)
@@ -105,11 +131,20 @@ def run(
         from stylelite.runtime.audio import check_audio_fits
 
         audio_codec = check_audio_fits(input, output)
+    names = _input_names(source)
+    if output is not None:
+        _check_inputs_kept(output, input, source, names)
     # the file is written by the pipeline's own write stage; GUI calls stay in this thread
     file: FrameSink | None = None
-    if output is not None:
-        file = open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None)
-    window = WindowSink(f"stylelite: {Path(str(model)).name}") if config.show else None
+    window = None
+    try:
+        if output is not None:
+            file = open_sink(output, source.kind, source.fps, audio_from=input if audio_codec else None, names=names)
+        window = WindowSink(f"stylelite: {Path(str(model)).name}") if config.show else None
+    except BaseException:
+        if file is not None:
+            file.close(keep=False)  # its temporary file goes with it
+        raise
     stats = PipelineStats(config.mode)
     stopped = _drive(engine, source, config, state, stabilizer, stats, file, window)
     return RunResult(
@@ -121,7 +156,80 @@ def run(
         stopped=stopped,
         audio=audio_codec,
         stats=stats.summary(),
+        skipped=tuple(getattr(source, "skipped", ())),
     )
+
+
+def _input_names(source: FrameSource) -> list[str] | None:
+    """The input files' names of a folder or image source (what a folder output names its PNGs after)."""
+    if source.kind == "folder":
+        return [f.name for f in source.files]
+    if source.kind == "image":
+        return [Path(source.name).name]
+    return None
+
+
+def _check_inputs_kept(output, input, source: FrameSource, names: list[str] | None) -> None:
+    """Refuse an output that is the input (file or folder), or a folder output that would write over one of
+    the input files, before anything is written."""
+    if source.kind not in ("video", "image", "folder"):
+        return
+    inputs = [Path(input)]
+    if source.kind == "folder":
+        inputs += list(source.files)
+    targets = []
+    if names is not None and not Path(output).suffix:
+        sink = FolderSink(output, names)
+        targets = [sink.target(0, n) for n in names]
+    check_not_the_input(output, inputs, targets)
+
+
+def memory_limit_bytes(config: RunConfig) -> int | None:
+    """The per-frame activation memory limit of a run in bytes (None: no check): config.memory_limit_mb, or
+    half the memory available now."""
+    if config.memory_limit_mb is not None:
+        return int(config.memory_limit_mb * 1e6) or None
+    available = available_memory()
+    return available // 2 if available else None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation without swapping (Linux MemAvailable), None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (timeout, systemd, docker stop): a run ends as on Ctrl+C, keeping what it wrote."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread, so `run` finishes
+    the output with the frames so far, as on Ctrl+C. A second SIGTERM while it finishes is ignored. Does
+    nothing outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: the output is being finished
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _stabilizer(strength: float, source: FrameSource):
@@ -153,6 +261,7 @@ def _drive(engine, source, config: RunConfig, state, stabilizer, stats, file, wi
         stats=stats,
         write=(lambda out: file.write(out.styled, out.index, out.name)) if file is not None else None,
         stage_priority=config.stage_priority,
+        memory_limit=memory_limit_bytes(config),
     )
     try:
         for out in frames:
@@ -162,12 +271,26 @@ def _drive(engine, source, config: RunConfig, state, stabilizer, stats, file, wi
         keep, stopped = True, source.ended_early
     except StopRequested:
         keep, stopped = True, "the window was closed"
-    except KeyboardInterrupt:  # Ctrl+C ends a camera or stream recording: keep what was written
-        keep, stopped = True, "interrupted"
+    except KeyboardInterrupt as exc:  # Ctrl+C or SIGTERM ends a recording: keep what was written
+        keep, stopped = True, "terminated" if isinstance(exc, Terminated) else "interrupted"
     finally:
-        frames.close()  # stops the stage threads before the files are closed
-        bar.close()
-        for sink in (file, window):
-            if sink is not None:
-                sink.close(keep=keep)
+        try:
+            frames.close()  # stops the stage threads before the files are closed
+        finally:
+            bar.close()
+            _close_sinks((file, window), keep)
     return stopped
+
+
+def _close_sinks(sinks, keep: bool) -> None:
+    """Close every sink, even when one fails (the first failure is raised once all are closed)."""
+    failure: BaseException | None = None
+    for sink in sinks:
+        if sink is None:
+            continue
+        try:
+            sink.close(keep=keep)
+        except BaseException as exc:  # noqa: BLE001  (re-raised below)
+            failure = failure or exc
+    if failure is not None:
+        raise failure

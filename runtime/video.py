@@ -101,10 +101,23 @@ def list_images(folder: str | Path) -> list[Path]:
 
 
 def write_image(path: str | Path, rgb: np.ndarray) -> None:
+    """Encode `rgb` by `path`'s suffix and write it atomically (a temporary file beside it, renamed into
+    place): a full disk or a file-size limit is one InputError naming `path`, with nothing left behind."""
+    from stylelite.runtime.files import atomic_path, write_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise InputError(f"could not write {path} (unsupported suffix or unwritable folder)")
+    try:
+        ok, data = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise InputError(f"cannot write {path.name}: unsupported image type; use {', '.join(IMAGE_SUFFIXES)}")
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(data.tobytes())
+    except OSError as exc:
+        raise write_error(exc, path) from None
 
 
 # codec per container: MPEG-4 Part 2 (what OpenCV calls mp4v) where it fits, MJPEG in AVI, VP8 in WebM
@@ -115,11 +128,20 @@ class VideoWriter:
     """A video file through PyAV (FFmpeg) at any size, odd ones included (OpenCV's writer drops the
     last row and column of those); refuses frames of the wrong size instead of dropping them."""
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
+    def __init__(
+        self, path: str | Path, fps: float, size: tuple[int, int], report_as: str | Path | None = None
+    ) -> None:
+        """`report_as`: the output named in error messages when `path` is a temporary file."""
         import av
 
+        from stylelite.runtime.files import write_error
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.report_as = Path(report_as) if report_as is not None else self.path
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc, self.report_as) from None
         self.size = size  # (width, height)
         codec = VIDEO_CODECS.get(self.path.suffix.lower())
         if codec is None:
@@ -128,7 +150,7 @@ class VideoWriter:
         try:
             self._out = av.open(str(self.path), "w")
         except (av.error.FFmpegError, OSError) as exc:
-            raise InputError(f"cannot write video {self.path} ({exc})") from None
+            raise write_error(exc, self.report_as) from None
         options = {"deadline": "realtime", "cpu-used": "8"} if codec == "libvpx" else {}
         self._stream = self._out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001), options=options)
         self._stream.width, self._stream.height = w, h
@@ -155,19 +177,31 @@ class VideoWriter:
     def _mux(self, packets) -> None:
         import av
 
+        from stylelite.runtime.files import write_error
+
         try:
             self._out.mux(packets)
         except (av.error.FFmpegError, OSError) as exc:
-            raise InputError(f"writing {self.path} failed ({exc}); is the disk full?") from None
+            raise write_error(exc, self.report_as) from None
 
     def close(self) -> None:
+        """Flush the encoder and finish the file; a write that fails here (disk full) is an InputError,
+        and the container is closed either way."""
+        import av
+
+        from stylelite.runtime.files import write_error
+
         if self._out is None:
             return
+        out = self._out
         try:
             self._mux(self._stream.encode())  # flush the encoder
         finally:
-            self._out.close()
             self._out = None
+            try:
+                out.close()  # writes the trailer
+            except (av.error.FFmpegError, OSError) as exc:
+                raise write_error(exc, self.report_as) from None
 
     def __enter__(self) -> VideoWriter:
         return self

@@ -211,7 +211,7 @@ class AdbTarget(Target):
             self._workdir = None
 
     def facts(self) -> dict:
-        out = self.check(self.run(["getprop"], timeout_s=30), "getprop").stdout
+        out = self.check(self.run(["getprop"]), "getprop").stdout  # within the device's own timeout_s
         props = dict(re.findall(r"^\[([^\]]+)\]: \[([^\]]*)\]", out, re.M))
         facts = {k: props[p] for k, p in GETPROPS.items() if props.get(p)}
         return {"device": self.name, "kind": self.kind, "serial": self.spec.serial, **facts}

@@ -43,14 +43,18 @@ class PythonTarget(Target):
             [self.python(), "-m", "stylelite.device_tests.remote_runner", *args], timeout_s=timeout_s, env=env
         )
         lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
-        answer = json.loads(lines[-1]) if lines else {}
+        try:
+            answer = json.loads(lines[-1]) if lines else {}
+        except ValueError:
+            answer = {}
+        answer = answer if isinstance(answer, dict) else {}
         if res.returncode != 0 or "error" in answer or not answer:
             why = answer.get("error") or res.last_line()
             raise DeviceError(f"{self.name}: the runner failed ({args[0]}): {why}")
         return answer
 
     def facts(self) -> dict:
-        return {**self.runner(["facts"], timeout_s=120), "device": self.name, "kind": self.kind}
+        return {**self.runner(["facts"]), "device": self.name, "kind": self.kind}
 
     def bench_artifact(self, artifact: Path, frames_npy: Path, out_npy: Path, warmup: int, iters: int) -> dict:
         """Push the artifact and frames, time them on the target, pull the stylized frames back."""

@@ -7,6 +7,7 @@ holds the resolved values (what the run really used), and a resume reads them ba
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -120,10 +121,40 @@ class FamilyTrainConfig:
             raise ConfigError(f"--generator {self.generator}: the {self.family} family trains {', '.join(allowed)}")
         self._check_numbers()
         self._check_data()
+        self._check_sources()
+
+    def _check_sources(self) -> None:
+        """Every --data-a/--data-b entry exists and holds images (listed, not read): a bad path fails here,
+        before any model loads or any run folder exists."""
+        from stylelite.distill.trainers.data import list_sources
+
+        list_sources(self.data_a)
+        list_sources(self.data_b)
 
     def _check_numbers(self) -> None:
+        for name in ("steps", "batch", "crop", "load_size", "lr_step", "pool_size", "style_size", "seed", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name}={value!r}: use a whole number (--{name.replace('_', '-')} N)")
+        floats = (
+            "lr beta1 beta2 weight_decay decay_from lr_gamma lambda_gp lambda_gan lambda_cycle lambda_identity "
+            "lambda_recon lambda_kl lambda_kl_cycle lambda_l1 content_weight style_weight tv_weight identity_weight "
+            "vgg_random_width"
+        ).split()
+        for name in floats:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"{name}={value}: use a finite number (--{name.replace('_', '-')})")
+        if self.lr <= 0:
+            raise ConfigError(f"lr={self.lr}: use a learning rate > 0 (e.g. --lr 2e-4)")
         if self.steps < 1 or self.batch < 1:
-            raise ConfigError("steps and batch must be >= 1")
+            raise ConfigError(
+                f"steps={self.steps}, batch={self.batch}: both must be >= 1 (e.g. --steps 1000 --batch 1)"
+            )
+        if self.seed < 0 or self.threads < 0:
+            raise ConfigError(
+                f"seed={self.seed}, threads={self.threads}: both must be >= 0 (threads 0: torch's default)"
+            )
         if self.crop < 32 or self.crop % 4:
             raise ConfigError(f"crop={self.crop}: use a multiple of 4, at least 32")
         stride = self.generator_stride()
@@ -269,6 +300,10 @@ class TeacherTrainConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
+        for name in ("lr", "lambda_l1", "decay_from"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"{name}={value}: use a finite number (--{name.replace('_', '-')})")
         self.family_config()  # the pix2pix config checks every value
 
     def family_config(self) -> FamilyTrainConfig:

@@ -16,7 +16,7 @@ from torch import nn
 
 from stylelite.distill.distributed import DistributedContext
 from stylelite.distill.loop import LoopSettings, LRSchedule, Trainer, run_training
-from stylelite.distill.run_dir import read_run_config
+from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.trainers.config import FamilyTrainConfig, TeacherTrainConfig
 from stylelite.distill.trainers.gan import init_weights
 from stylelite.distill.training_state import save_weights
@@ -121,6 +121,7 @@ def train_teacher_family(
     out: str | Path = "runs",
     resume: str | Path | None = None,
     progress: bool = True,
+    options: dict | None = None,
 ) -> Path:
     """Train (or resume) a teacher; return the run folder.
 
@@ -131,6 +132,8 @@ def train_teacher_family(
         out: parent folder of the new run folder.
         resume: a train-teacher run folder (of any family, or of the built-in teacher) to continue.
         progress: show a progress bar.
+        options: with `resume`, the config fields given again (the CLI's options): a larger `steps` extends
+            the run, `save_every`/`threads`/`device` may change, any other changed value is a ConfigError.
 
     Runs as one process or as one rank of a torchrun job (then only rank 0 writes). The run folder
     holds config.json, versions.json, launch.json, log.jsonl, tb/, state.safetensors (resumable) and
@@ -139,6 +142,7 @@ def train_teacher_family(
     if resume:
         raw = read_run_config(resume, "train-teacher")
         config = FamilyTrainConfig(**raw) if "family" in raw else TeacherTrainConfig(**raw)
+        config = apply_resume_options(resume, config, options or {})
     config = config or FamilyTrainConfig()
     if isinstance(config, TeacherTrainConfig):
         family = config.family_config()

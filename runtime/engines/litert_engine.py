@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.engines.base import Engine
+from stylelite.runtime.engines.base import Engine, check_input_shape
 from stylelite.runtime.errors import ExportError, InputError, require
 from stylelite.runtime.metadata import ArtifactMetadata
 from stylelite.runtime.tflite_file import STYLELITE_METADATA, metadata_entries
@@ -45,6 +45,7 @@ class LiteRTEngine(Engine):
             raise InputError(f"{self.path.name} is not a loadable TFLite model: {str(exc)[:200]}") from None
         self._in = self.interp.get_input_details()[0]
         self._out = self.interp.get_output_details()[0]
+        check_input_shape(self.path.name, self.meta, list(self._in["shape_signature"]), "NHWC", self._in["name"])
         self.dynamic = bool((np.asarray(self._in["shape_signature"]) < 0).any())
 
     def infer(self, batch: np.ndarray, control=None) -> np.ndarray:

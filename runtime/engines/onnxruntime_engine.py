@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.engines.base import Engine
+from stylelite.runtime.engines.base import Engine, check_input_shape
 from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT, RecurrentMixin
 from stylelite.runtime.errors import ConfigError, ExportError, InputError
 from stylelite.runtime.metadata import METADATA_KEY, ArtifactMetadata
@@ -81,6 +81,7 @@ class OrtEngine(RecurrentMixin, Engine):
         self.meta = ArtifactMetadata.from_json(props[METADATA_KEY])
         inputs = self.session.get_inputs()
         self.input_name = inputs[0].name
+        check_input_shape(self.path.name, self.meta, inputs[0].shape, "NCHW", inputs[0].name)
         self._types = {i.name: i.type for i in inputs}
         if self.styles and not {STYLE_WEIGHTS_INPUT, STRENGTH_INPUT} <= set(self._types):
             raise ExportError(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from stylelite.runtime.errors import ConfigError
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 MIN_TOKEN_CHARS = 16
+MAX_UPLOAD_MB = 10240.0  # 10 GB: the largest upload limit that makes sense for a clip or a model
 
 
 def is_loopback(host: str) -> bool:
@@ -78,14 +81,42 @@ class ServeConfig:
                 f"binding to {self.host} (not loopback) needs an access token: pass one, or make one with "
                 "resolve_token(host, None)"
             )
-        if self.max_clip_mb < 0 or self.max_model_mb < 0:
-            raise ConfigError("upload limits must be >= 0 MB (0 refuses that kind of upload)")
+        for flag, value in (("--max-clip-mb", self.max_clip_mb), ("--max-model-mb", self.max_model_mb)):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or not 0 <= value <= MAX_UPLOAD_MB:
+                raise ConfigError(
+                    f"{flag} {value!r}: give a number of MB from 0 (that kind of upload refused) to {MAX_UPLOAD_MB:g}"
+                )
         if self.max_side < 16:
             raise ConfigError(f"max_side {self.max_side} is too small: use at least 16 pixels")
         if not 1 <= self.jpeg_quality <= 100:
             raise ConfigError(f"jpeg_quality {self.jpeg_quality}: use 1-100")
         if (self.certfile is None) != (self.keyfile is None):
             raise ConfigError("HTTPS needs both --certfile and --keyfile")
+
+    def check_tls_files(self) -> None:
+        """Refuse a certificate or key that is missing, unreadable or not a PEM pair that loads (one line each).
+
+        Checked before anything is printed or bound, so `serve` never shows an https URL it cannot serve.
+        """
+        if self.certfile is None or self.keyfile is None:
+            return
+        import ssl
+
+        for flag, path in (("--certfile", self.certfile), ("--keyfile", self.keyfile)):
+            if not Path(path).is_file():
+                raise ConfigError(f"{flag} {path}: file not found")
+            if not os.access(path, os.R_OK):
+                raise ConfigError(f"{flag} {path}: not readable by this user")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:  # an encrypted key gets an empty password: refused here instead of a prompt later
+            context.load_cert_chain(self.certfile, self.keyfile, password=lambda: b"")
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            why = getattr(exc, "reason", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise ConfigError(
+                f"--certfile {self.certfile} / --keyfile {self.keyfile}: not a TLS certificate and its unencrypted "
+                f"private key in PEM format ({why})"
+            ) from None
 
     @property
     def scheme(self) -> str:

@@ -7,6 +7,10 @@ text = `{"type": "error", "message": ...}`.
 
 Both directions hold at most one waiting frame: a newer one replaces it and counts as dropped, so
 latency stays bounded when the model or the network is slower than the camera.
+
+Source switches only record the wanted source; one task per page starts and stops the clip player to
+match it, joining the old player before it starts a new one. A burst of switches therefore costs at
+most one player start and stop at a time, and a page never holds more than one player thread.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from stylelite.runtime.serve.live import ClipPlayer, Live, stylize_jpeg
 from stylelite.runtime.serve.wire import pack, unpack
 
 SOURCES = ("camera", "clip")
+SLOW_STOP_S = 10.0  # a clip player that takes longer than this to stop is logged (and still waited for)
 log = logging.getLogger("stylelite.serve")
 
 
@@ -53,6 +58,7 @@ class Connection:
         self.incoming, self.outgoing = Latest(), Latest()
         self.player: ClipPlayer | None = None
         self.source = "camera"
+        self._source_changed = asyncio.Event()
 
     async def run(self) -> None:
         await self.ws.accept()
@@ -60,7 +66,8 @@ class Connection:
             await self.ws.close(code=1013, reason=f"at most {self.live.max_clients} pages at a time")
             return
         self.live.clients += 1
-        tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._camera_loop())]
+        tasks = [self._send_loop(), self._camera_loop(), self._player_loop()]
+        tasks = [asyncio.create_task(t) for t in tasks]
         try:
             while True:
                 msg = await self.ws.receive()
@@ -72,10 +79,12 @@ class Connection:
                     await self._command(msg["text"])
         finally:
             self.live.clients -= 1
-            self._stop_player()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.player is not None:
+                self.player.stop()  # at once, even if the wait below is cut short
+                await self._join_player()
 
     async def _command(self, text: str) -> None:
         try:
@@ -86,21 +95,35 @@ class Connection:
             await self.error('unknown message: send {"type": "source", "source": "camera" or "clip"}')
             return
         self.source = msg["source"]
-        self._stop_player()
-        if self.source == "clip":
-            loop = asyncio.get_running_loop()
-            self.player = ClipPlayer(
-                self.live,
-                on_frame=lambda header, jpeg: _call_soon(loop, self.outgoing.put, (header, jpeg)),
-                on_error=lambda message: _call_soon(loop, self._error_soon, message),
-                quality=self.quality,
-                max_side=self.max_side,
-            ).start()
+        self._source_changed.set()  # the player loop catches up; a burst of switches is coalesced
 
-    def _stop_player(self) -> None:
-        if self.player is not None:
-            self.player.stop()
-            self.player = None
+    async def _player_loop(self) -> None:
+        """Keep at most one clip player, playing while the source is the clip (and restarted after it ended)."""
+        while True:
+            await self._source_changed.wait()
+            self._source_changed.clear()
+            if self.player is not None and (self.source != "clip" or not self.player.alive):
+                await self._join_player()
+            if self.source == "clip" and self.player is None:
+                self.player = self._start_player(asyncio.get_running_loop())
+
+    def _start_player(self, loop: asyncio.AbstractEventLoop) -> ClipPlayer:
+        return ClipPlayer(
+            self.live,
+            on_frame=lambda header, jpeg: _call_soon(loop, self.outgoing.put, (header, jpeg)),
+            on_error=lambda message: _call_soon(loop, self._error_soon, message),
+            quality=self.quality,
+            max_side=self.max_side,
+        ).start()
+
+    async def _join_player(self) -> None:
+        """Stop the clip player and wait (off the event loop) until its thread has ended."""
+        player, waited = self.player, 0.0
+        while not await asyncio.to_thread(player.stop, 1.0):
+            waited += 1.0
+            if waited == SLOW_STOP_S:
+                log.warning("the clip player has not stopped after %.0f s; still waiting", waited)
+        self.player = None
 
     async def _camera_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -129,11 +129,20 @@ class ClipPlayer:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the player to stop (it does at its next frame); wait up to `timeout` s for it when given."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Ask the player to stop (it does at its next frame); wait up to `timeout` s for it when given.
+
+        Returns whether its thread has ended.
+        """
         self._stop.set()
         if timeout is not None and self._thread.is_alive():
             self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        """Whether its thread still runs (it ends when stopped, and on an error)."""
+        return self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -72,6 +72,7 @@ def start_server(config: ServeConfig, engine=None, ready_timeout: float = 30.0) 
     """Start the server in a background thread and return once it accepts connections."""
     from stylelite.runtime.serve.app import create_app
 
+    config.check_tls_files()
     app = create_app(config, engine)
     sock = bind(config.host, config.port)
     port = sock.getsockname()[1]
@@ -123,6 +124,7 @@ def serve(
         certfile=Path(certfile) if certfile else None,
         keyfile=Path(keyfile) if keyfile else None,
     )
+    config.check_tls_files()  # before the URL is printed
     app = create_app(config)
     sock = bind(config.host, config.port)
     url = page_url(config, sock.getsockname()[1])

@@ -296,6 +296,9 @@ def test_local_target_through_the_runner(student_onnx, clip_path):
     assert rec.status == "ok" and rec.engine == "onnxruntime" and rec.device["device"] == "local"
     assert len(rec.latency_samples_ms) == rec.latency_ms["n"] == 8 and min(rec.latency_samples_ms) > 0
     assert rec.parity_psnr_db > 40 and rec.flicker > 0 and len(rec.flicker_per_frame) == len(host.frames) - 1
+    # the target timed the dense-conv reference too: the model's share of the ceiling, measured there
+    assert rec.gmacs_per_s > 0 and rec.ceiling_gmacs_per_s > 0
+    assert rec.ceiling_ratio == pytest.approx(rec.gmacs_per_s / rec.ceiling_gmacs_per_s)
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ def test_teacher_distils_into_a_student(teacher, photos, tmp_path):
         crop=96,  # a 256-stride U-Net pads a crop of 88 px or more
         cache_size=2,
         temporal_batch=1,
+        random_teacher=True,
     )
     student = load_model(str(run / "student.safetensors")).identity
     assert student.name == "mobilegen_s_025" and student.teacher == teacher
@@ -40,5 +41,5 @@ def test_too_small_crop_for_a_unet_says_the_minimum(photos, tmp_path):
 
     with pytest.raises(ConfigError, match=r"--crop 48 is too small .* use --crop 88"):
         distill("pix2pix_unet256", "mobilegen_s_025", out=tmp_path, progress=False, data=(photos,), crop=48,
-                steps=1, batch=1, cache_size=1)  # fmt: skip
+                steps=1, batch=1, cache_size=1, random_teacher=True)  # fmt: skip
     assert not list(tmp_path.iterdir())  # no run folder is left behind

@@ -151,7 +151,7 @@ def test_distillation_and_a_teacher_family_resume_through_the_same_loop(tmp_path
     with pytest.raises(KeyboardInterrupt):
         distill(
             "cyclegan_r6", "mobilegen_s_025", out=tmp_path / "d", progress=False, data=(str(photos / "photos"),),
-            steps=4, batch=2, crop=32, cache_size=2, w_temporal=0.0, save_every=1,
+            steps=4, batch=2, crop=32, cache_size=2, w_temporal=0.0, save_every=1, random_teacher=True,
         )  # fmt: skip
     family = FamilyTrainConfig(
         family="fast_neural_style", data_a=(str(photos / "photos"),), styles=(str(photos / "style.png"),),

@@ -57,6 +57,7 @@ def test_qat_run_exports_to_verified_int8(tmp_path, monkeypatch, clip_path):
         temporal_batch=2,
         qat="int8",
         qat_calib_batches=2,
+        random_teacher=True,
         data=(str(clip_path),),
     )
     weights = run / "student.safetensors"

@@ -379,7 +379,7 @@ def test_teacher_distils_in_its_own_range_and_stride(tmp_path, data, monkeypatch
     monkeypatch.setattr(TeacherCache, "__init__", spy_cache)
     run = distill(
         teacher, "mobilegen_s_025", out=tmp_path, progress=False, data=(data["a"],),
-        steps=2, batch=2, crop=crop, cache_size=2, w_temporal=0.0, save_every=2,
+        steps=2, batch=2, crop=crop, cache_size=2, w_temporal=0.0, save_every=2, random_teacher=True,
     )  # fmt: skip
     assert (run / "student.safetensors").exists()
     size, top = seen
@@ -394,5 +394,6 @@ def test_too_small_crop_for_a_unet_names_the_minimum(tmp_path, data):
     from stylelite.distill.distiller import distill
 
     with pytest.raises(ConfigError, match=r"--crop 32 is too small for pix2pix_unet128 .*use --crop 44 or more"):
-        distill("pix2pix_unet128", "mobilegen_s_025", out=tmp_path, progress=False, data=(data["a"],), crop=32)
+        distill("pix2pix_unet128", "mobilegen_s_025", out=tmp_path, progress=False, data=(data["a"],), crop=32,
+                random_teacher=True)  # fmt: skip
     assert not any(tmp_path.iterdir())  # failed before making a run folder

@@ -195,6 +195,7 @@ def test_distill_with_long_term_and_single_frame_losses(tmp_path):
         long_term_offsets=(3,),
         w_single_frame=1.0,
         flow_cache=str(tmp_path / "flows"),
+        random_teacher=True,
     )
     rec = read_jsonl(run / "log.jsonl")[-1]
     assert rec["long_term"] > 0 and rec["single_frame"] > 0

@@ -115,7 +115,7 @@ def test_distill_trains_it_on_frame_pairs(tmp_path):
 
     write_image(tmp_path / "photos" / "a.png", make_photo(80, 96))
     run = distill("cyclegan_r6", NAME, out=tmp_path / "runs", progress=False, data=(str(tmp_path / "photos"),),
-                  steps=2, batch=2, crop=32, cache_size=2, temporal_batch=1)  # fmt: skip
+                  steps=2, batch=2, crop=32, cache_size=2, temporal_batch=1, random_teacher=True)  # fmt: skip
     last = read_jsonl(run / "log.jsonl")[-1]
     assert last["recurrent_pixel"] > 0 and last["recurrent_temporal"] > 0 and last["temporal"] > 0
     assert load_model(str(run / "student.safetensors")).identity.name == NAME

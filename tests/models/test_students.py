@@ -20,6 +20,7 @@ ALLOWED_OPS = {
     "Identity",
     "HardSwish",
     "BatchNormalization",
+    "DepthToSpace",  # shufflegen's pixel shuffle: a TFLite builtin, native on NNAPI, GPU and XNNPACK
 }
 
 

@@ -24,3 +24,22 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
             raise RuntimeError("disk full")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["weights.bin"]
+
+
+def test_json_lines_stay_strict_and_non_utf8_files_are_one_line(tmp_path):
+    import json
+
+    from stylelite.runtime.errors import InputError
+    from stylelite.runtime.files import append_jsonl, read_jsonl, read_toml
+
+    append_jsonl(tmp_path / "r.jsonl", {"p50": float("nan"), "per_frame": [1.5, float("inf")], "x": "y"})
+    line = (tmp_path / "r.jsonl").read_text().strip()
+    assert json.loads(line, parse_constant=lambda c: pytest.fail(f"bare {c} in a JSON line")) == {
+        "p50": None, "per_frame": [1.5, None], "x": "y",
+    }  # fmt: skip
+    (tmp_path / "bad.jsonl").write_bytes(b'{"a": "\xff\xfe"}\n')
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_jsonl(tmp_path / "bad.jsonl")
+    (tmp_path / "bad.toml").write_bytes(b'name = "\xff"\n')
+    with pytest.raises(InputError, match="save it as UTF-8"):
+        read_toml(tmp_path / "bad.toml", "an inventory", InputError)

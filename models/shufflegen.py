@@ -1,0 +1,117 @@
+"""ShuffleGen: students built for the silicon.
+
+MobileGen saves MACs with depthwise convolutions and thin full-resolution layers, but on CPUs
+(and most mobile delegates) those layers are memory-bound: the demo student reaches about a third
+of the GMAC/s that the same runtime reaches on dense 3x3 convolutions. ShuffleGen spends its
+MACs where the kernels are efficient instead:
+
+- a patchify stem (4x4 conv, stride 4; space-to-depth folded into one dense conv) takes the frame
+  straight to 1/4 resolution;
+- all the work is residual pairs of dense 3x3 convs at 1/4 resolution with channel counts that
+  are multiples of 8 (ReLU fused into the conv by every runtime);
+- a 3x3 head predicts 48 channels that a pixel shuffle (DepthToSpace) turns into the full-
+  resolution residual, added to the input and clipped: nothing else touches full resolution.
+
+The global skip starts training at the identity, so colours begin right rather than learned.
+Ops: Conv, Relu, Add, DepthToSpace, Clip (plus Pad for odd sizes in torch only) - all native in
+ONNX Runtime, TFLite, XNNPACK, NNAPI and the GPU delegates.
+
+Name scheme: shufflegen_s_050 = family "shufflegen", size (t/s/m: depth), width x100 of 64 channels.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from stylelite.models.registry import ModelCard, register_student
+from stylelite.models.taps import FeatureTapsMixin
+from stylelite.models.tensors import pad_to_multiple
+
+STRIDE = 4
+
+
+class ResidualPair(nn.Module):
+    """Two dense 3x3 convs with a ReLU between them, added to the input."""
+
+    def __init__(self, ch: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.act = nn.ReLU()
+        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
+        # Residual scaling at init (EDSR): each block starts near the identity, so a deep stack
+        # without normalization trains stably.
+        with torch.no_grad():
+            self.conv2.weight.mul_(0.1)
+            self.conv2.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(self.act(self.conv1(x)))
+
+
+class ShuffleGen(FeatureTapsMixin, nn.Module):
+    """Image-to-image student; inputs and outputs RGB in [-1, 1]; stride 4."""
+
+    stride = STRIDE
+
+    def __init__(self, channels: int = 32, n_blocks: int = 6) -> None:
+        super().__init__()
+        if channels % 8 or n_blocks < 1:
+            raise ValueError("ShuffleGen wants channels a multiple of 8 and at least one block")
+        self.stem = nn.Sequential(nn.Conv2d(3, channels, STRIDE, stride=STRIDE), nn.ReLU())  # [B,C,H/4,W/4]
+        self.blocks = nn.Sequential(*[ResidualPair(channels) for _ in range(n_blocks)])
+        self.head = nn.Conv2d(channels, 3 * STRIDE * STRIDE, 3, padding=1)  # [B,48,H/4,W/4]
+        self.shuffle = nn.PixelShuffle(STRIDE)  # [B,3,H,W]
+        with torch.no_grad():  # start at the identity: output = input
+            self.head.weight.mul_(0.01)
+            self.head.bias.zero_()
+        self.feature_taps = {
+            "down": "stem",
+            "mid": f"blocks.{max(n_blocks // 2 - 1, 0)}",
+            "deep": f"blocks.{n_blocks - 1}",
+        }
+
+    def forward_core(self, x: torch.Tensor) -> torch.Tensor:
+        """The exported graph: H and W must be multiples of 4."""
+        residual = self.shuffle(self.head(self.blocks(self.stem(x))))
+        return torch.clamp(x + residual, -1.0, 1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Any H x W: reflect-pad to the stride, run, crop back."""
+        if x.shape[-2] % STRIDE or x.shape[-1] % STRIDE:
+            xp, h, w = pad_to_multiple(x, STRIDE)
+            return self.forward_core(xp)[..., :h, :w]
+        return self.forward_core(x)
+
+
+def _build(name: str, width: float, n_blocks: int) -> ShuffleGen:
+    channels = int(round(64 * width / 8)) * 8
+    m = ShuffleGen(channels, n_blocks)
+    m.card = ModelCard(
+        name=name,
+        family="shufflegen",
+        stride=STRIDE,
+        resolution=256,
+        source="stylelite (distilled)",
+        license="same as the teacher it was distilled from",
+        extra={"width": width, "channels": channels, "blocks": n_blocks},
+    )
+    return m
+
+
+@register_student
+def shufflegen_t_038() -> ShuffleGen:
+    """24 channels, 4 blocks (0.22 GMAC at 256x256): the fastest."""
+    return _build("shufflegen_t_038", 0.375, 4)
+
+
+@register_student
+def shufflegen_s_050() -> ShuffleGen:
+    """32 channels, 6 blocks (0.52 GMAC at 256x256): 30 fps at 640x480 on two CPU cores."""
+    return _build("shufflegen_s_050", 0.5, 6)
+
+
+@register_student
+def shufflegen_m_075() -> ShuffleGen:
+    """48 channels, 6 blocks (1.11 GMAC at 256x256): the quality end."""
+    return _build("shufflegen_m_075", 0.75, 6)
