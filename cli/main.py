@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "end to end on built-in data: distil, export, stylize, benchmark, report"),
     "train-teacher": ("train_teacher", "train a teacher: built-in cartoon, cyclegan, unit, multistyle, fast style"),
     "distill": ("distill", "distil a teacher into a MobileGen student"),
+    "search": ("search", "student search: train candidates briefly, time them on the device, Pareto front, pick"),
     "list": ("list_models", "list registered teachers and students with params and MACs"),
     "export": ("export", "export a model to ONNX or TFLite with metadata, verified against PyTorch"),
     "run": ("run", "stylize a video, image, folder, camera or stream with an exported model (no torch)"),

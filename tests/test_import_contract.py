@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = ("runtime", "models", "export", "distill", "benchmark", "device_tests", "reports", "cli")
+LAYERS = ("runtime", "models", "export", "distill", "benchmark", "device_tests", "reports", "search", "cli")
 ALLOWED = {
     "runtime": {"runtime"},
     "models": {"models", "runtime"},
@@ -31,6 +31,7 @@ ALLOWED = {
     "benchmark": {"benchmark", "runtime"},
     "device_tests": {"device_tests", "benchmark", "runtime"},
     "reports": {"reports", "benchmark", "runtime"},
+    "search": {"search", "distill", "export", "benchmark", "device_tests", "reports", "models", "runtime"},
     "cli": set(LAYERS),
 }
 # What the runtime may import besides the standard library: the base install (numpy, OpenCV, onnxruntime,
