@@ -134,10 +134,7 @@ def load_inventory(path: str | Path | None = None) -> dict[str, DeviceSpec]:
         path = Path(DEFAULT_INVENTORY)
         if not path.is_file():
             return {"local": LOCAL}
-    try:
-        raw = read_toml(path, "device inventory", ConfigError)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the inventory as UTF-8") from None
+    raw = read_toml(path, "device inventory", ConfigError)
     devices = {"local": LOCAL}
     tables = raw.get("devices") or {}
     if not isinstance(tables, dict):

@@ -13,10 +13,12 @@ from stylelite.models import (  # noqa: F401  (each registers its models)
     mobilegen,
     mobilegen_temporal,
     multistyle,
-    pretrained,  # noqa: F401,I001  (tags shipped weights of the families above)
     shufflegen,
     unit,
 )
+
+# isort: split
+from stylelite.models import pretrained  # noqa: F401  (last: tags shipped weights of the families above)
 from stylelite.models.registry import (
     PRETRAINED,
     STUDENTS,

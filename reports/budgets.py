@@ -90,10 +90,7 @@ class Check:
 def load_budgets(path: str | Path | None = None) -> list[Budget]:
     """The [[budget]] tables of a TOML file (default: the shipped reports/budgets.toml)."""
     path = Path(path) if path else DEFAULT_BUDGETS
-    try:
-        raw = read_toml(path, "budget file", BudgetError)
-    except UnicodeDecodeError as exc:
-        raise BudgetError(f"{path}: not UTF-8 text (byte {exc.start}); save the budget file as UTF-8") from None
+    raw = read_toml(path, "budget file", BudgetError)
     entries = raw.get("budget")
     if not isinstance(entries, list) or not entries:
         raise BudgetError(f"{path}: no [[budget]] tables")

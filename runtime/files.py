@@ -148,5 +148,5 @@ def read_toml(path: str | os.PathLike, what: str, error: type[Exception]) -> dic
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML ({exc})") from None
-    except UnicodeDecodeError:
-        raise error(f"{path}: not a TOML file (its bytes are not UTF-8 text); save it as UTF-8") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8") from None

@@ -40,14 +40,16 @@ def test_demo_writes_the_report(tmp_path):
         "side_by_side.mp4",
         "student.onnx",
         "teacher.onnx",
+        "shipped_student.onnx",
         "stylized.mp4",
         "clip.mp4",
         "distill_losses.png",
     ):
         assert (out / name).exists(), name
     data = json.loads((out / "report.json").read_text())
-    teacher, student = data["records"]
+    teacher, student, shipped = data["records"]
     assert teacher["model"] == "cyclegan_r9_bn" and student["model"] == "mobilegen_s_025"
+    assert shipped["model"] == "shufflegen_s_050" and shipped["fidelity_psnr_db"] > student["fidelity_psnr_db"]
     assert teacher["gmacs_256"] > 40 * student["gmacs_256"]
     assert student["fidelity_psnr_db"] > 0 and teacher["reference"] == teacher["artifact"]
     assert "96x64" in student["extra_latency"]

@@ -264,6 +264,24 @@ PLANS: dict[str, Plan] = {
     "stylelite bench student.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
         "--min-seconds 0.2", {"--max-frames 40": "--max-frames 2"}
     ),
+    "stylelite export shufflegen_s_050.cartoon -o shipped.onnx": run(creates=("shipped.onnx",)),
+    "stylelite bench shipped.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
+        "--min-seconds 0.2",
+        {"--max-frames 40": "--max-frames 2"},
+        needs=("stylelite export shufflegen_s_050.cartoon -o shipped.onnx",),
+    ),
+    # ---- Students built for the silicon
+    "stylelite bench mobilegen_s_025.onnx mobilegen_s_050.onnx shufflegen_t_038.onnx shufflegen_s_050.onnx "
+    "shufflegen_m_075.onnx --clip clip.mp4 --process-size 640x480": parse_only(
+        "needs the five exported students a search writes; tests/benchmark/test_host_bench.py runs the ceiling "
+        "columns on the committed student"
+    ),
+    "stylelite search --candidates mobilegen_s_025 mobilegen_s_050 shufflegen_t_038 shufflegen_s_050 "
+    "shufflegen_m_075 --labels labels --label-crops 2560 --crop 160 --steps 1000 --clip bikes --size 640x480 "
+    "--frames 16 --budget-ms 33 -o search": parse_only(
+        "minutes per candidate even at tiny sizes; tests/search/test_student_search.py runs a two-candidate "
+        "search end to end through the same command"
+    ),
     # ---- Devices, reports and budgets
     BENCH_JETSON: run(
         subs={"--device jetson": "--device all"},  # no Jetson here: `all` (the README's variant) is `local` alone

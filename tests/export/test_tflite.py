@@ -1,4 +1,9 @@
-"""TFLite export of every registered student (fp32 / fp16 / int8), its metadata, LiteRT and bench."""
+"""TFLite export of every student family (fp32 / fp16 / int8), its metadata, LiteRT and bench.
+
+One student per family: the widths and depths of a family export the same ops, and each onnx2tf
+conversion costs tens of seconds, so converting every registered width would add minutes to CI
+without testing another op. Every registered student still exports to ONNX at every precision
+(tests/export/test_export_precisions.py)."""
 
 import json
 import os
@@ -37,9 +42,21 @@ def tflite_int8(real_frames, tmp_path_factory):
     )
 
 
-@pytest.mark.parametrize("name", STUDENTS.names())
+def _one_student_per_family() -> list[str]:
+    """The smallest student of each family (a recurrent kind counts as a family of its own)."""
+    from stylelite.models.profile import count_params
+
+    smallest: dict[tuple, tuple[int, str]] = {}
+    for name in STUDENTS.names():
+        model = create_student(name)
+        key = (model.card.family, bool(model.card.extra.get("recurrent")))
+        smallest[key] = min(smallest.get(key, (count_params(model), name)), (count_params(model), name))
+    return sorted(name for _, name in smallest.values())
+
+
+@pytest.mark.parametrize("name", _one_student_per_family())
 @pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
-def test_every_student_exports_to_tflite(name, precision, real_frames, tmp_path):
+def test_every_student_family_exports_to_tflite(name, precision, real_frames, tmp_path):
     if create_student(name).card.extra.get("recurrent"):  # two image inputs: ONNX fp32/fp16 only, said clearly
         with pytest.raises(ExportError, match="recurrent"):
             export_model(name, tmp_path / "m.tflite", format="tflite", precision=precision, calib=real_frames,

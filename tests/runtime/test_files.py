@@ -41,5 +41,5 @@ def test_json_lines_stay_strict_and_non_utf8_files_are_one_line(tmp_path):
     with pytest.raises(InputError, match="not UTF-8"):
         read_jsonl(tmp_path / "bad.jsonl")
     (tmp_path / "bad.toml").write_bytes(b'name = "\xff"\n')
-    with pytest.raises(InputError, match="save it as UTF-8"):
-        read_toml(tmp_path / "bad.toml", "an inventory", InputError)
+    with pytest.raises(InputError, match="not UTF-8 text .*save the inventory as UTF-8"):
+        read_toml(tmp_path / "bad.toml", "inventory", InputError)
