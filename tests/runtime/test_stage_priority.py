@@ -76,6 +76,8 @@ def test_starved_background_stages_move_to_normal_priority(student_onnx, tmp_pat
     from stylelite.runtime.video import write_video
     from tests.conftest import make_photo
 
+    before = set(threading.enumerate())  # threads other tests left are not this run's
+
     clip = write_video(tmp_path / "c.mp4", [make_photo(72, 96, seed=i % 5) for i in range(40)], fps=25.0)
     engine = PolicyRecorder(load_engine(student_onnx, threads=1))  # onnxruntime runs in the calling thread
     core = min(os.sched_getaffinity(0))
@@ -94,7 +96,7 @@ def test_starved_background_stages_move_to_normal_priority(student_onnx, tmp_pat
     assert stats.stage_priority.startswith("background, normal from frame"), stats.stage_priority
     assert stats.promoted_at_frame is not None and 0 <= stats.promoted_at_frame < 40
     assert written[0] == os.SCHED_IDLE and written[-1] == os.SCHED_OTHER
-    assert not [t for t in threading.enumerate() if t.name.startswith("stylelite-")]
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("stylelite-")]
 
 
 def test_run_stage_priority_as_typed(student_onnx, clip_path, tmp_path):
