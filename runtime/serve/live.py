@@ -6,10 +6,12 @@ pipeline (stylelite.runtime.pipeline.stream_frames, newest frame wins) in a `Cli
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +128,7 @@ class ClipPlayer:
         self._thread = threading.Thread(target=self._run, name="stylelite-serve-clip", daemon=True)
 
     def start(self) -> ClipPlayer:
+        _PLAYERS.add(self)
         self._thread.start()
         return self
 
@@ -145,7 +148,7 @@ class ClipPlayer:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.is_set():  # (stop_all_players ends every player at server stop and at exit)
             model, clip, version = self.live.model, self.live.clip, self.live.clip_version
             try:
                 self._play_once(model, clip, version)
@@ -189,3 +192,19 @@ class ClipPlayer:
                     "version": model.version,
                 }
                 self.on_frame(header, jpeg)
+
+
+# Every started player, so that a server that stops (or the interpreter that exits) ends them all, even when
+# a page's own shutdown was cut short: a player left running native inference at exit aborts the process.
+_PLAYERS: weakref.WeakSet[ClipPlayer] = weakref.WeakSet()
+
+
+def stop_all_players(timeout: float = 5.0) -> bool:
+    """Stop every clip player and wait up to `timeout` s for each; returns whether all have ended."""
+    players = list(_PLAYERS)
+    for player in players:
+        player.stop()
+    return all(player.stop(timeout) for player in players)
+
+
+atexit.register(stop_all_players)

@@ -64,8 +64,11 @@ class RunningServer:
     _thread: threading.Thread
 
     def stop(self, timeout: float = 10.0) -> None:
+        from stylelite.runtime.serve.live import stop_all_players
+
         self._server.should_exit = True
         self._thread.join(timeout)
+        stop_all_players(timeout)  # a page whose shutdown was cut short may have left its clip player running
 
 
 def start_server(config: ServeConfig, engine=None, ready_timeout: float = 30.0) -> RunningServer:
