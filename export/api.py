@@ -17,7 +17,8 @@ from stylelite.runtime.errors import ConfigError, ExportError, UnknownNameError
 from stylelite.runtime.metadata import ArtifactMetadata
 
 FORMATS = ("onnx", "tflite")
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS = ("fp32", "fp16", "int8", "auto")
+AUTO_PROBE_SIZE = (640, 480)  # where --precision auto times a dynamic-size graph's layers
 TFLITE_IO = ("int8", "uint8", "float32")
 
 
@@ -27,7 +28,9 @@ class ExportConfig:
 
     Attributes:
         format: artifact kind: onnx, or tflite (NHWC, through onnx2tf; needs a fixed size: dynamic=False).
-        precision: fp32; fp16 (weights and activations, fp32 inputs/outputs); int8 (QDQ, needs calibration).
+        precision: fp32; fp16 (weights and activations, fp32 inputs/outputs); int8 (QDQ, needs calibration);
+            auto (ONNX: each conv timed here in fp32 and int8 (export/int8_layers.py); int8 QDQ on the convs
+            it speeds up, the rest float; fp32 when it speeds up none; needs calibration).
         dynamic: dynamic H and W (else fixed at sample_size).
         dynamo: use the torch.export-based ONNX exporter instead of the TorchScript one.
         sample_size: the trace size, and the fixed size when not dynamic.
@@ -35,6 +38,8 @@ class ExportConfig:
             run natively (a warning; the export still succeeds).
         simplify: simplify the graph (onnxslim) before the precision conversion.
         tflite_io: TFLite int8 only: the input/output tensor type, int8 | uint8 | float32.
+        threads: precision auto only: the inference threads the layers are timed with (0: onnxruntime's
+            default); give the deployment's.
     """
 
     format: str = "onnx"
@@ -45,12 +50,20 @@ class ExportConfig:
     target: str | None = None
     simplify: bool = True
     tflite_io: str = "int8"
+    threads: int = 0
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ConfigError(f"format {self.format!r} is not supported yet (supported: {', '.join(FORMATS)})")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision {self.precision!r} is not supported (supported: {', '.join(PRECISIONS)})")
+        if self.precision == "auto" and self.format != "onnx":
+            raise ConfigError(
+                "--precision auto times onnxruntime kernels; for TFLite export fp32 and int8 and compare them "
+                "side by side with stylelite bench"
+            )
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
+            raise ConfigError(f"threads={self.threads}: use a whole number >= 0 (0: the engine's default)")
         if self.format == "tflite" and self.dynamic:
             raise ConfigError("TFLite export needs a fixed input size: add --static-size N (e.g. 256)")
         if self.tflite_io not in TFLITE_IO:
@@ -60,6 +73,11 @@ class ExportConfig:
 
             if self.target not in TARGETS:
                 raise UnknownNameError(f"unknown target {self.target!r} (known: {', '.join(TARGETS)})")
+
+    @property
+    def quantizes(self) -> bool:
+        """int8, or auto (which may choose int8): needs calibration frames, refuses what int8 refuses."""
+        return self.precision in ("int8", "auto")
 
     @property
     def size(self) -> int | None:
@@ -142,7 +160,7 @@ def export_loaded(
     from stylelite.models.metadata import model_metadata
     from stylelite.runtime.files import replace_into
 
-    if config.precision == "int8" and calibration is None:
+    if config.quantizes and calibration is None:
         calibration = _calibration(config, None)  # raises: int8 needs real frames
     meta = model_metadata(net, identity, size=config.size)
     _refuse_unsupported(meta, config)
@@ -237,7 +255,7 @@ def check_finite_model(net, name: str) -> None:
 
 
 def _calibration(config: ExportConfig, calib) -> _Calibration | None:
-    if config.precision != "int8":
+    if not config.quantizes:
         return None
     if calib is None:
         raise ConfigError(
@@ -257,7 +275,7 @@ def _calibration(config: ExportConfig, calib) -> _Calibration | None:
 
 
 def _refuse_unsupported(meta: ArtifactMetadata, config: ExportConfig) -> None:
-    quantized_or_tflite = config.precision == "int8" or config.format == "tflite"
+    quantized_or_tflite = config.quantizes or config.format == "tflite"
     what = f"{config.format} {config.precision}"
     if meta.styles and quantized_or_tflite:
         raise ExportError(
@@ -292,18 +310,65 @@ def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration
     if config.format == "tflite":
         return _to_tflite(proto, fp32, meta, config, tmp, calibration, verify_frames)
     quant: dict = {}
-    if config.precision == "fp16":
+    only: tuple[str, ...] = ()
+    if config.precision == "auto":
+        onnx.save(proto, str(fp32))
+        precision, only, probe = _auto_precision(fp32, config)
+        meta = dataclasses.replace(meta, precision=precision, extra={**meta.extra, "int8_probe": probe})
+    if meta.precision == "fp16":
         from stylelite.export.onnx2fp16 import onnx_to_fp16
 
         proto, quant = onnx_to_fp16(proto)
-    elif config.precision == "int8":
+    elif meta.precision == "int8":
         from stylelite.export.onnx2int8 import onnx_to_int8
 
         onnx.save(proto, str(fp32))
-        quant = onnx_to_int8(fp32, work / "int8.onnx", calibration.frames, meta, calibration_source=calibration.source)
-        proto = onnx.load(str(work / "int8.onnx"))
+        quant = onnx_to_int8(
+            fp32,
+            work / "int8.onnx",
+            calibration.frames,
+            meta,
+            calibration_source=calibration.source,
+            only=only,
+        )
+        if config.precision == "auto" and not _int8_pays_whole(fp32, work / "int8.onnx", meta, config):
+            meta, quant = dataclasses.replace(meta, precision="fp32"), {}
+        else:
+            proto = onnx.load(str(work / "int8.onnx"))
     _save_onnx(proto, meta, quant, tmp)
     return _read_meta_back(meta, proto, quant), None
+
+
+def _auto_precision(fp32: Path, config: ExportConfig) -> tuple[str, tuple[str, ...], dict]:
+    """Time every conv of `fp32` in fp32 and int8 on this machine (at the static size, else 640x480):
+    ("int8", the nodes to quantize, the probe) when int8 speeds up at least one, else ("fp32", (), probe)."""
+    from stylelite.export.int8_layers import MIN_SPEEDUP, int8_nodes, measure_int8_layers
+
+    width, height = (config.sample_size, config.sample_size) if config.size else AUTO_PROBE_SIZE
+    timings = measure_int8_layers(fp32, width, height, config.threads)
+    nodes = tuple(int8_nodes(fp32, timings))
+    precision = "int8" if nodes else "fp32"
+    probe = {
+        "size": f"{width}x{height}",
+        "threads": config.threads,
+        "min_speedup": MIN_SPEEDUP,
+        "chosen": precision,
+        "layers": [t.to_dict() for t in timings],
+    }
+    return precision, nodes, probe
+
+
+def _int8_pays_whole(fp32: Path, int8: Path, meta: ArtifactMetadata, config: ExportConfig) -> bool:
+    """Time the mixed int8 graph against the fp32 one at the probe size and record it in the probe: the
+    layers' gains must survive the QDQ pairs between them, or the export stays fp32."""
+    from stylelite.export.int8_layers import MIN_SPEEDUP, model_speedup
+
+    probe = meta.extra["int8_probe"]
+    width, height = (int(v) for v in probe["size"].split("x"))
+    probe["model_speedup"] = round(model_speedup(fp32, int8, width, height, config.threads), 3)
+    pays = probe["model_speedup"] >= MIN_SPEEDUP
+    probe["chosen"] = "int8" if pays else "fp32"
+    return pays
 
 
 def _to_tflite(proto, fp32: Path, meta, config: ExportConfig, tmp: Path, calibration, verify_frames):
@@ -354,7 +419,7 @@ def _verify(net, tmp: Path, meta, config: ExportConfig, calibration, verify_fram
     from stylelite.export.verify import verification_frames, verify_artifact, verify_recurrent
 
     size = config.sample_size
-    if config.precision == "int8":  # quantized models are verified on real footage only
+    if meta.precision == "int8":  # quantized models are verified on real footage only
         frames = calibration.held_out + list(verify_frames or [])
     elif config.dynamic:
         frames = verification_frames(verify_frames)
@@ -365,9 +430,9 @@ def _verify(net, tmp: Path, meta, config: ExportConfig, calibration, verify_fram
         if not frames:
             raise ExportError(f"no {size}x{size} frames to verify the static-size artifact on")
     if meta.extra.get("recurrent"):  # the state is carried over short moving sequences on both sides
-        result = verify_recurrent(net, tmp, frames, config.precision)
+        result = verify_recurrent(net, tmp, frames, meta.precision)
     else:
-        result = verify_artifact(net, tmp, frames, config.precision)
+        result = verify_artifact(net, tmp, frames, meta.precision)
     if config.target is not None and config.format == "onnx":
         from stylelite.export.targets import check_target
 

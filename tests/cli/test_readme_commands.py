@@ -242,6 +242,13 @@ PLANS: dict[str, Plan] = {
     "stylelite export runs/00001-…/student.safetensors --int8 --calib reports/demo/clip.mp4 --target xnnpack": run(
         creates=("student_int8.onnx",)
     ),
+    "python -m stylelite.export.int8_layers --size 640x480 --threads 1": parse_only(
+        "times 16 layers at 640x480 and 160x120 (a minute or two); tests/export/test_int8_layers.py sweeps small"
+    ),
+    (
+        "stylelite export runs/00001-…/student.safetensors --precision auto --calib reports/demo/clip.mp4 "
+        "--threads 2 -o student_auto.onnx"
+    ): run("--static-size 64", creates=("student_auto.onnx",)),
     (
         "stylelite distill --qat int8 --student mobilegen_s_025 "
         "--init-from runs/00001-…/student.safetensors --steps 200 --lr 2e-4"
