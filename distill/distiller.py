@@ -21,7 +21,10 @@ from stylelite.distill.distributed import DistributedContext
 from stylelite.distill.loop import LoopSettings, LRSchedule, Trainer, run_training
 from stylelite.distill.losses import (
     FeatureAdapters,
+    PerceptualDistillLoss,
+    adversarial_loss,
     color_loss,
+    discriminator_loss,
     long_term_temporal_loss,
     pixel_loss,
     random_affine_flow,
@@ -45,12 +48,13 @@ class DistillTrainer(Trainer):
         from stylelite.models.load import load_model
 
         super().__init__()
-        self.config, self.progress = config, progress
-        self.teacher = load_model(config.teacher, config.teacher_checkpoint).model
+        self.config, self.progress, self.ctx = config, progress, ctx
+        device = self.device = ctx.device
+        self.teacher = load_model(config.teacher, config.teacher_checkpoint).model.to(device)
         teacher_padding(config.crop, self.teacher.card.stride, self.teacher.card.name)  # a too-small crop fails here
-        self.float_model = create_student(config.student, checkpoint=config.init_from).train()
+        self.float_model = create_student(config.student, checkpoint=config.init_from).train().to(device)
         self.recurrent = getattr(self.float_model, "recurrent", False)  # fed its previous output: frame pairs
-        self.adapters = FeatureAdapters(self.float_model.tap_channels(), self.teacher.tap_channels())
+        self.adapters = FeatureAdapters(self.float_model.tap_channels(), self.teacher.tap_channels()).to(device)
         self.taps = [t for t in config.taps if t in self.adapters.taps]
         self.student = self._quantization_aware(self.float_model) if config.qat else self.float_model
         params = list(self.student.parameters()) + list(self.adapters.parameters())
@@ -59,6 +63,21 @@ class DistillTrainer(Trainer):
             self.ema_model = copy.deepcopy(self.float_model).eval().requires_grad_(False)
             self.modules["ema"] = self.ema_model
         self.optimizers = {"opt": torch.optim.Adam(params, lr=config.lr)}
+        self.perceptual = None
+        if config.w_perceptual:  # frozen, not part of the saved state
+            from stylelite.distill.vgg19 import load_vgg19
+
+            self.perceptual = PerceptualDistillLoss(load_vgg19(config.vgg).to(device))
+        if config.w_adversarial:
+            from stylelite.models.patchgan import NLayerDiscriminator
+
+            self.disc = NLayerDiscriminator(input_nc=6, ndf=config.disc_channels, n_layers=3).to(device)
+            self.modules["disc"] = self.disc
+            group = {"params": list(self.disc.parameters()), "lr_scale": config.disc_lr_scale}
+            self.optimizers["disc"] = torch.optim.Adam([group], lr=config.lr * config.disc_lr_scale, betas=(0.5, 0.999))
+        self.amp_dtype = _amp_dtype(device) if config.amp else None
+        # fp16 needs its gradients scaled; bf16 has fp32's range
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
 
     def _quantization_aware(self, model: torch.nn.Module) -> torch.nn.Module:
         """A fake-quantized copy of `model`, its quantizers calibrated on real training crops."""
@@ -67,7 +86,9 @@ class DistillTrainer(Trainer):
         c = self.config
         stills, clips = load_sources(c.data)
         images = stills + [f for clip in clips for f in clip.frames[:: max(1, len(clip.frames) // 16)]]
-        batches = _calibration_batches(images, c.crop, c.qat_calib_batches, c.batch, c.seed)
+        batches = [
+            b.to(self.device) for b in _calibration_batches(images, c.crop, c.qat_calib_batches, c.batch, c.seed)
+        ]
         return prepare_qat(copy.deepcopy(model), batches, c.qat_engine)
 
     def prepare(self, start: int) -> None:
@@ -76,7 +97,7 @@ class DistillTrainer(Trainer):
         stills, clips = load_sources(c.data)
         images = stills + [f for clip in clips for f in clip.frames[:: max(1, len(clip.frames) // 16)]]
         if c.labels:
-            self.cache = _label_store(c, self.teacher, start, self.progress)
+            self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx)
         else:
             self.cache = TeacherCache(
                 self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress
@@ -85,7 +106,7 @@ class DistillTrainer(Trainer):
         self.long_offsets = c.long_term_offsets if c.w_long_term else ()
         offsets = (1, *self.long_offsets)
         self.pairs = MotionPairs(stills, clips, c.crop, c.seed + 7 + start, offsets, flow_cache=c.flow_cache)
-        self.sf_gen = torch.Generator().manual_seed(c.seed + 11 + start)
+        self.sf_gen = torch.Generator().manual_seed(c.seed + 11 + start)  # CPU generators: the same draws on any device
         self.rec_gen = torch.Generator().manual_seed(c.seed + 13 + start)
         self.step = start
 
@@ -93,28 +114,68 @@ class DistillTrainer(Trainer):
         """Seed every sampler from (seed, step): step k draws the same batches, pairs and motions whether
         the run got there straight or through a resume."""
         c, k = self.config, self.step
+        rank = [self.ctx.rank] if self.ctx.world_size > 1 else []  # each rank draws its own batches
         if isinstance(self.cache, TeacherCache):
-            self.cache.rng = np.random.default_rng([c.seed + 1, k])
+            self.cache.rng = np.random.default_rng([c.seed + 1, k, *rank])
         elif isinstance(self.cache, _StoreBatches):
-            self.cache.store.rng = np.random.default_rng([c.seed + 1, k])
-        self.pairs.rng = np.random.default_rng([c.seed + 7, k])
-        self.sf_gen.manual_seed(int(np.random.SeedSequence([c.seed + 11, k]).generate_state(1)[0]))
-        self.rec_gen.manual_seed(int(np.random.SeedSequence([c.seed + 13, k]).generate_state(1)[0]))
+            self.cache.store.rng = np.random.default_rng([c.seed + 1, k, *rank])
+        self.pairs.rng = np.random.default_rng([c.seed + 7, k, *rank])
+        self.sf_gen.manual_seed(int(np.random.SeedSequence([c.seed + 11, k, *rank]).generate_state(1)[0]))
+        self.rec_gen.manual_seed(int(np.random.SeedSequence([c.seed + 13, k, *rank]).generate_state(1)[0]))
         self.step += 1
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One update on a cache batch and temporal pairs; the weighted terms and their sum."""
-        c, zero = self.config, torch.zeros(())
+        c, dev = self.config, self.device
+        zero = torch.zeros((), device=dev)
         self._seed_step()
         x, y_t, f_t = self.cache.batch(c.batch)
+        x, y_t, f_t = x.to(dev), y_t.to(dev), {k: v.to(dev) for k, v in f_t.items()}
+        with self._autocast():
+            loss, terms, recurrent, y_s = self._student_terms(x, y_t, f_t, zero)
+        opt = self.optimizers["opt"]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.ctx.average_gradients([self.student, self.adapters])
+        self.scaler.step(opt)
+        if c.w_adversarial:  # then the discriminator, on the same batch
+            d_opt = self.optimizers["disc"]
+            d_opt.zero_grad(set_to_none=True)
+            with self._autocast():
+                terms["disc"] = discriminator_loss(self.disc, x, y_t, y_s)
+            self.scaler.scale(terms["disc"]).backward()
+            self.ctx.average_gradients([self.disc])
+            self.scaler.step(d_opt)
+        self.scaler.update()
+        if c.ema:
+            _ema_update(self.ema_model, self.float_model, c.ema)
+        return {"loss": loss.detach(), **{k: v.detach().float() for k, v in {**terms, **recurrent}.items()}}
+
+    def _autocast(self):
+        """Mixed precision (--amp) around the forward passes; a no-op context without it."""
+        return torch.autocast(
+            self.device.type, dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None
+        )
+
+    def _student_terms(self, x, y_t, f_t, zero):
+        """The student's weighted loss on a batch and its temporal pairs: (loss, terms, recurrent terms, output)."""
+        c = self.config
         y_s, f_s = self.student.forward_features(x)
         terms = {"pixel": pixel_loss(y_s, y_t)}
         terms["feature"] = self.adapters({k: f_s[k] for k in self.taps}, f_t) if c.w_feature else zero
         terms["color"] = color_loss(y_s, y_t) if c.w_color else zero
         loss = c.w_pixel * terms["pixel"] + c.w_feature * terms["feature"] + c.w_color * terms["color"]
+        if c.w_perceptual:
+            n = c.perceptual_batch
+            terms["perceptual"] = self.perceptual(y_s[:n], y_t[:n])
+            loss = loss + c.w_perceptual * terms["perceptual"]
+        if c.w_adversarial:
+            terms["adversarial"] = adversarial_loss(self.disc, x, y_s)
+            loss = loss + c.w_adversarial * terms["adversarial"]
         recurrent = {}
         if self.recurrent:  # frame t = the crop moved, with prev = the student's own (noisy) output of the crop
             flow, mask = random_affine_flow(len(x), x.shape[-2], x.shape[-1], self.rec_gen, max_shift=6.0)
+            flow, mask = flow.to(x.device), mask.to(x.device)
             rpix, rtemp = recurrent_losses(self.student, x, y_s, y_t, flow, mask, c.prev_noise, self.rec_gen)
             loss = loss + c.w_pixel * rpix + c.w_temporal * rtemp
             recurrent = {"recurrent_pixel": rpix, "recurrent_temporal": rtemp}
@@ -127,20 +188,14 @@ class DistillTrainer(Trainer):
         terms["single_frame"] = zero
         if c.w_single_frame:
             xs = x[: c.temporal_batch]
-            flow, mask = random_affine_flow(len(xs), xs.shape[-2], xs.shape[-1], self.sf_gen)
+            flow, mask = (t.to(x.device) for t in random_affine_flow(len(xs), xs.shape[-2], xs.shape[-1], self.sf_gen))
             terms["single_frame"] = single_frame_loss(self.student, xs, flow, mask, out=y_s[: len(xs)])
             loss = loss + c.w_single_frame * terms["single_frame"]
-        opt = self.optimizers["opt"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if c.ema:
-            _ema_update(self.ema_model, self.float_model, c.ema)
-        return {"loss": loss.detach(), **{k: v.detach() for k, v in {**terms, **recurrent}.items()}}
+        return loss, terms, recurrent, y_s
 
     def _temporal(self) -> torch.Tensor:
         """Short-term (t-1 -> t) masked output difference on a batch of frame pairs."""
-        prev, cur, flow, mask = self.pairs.batch(self.config.temporal_batch)
+        prev, cur, flow, mask = (t.to(self.device) for t in self.pairs.batch(self.config.temporal_batch))
         if self.recurrent:  # as the runtime runs it: frame t gets the output of frame t-1 as prev
             out_prev = self.student(prev)
             out = torch.cat([out_prev, self.student(cur, out_prev)])
@@ -152,7 +207,7 @@ class DistillTrainer(Trainer):
         """Long-term (t-k -> t) masked output differences, one batch of pairs per offset k."""
         long_pairs = []
         for k in self.long_offsets:
-            prev, cur, flow, mask = self.pairs.batch(self.config.temporal_batch, offset=k)
+            prev, cur, flow, mask = (t.to(self.device) for t in self.pairs.batch(self.config.temporal_batch, offset=k))
             out = self.student(torch.cat([prev, cur]))
             long_pairs.append((out[: len(prev)], out[len(prev) :], flow, mask))
         return long_term_temporal_loss(long_pairs)
@@ -176,6 +231,7 @@ class DistillTrainer(Trainer):
             "w_single_frame": c.w_single_frame,
             **({"prev_noise": c.prev_noise} if self.recurrent else {}),
             **({"qat": c.qat, "qat_engine": c.qat_engine} if c.qat else {}),
+            **{k: getattr(c, k) for k in ("w_color", "w_perceptual", "w_adversarial") if getattr(c, k)},
         }
         if c.ema:  # the averaged weights are the student (its BatchNorm statistics are averaged too)
             metadata["ema"] = c.ema
@@ -204,9 +260,10 @@ class _StoreBatches:
         return x, y, {}
 
 
-def _label_store(c: DistillConfig, teacher, start: int, progress: bool) -> _StoreBatches:
+def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: DistributedContext) -> _StoreBatches:
     """Fill (or complete) the label store `c.labels` with `teacher`, then read it; DistillTrainer reseeds
-    its batch generator from (seed, step) every step, so a resumed run draws what the uninterrupted run would."""
+    its batch generator from (seed, step) every step, so a resumed run draws what the uninterrupted run would.
+    Under torchrun the ranks fill alternate shards, then wait for each other."""
     from stylelite.distill.augment import AugmentConfig
     from stylelite.distill.label_store import LabelStore, StoreSpec, fill_label_store, world_sources
 
@@ -220,12 +277,14 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool) -> _Stor
         sources=tuple(sources),
         augment=AugmentConfig().to_dict(),
     )
-    fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress)
+    part = (ctx.rank, ctx.world_size)
+    fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress and ctx.is_main, part=part)
+    ctx.barrier()
     return _StoreBatches(LabelStore(c.labels, seed=[c.seed + 1, start]))
 
 
 def loop_settings(config: DistillConfig) -> LoopSettings:
-    """The shared loop's settings of a distillation: cosine learning rate, one CPU process."""
+    """The shared loop's settings of a distillation: cosine learning rate; one process or torchrun's ranks."""
     return LoopSettings(
         label=f"{config.student}-{config.teacher.replace('.', '_')}",
         desc="distill",
@@ -234,8 +293,8 @@ def loop_settings(config: DistillConfig) -> LoopSettings:
         save_every=config.save_every,
         seed=config.seed,
         threads=config.threads,
-        device="cpu",
-        distributed=False,
+        device=config.device,
+        distributed=True,
     )
 
 
@@ -266,6 +325,13 @@ def distill(
         config = DistillConfig(**given)
     build = functools.partial(DistillTrainer, config, progress=progress)
     return run_training(config, build, loop_settings(config), out=out, resume=resume, progress=progress)
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype:
+    """bf16 where the device has it (CPUs emulate it; CUDA from Ampere on), else fp16 (scaled gradients)."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
 
 
 def _calibration_batches(images: list, crop: int, n: int, batch: int, seed: int) -> list[torch.Tensor]:

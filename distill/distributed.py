@@ -91,6 +91,25 @@ class DistributedContext:
         dist.all_reduce(t)
         return {k: v / self.world_size for k, v in zip(keys, t.tolist())}
 
+    def average_gradients(self, modules: list[nn.Module]) -> None:
+        """Replace each gradient by its mean over ranks (what DDP does, in one all-reduce after backward:
+        a distillation step calls the student several times before one backward, which DDP's hooks do
+        not allow). Every rank must hold gradients for the same parameters."""
+        if not self.distributed:
+            return
+        import torch.distributed as dist
+
+        grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1).float() for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world_size
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
     def barrier(self) -> None:
         if self.distributed:
             import torch.distributed as dist

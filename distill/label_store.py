@@ -87,14 +87,15 @@ def teacher_labels(teacher: torch.nn.Module, crops: np.ndarray, batch: int = 8) 
     size = crops.shape[1]
     before, after = teacher_padding(size, card.stride, card.name)
     lo, hi = card.output_range
+    device = next(teacher.parameters()).device
     out = []
     for i in range(0, len(crops), batch):
-        x = to_tensor(crops[i : i + batch], card.input_range)
+        x = to_tensor(crops[i : i + batch], card.input_range).to(device)
         if before or after:
             x = F.pad(x, (before, after, before, after), mode="reflect")
         y = teacher(x)[..., before : before + size, before : before + size]
         y = ((y.float() - lo) * (255.0 / (hi - lo))).clamp(0, 255).round().to(torch.uint8)
-        out.append(y.permute(0, 2, 3, 1).numpy())
+        out.append(y.permute(0, 2, 3, 1).cpu().numpy())
     return np.concatenate(out)
 
 
@@ -104,6 +105,7 @@ def fill_label_store(
     spec: StoreSpec,
     images: list[np.ndarray],
     progress: bool = True,
+    part: tuple[int, int] = (0, 1),
 ) -> int:
     """Fill `folder` up to `spec.crops` labelled crops; returns the number of shards written now.
 
@@ -112,6 +114,8 @@ def fill_label_store(
         teacher: the teacher, in eval mode.
         spec: what the store holds; `spec.sources` names `images` in order.
         images: the source images (uint8 RGB).
+        part: (rank, world size): this process fills shards i with i % world == rank (torchrun ranks
+            fill one store together; each shard is written atomically and is the same whoever writes it).
     """
     from tqdm import tqdm
 
@@ -128,7 +132,8 @@ def fill_label_store(
             )
     _write_atomic(folder / SPEC_FILE, json.dumps(spec.to_dict(), indent=1).encode())
     augment = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.augment.items()})
-    todo = [i for i in range(spec.shards) if not shard_path(folder, i).exists()]
+    rank, world = part
+    todo = [i for i in range(spec.shards) if i % world == rank and not shard_path(folder, i).exists()]
     bar = tqdm(
         total=spec.shards, initial=spec.shards - len(todo), desc="teacher labels", unit="shard", disable=not progress
     )

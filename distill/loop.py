@@ -273,8 +273,8 @@ def _steps(
     for step in bar:
         lr = settings.schedule.at(step)
         for opt in trainer.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = lr
+            for group in opt.param_groups:  # a group may learn at a fixed fraction of the schedule (a discriminator)
+                group["lr"] = lr * group.get("lr_scale", 1.0)
         scalars = trainer.train_step()
         done = step + 1
         if not all(math.isfinite(float(v)) for v in scalars.values()):  # logged (as null), then stopped

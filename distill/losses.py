@@ -1,4 +1,5 @@
-"""Distillation losses: pixel, feature (GAN Compression style) and temporal consistency."""
+"""Distillation losses: pixel, feature (GAN Compression style), perceptual (VGG-19), adversarial
+(a conditional PatchGAN judging student against teacher outputs, LSGAN) and temporal consistency."""
 
 from __future__ import annotations
 
@@ -17,6 +18,42 @@ def color_loss(student: torch.Tensor, teacher: torch.Tensor, scale: int = 8) -> 
     """L1 of the outputs' low frequencies (means over `scale` x `scale` blocks): a colour cast is a
     small per-pixel error spread over a whole region, which pixel L1 weighs no more than speckle."""
     return F.l1_loss(F.avg_pool2d(student, scale), F.avg_pool2d(teacher, scale))
+
+
+class PerceptualDistillLoss(nn.Module):
+    """L1 between a frozen VGG-19's activations of the student's and the teacher's outputs, each layer
+    divided by the teacher activation's mean magnitude so that layers weigh alike. Texture and edges
+    that pixel L1 averages away (a soft student) cost here; the teacher's side runs without gradients."""
+
+    def __init__(self, vgg: nn.Module, layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_2")) -> None:
+        super().__init__()
+        self.vgg, self.layers = vgg, layers
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = self.vgg(teacher.float(), self.layers)
+        out = self.vgg(student.float(), self.layers)
+        return torch.stack(
+            [F.l1_loss(out[k], target[k]) / target[k].abs().mean().clamp_min(1e-6) for k in self.layers]
+        ).mean()
+
+
+def discriminator_loss(disc: nn.Module, x: torch.Tensor, teacher: torch.Tensor, student: torch.Tensor) -> torch.Tensor:
+    """LSGAN loss of a conditional discriminator D(input, output): the teacher's output is real (1), the
+    student's is fake (0); `student` is detached here."""
+    real = disc(torch.cat([x, teacher], 1))
+    fake = disc(torch.cat([x, student.detach()], 1))
+    return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
+
+
+def adversarial_loss(disc: nn.Module, x: torch.Tensor, student: torch.Tensor) -> torch.Tensor:
+    """The student's LSGAN term: its output should read as the teacher's (D -> 1). Gradients reach the
+    student only (the discriminator's weights are frozen for this term)."""
+    disc.requires_grad_(False)
+    try:
+        return ((disc(torch.cat([x, student], 1)) - 1) ** 2).mean()
+    finally:
+        disc.requires_grad_(True)
 
 
 class FeatureAdapters(nn.Module):
@@ -137,7 +174,7 @@ def recurrent_losses(
     if half:
         prev[:half] = target_x[:half].to(prev.dtype)
     if prev_noise:
-        prev = prev + prev_noise * torch.randn(prev.shape, generator=generator, dtype=prev.dtype)
+        prev = prev + prev_noise * torch.randn(prev.shape, generator=generator, dtype=prev.dtype).to(prev.device)
     out = model(cur, prev)
     pix = ((out - target).abs() * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
     return pix, temporal_loss(out_x, out, flow, mask)
