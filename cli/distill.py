@@ -25,6 +25,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", default=keep, help=f"teacher name, or name.tag: shipped weights (default: {d.teacher})")
     p.add_argument("--teacher-checkpoint", default=keep, help="teacher weights file (.pth/.safetensors)")
     p.add_argument(
+        "--key-map",
+        action="append",
+        default=keep,
+        metavar="OLD=NEW",
+        help="rename the teacher checkpoint's key components (a fork's 'block=conv_block'; 'netG.=' drops a "
+        'prefix); repeat, or give a TOML file of "OLD" = "NEW" lines',
+    )
+    p.add_argument(
         "--random-teacher",
         action="store_true",
         default=keep,
@@ -125,7 +133,7 @@ NUMERIC = (
 
 
 OPTIONS = (*NUMERIC, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat", "init_from")
-OPTIONS += ("long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp")
+OPTIONS += ("long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -136,7 +144,7 @@ def execute(args: argparse.Namespace) -> int:
     from stylelite.runtime.errors import ConfigError
 
     given = {k: getattr(args, k) for k in OPTIONS if hasattr(args, k)}
-    for k in ("data", "long_term_offsets"):
+    for k in ("data", "long_term_offsets", "key_map"):
         if k in given:
             given[k] = tuple(given[k])
     if args.nproc_per_node < 1:
@@ -162,7 +170,7 @@ def _argv(args: argparse.Namespace, given: dict) -> list[str]:
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             argv += [flag] if value else []
-        elif key == "data":
+        elif key in ("data", "key_map"):
             for v in value:
                 argv += [flag, str(v)]
         elif isinstance(value, tuple):

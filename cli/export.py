@@ -28,6 +28,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_out(p, help="artifact path (default: <model>.<format>)")
     p.add_argument("--checkpoint", default=None, help="weights for a named architecture (.pth/.safetensors)")
+    p.add_argument(
+        "--key-map",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="rename the checkpoint's key components (a fork's 'block=conv_block'; 'netG.=' drops a prefix); "
+        'repeat, or give a TOML file of "OLD" = "NEW" lines',
+    )
     p.add_argument("--format", default="onnx", choices=FORMATS)
     p.add_argument(
         "--precision",
@@ -91,6 +99,7 @@ def execute(args: argparse.Namespace) -> int:
         simplify=not args.no_simplify,
         tflite_io=args.tflite_io,
         threads=args.threads,
+        key_map=tuple(args.key_map),
     )
     v = res.verification
     print(

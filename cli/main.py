@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "distill": ("distill", "distil a teacher into a MobileGen student"),
     "search": ("search", "student search: train candidates briefly, time them on the device, Pareto front, pick"),
     "list": ("list_models", "list registered teachers and students with params and MACs"),
+    "inspect": ("inspect_file", "what a checkpoint or exported graph holds, and the model it loads as"),
     "export": ("export", "export a model to ONNX or TFLite with metadata, verified against PyTorch"),
     "run": ("run", "stylize a video, image, folder, camera or stream with an exported model (no torch)"),
     "serve": ("serve", "live stylized camera or clip in a browser, with style and strength controls"),

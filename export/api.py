@@ -109,6 +109,7 @@ def export_model(
     config: ExportConfig | None = None,
     verify_frames: list[np.ndarray] | None = None,
     calib: str | Path | list[np.ndarray] | None = None,
+    key_map: tuple[str, ...] = (),
     **config_fields,
 ) -> ExportResult:
     """Export MODEL (a registered name or a stylelite weights file) and verify it against PyTorch.
@@ -126,6 +127,7 @@ def export_model(
         verify_frames: real uint8 RGB frames to verify on (fp32/fp16 add random frames too).
         calib: int8 calibration data: an image folder, a video, or a list of uint8 RGB frames. Real
             footage, never noise; every fourth frame is held out and the artifact is verified on it.
+        key_map: `--key-map` rules renaming a fork checkpoint's keys (models/key_map.py).
     """
     from stylelite.models.load import load_model
 
@@ -135,7 +137,7 @@ def export_model(
     output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}.{config.format}")
     check_output_writable(output)  # an unwritable output fails before any model loads
     calibration = _calibration(config, calib)  # bad calibration data fails before the model loads
-    net, identity = load_model(model, checkpoint)
+    net, identity = load_model(model, checkpoint, key_map=key_map)
     return export_loaded(net, identity, output, config, verify_frames=verify_frames, calibration=calibration)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -19,34 +21,114 @@ _WRAPPER_KEYS = ("state_dict", "model", "model_state_dict", "generator", "g_ema"
 _STALE_NORM_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a `.pth/.pt/.ckpt` (torch.load, weights_only=True) or `.safetensors` file."""
+def read_state_dict(path: str | Path, key_map: tuple = ()) -> dict[str, torch.Tensor]:
+    """Read a `.pth/.pt/.ckpt` (torch.load, weights_only=True, onto the CPU wherever it was saved) or
+    `.safetensors` file; unwrap the usual containers, drop DataParallel's `module.` and apply `key_map`
+    (models/key_map.py rules). Files that are not checkpoints are named for what they are."""
+    from stylelite.models.key_map import remap_keys
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    kind = sniff_file(path)
+    if kind not in ("a PyTorch checkpoint", "a safetensors file"):
+        raise CheckpointError(f"{path.name} is not a PyTorch checkpoint (it looks like {kind}){_advice(kind)}")
     try:
-        if path.suffix == ".safetensors":
+        if kind == "a safetensors file":
             from safetensors.torch import load_file
 
             obj = load_file(str(path))
         else:
             obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(_refused_pickle(path, _plain(str(exc)))) from None
     except (zipfile.BadZipFile, RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(
-            f"{path.name} is not a readable checkpoint (truncated or another format): {str(exc).splitlines()[0][:160]}"
+            f"{path.name} is not a readable checkpoint (truncated or another format): {_first_line(exc)}"
         ) from None
-    except Exception as exc:  # pickle refusals under weights_only, bad headers, ...
+    except Exception as exc:  # bad safetensors headers, ...
         raise CheckpointError(
-            f"{path.name} could not be loaded safely ({type(exc).__name__}): "
-            f"{str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            f"{path.name} could not be loaded safely ({type(exc).__name__}): {_first_line(exc)}"
         ) from None
     for key in _WRAPPER_KEYS:
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
             break
+    if isinstance(obj, nn.Module):  # only reachable for files weights_only allowed: never, but say it plainly
+        raise CheckpointError(_refused_pickle(path, type(obj).__name__))
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"{path.name} does not hold a state_dict of tensors")
-    return {k.removeprefix("module."): v for k, v in obj.items()}
+    return remap_keys({k.removeprefix("module."): v for k, v in obj.items()}, key_map)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _plain(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def _first_line(exc: Exception) -> str:
+    return _plain(str(exc)).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+
+
+def _refused_pickle(path: Path, detail: str) -> str:
+    """A pickle that weights_only refused: usually a whole model saved with torch.save(model)."""
+    found = re.search(r"GLOBAL ([\w.]+)", detail) or re.search(r"([\w.]+\.[A-Z]\w+)", detail)
+    what = found.group(1) if found else detail.splitlines()[0][:80] if detail else "an object"
+    return (
+        f"{path.name} holds a pickled Python object ({what}), not a state_dict, and stylelite does not unpickle "
+        f"code: re-save its weights where that class is importable, torch.save(model.state_dict(), "
+        f"'{path.stem}_state.pth'), and pass that file"
+    )
+
+
+def sniff_file(path: str | Path) -> str:
+    """What a file is, from its first bytes (and a zip's member names): 'a PyTorch checkpoint', 'a
+    safetensors file', 'an ONNX model', 'a TFLite model', 'a TorchScript module', 'a torch.export
+    program (.pt2)', 'a PNG image', 'a JPEG image', 'a text file', 'an empty file' or 'an unknown format'."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if not head:
+        return "an empty file"
+    if head.startswith(b"\x89PNG"):
+        return "a PNG image"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "a JPEG image"
+    if head[4:8] == b"TFL3":
+        return "a TFLite model"
+    if head.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(path):
+        return "a PyTorch checkpoint"  # a cut-off zip: torch.load says what is wrong with it
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+        if any(n.endswith("serialized_exported_program.json") or "/models/" in n for n in names):
+            return "a torch.export program (.pt2)"
+        if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
+            return "a TorchScript module"
+        if any(n.endswith("data.pkl") for n in names):
+            return "a PyTorch checkpoint"
+        return "a zip archive"
+    if len(head) > 8 and 0 < int.from_bytes(head[:8], "little") < path.stat().st_size and head[8:9] == b"{":
+        return "a safetensors file"
+    if head[:1] == b"\x80":  # a pickle protocol opcode: torch.save's legacy (pre-1.6) format
+        return "a PyTorch checkpoint"
+    if path.suffix == ".onnx" or (head[:1] == b"\x08" and b"\x12" in head[:4] and b"onnx" in head.lower()):
+        return "an ONNX model"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "an unknown format"
+    return "a text file" if all(c.isprintable() or c.isspace() for c in text) else "an unknown format"
+
+
+def _advice(kind: str) -> str:
+    if kind in ("an ONNX model", "a TFLite model"):
+        return "; look inside with stylelite inspect, run it with stylelite run/bench"
+    if kind in ("a TorchScript module", "a torch.export program (.pt2)"):
+        return "; look inside with stylelite inspect; for its weights, save model.state_dict() where you export it"
+    return "; give the generator's weights file (.pth/.pt/.safetensors)"
 
 
 def drop_stale_norm_stats(model: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -110,21 +192,67 @@ def _few(items: list[str], n: int = 3) -> str:
 
 
 def load_weights(
-    model: nn.Module, path: str | Path, candidates: Mapping[str, Callable[[], nn.Module]] = {}
-) -> nn.Module:  # noqa: B006
-    """Strictly load a checkpoint into `model`, or raise CheckpointError naming the mismatch and, among
-    `candidates` (name -> builder; the registry passes every registered model), the model it fits."""
-    raw = read_state_dict(path)
+    model: nn.Module,
+    path: str | Path,
+    candidates: Mapping[str, Callable[[], nn.Module]] = {},  # noqa: B006
+    state: dict[str, torch.Tensor] | None = None,
+) -> nn.Module:
+    """Strictly load a checkpoint into `model` (`state`: the file already read, keys mapped), or raise
+    CheckpointError naming the mismatch and the option that makes it load: a `--key-map` for renamed
+    keys, or among `candidates` (name -> builder; the registry passes every registered model) the model
+    it fits."""
+    raw = read_state_dict(path) if state is None else state
     state = normalize_legacy_keys(model, raw)
     problem = describe_mismatch(model, state)
     if problem:
         card = getattr(model, "card", None)
         name = card.name if card else type(model).__name__
-        guess = guess_architecture(raw, candidates)  # as the file has it: the legacy-key fixes are per model
-        hint = f"; it looks like {guess}" if guess and guess != name else ""
+        rules = suggest_key_map(model, state)
+        if rules:
+            hint = f"; it loads with --key-map {' '.join(repr(r) for r in rules)}"
+        else:
+            guess = guess_architecture(raw, candidates)  # as the file has it: the legacy-key fixes are per model
+            hint = f"; it looks like {guess}" if guess and guess != name else ""
         raise CheckpointError(f"{Path(path).name} does not fit {name}: {problem}{hint}")
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in state.items()}, strict=True)
     return model
+
+
+def suggest_key_map(model: nn.Module, state: dict[str, torch.Tensor], max_rules: int = 3) -> list[str]:
+    """`--key-map` rules (as strings) under which `state` fits `model` exactly, or []: a leading prefix
+    to drop, or key components renamed one for one (a fork's `block` for upstream's `conv_block`)."""
+    from stylelite.models.key_map import parse_key_map, remap_keys
+
+    want = model.state_dict()
+    missing = [k for k in want if k not in state]
+    unexpected = [k for k in state if k not in want]
+    if not missing or not unexpected:
+        return []
+    prefixes = {k.split(".", 1)[0] for k in unexpected}
+    tried: list[list[str]] = []
+    if len(prefixes) == 1:
+        tried.append([f"{prefixes.pop()}.="])
+    renames: Counter = Counter()
+    by_shape: dict[tuple, list[list[str]]] = {}
+    for k in missing:
+        by_shape.setdefault((tuple(want[k].shape), k.count(".")), []).append(k.split("."))
+    for k in unexpected:
+        parts = k.split(".")
+        for m in by_shape.get((tuple(state[k].shape), k.count(".")), []):
+            diff = [(a, b) for a, b in zip(parts, m) if a != b]
+            if len(diff) == 1 and not diff[0][0].isdigit():
+                renames[diff[0]] += 1
+    tried.append([f"{a}={b}" for (a, b), _ in renames.most_common(max_rules)])
+    for rules in tried:
+        if not rules:
+            continue
+        try:
+            mapped = normalize_legacy_keys(model, remap_keys(state, parse_key_map(rules)))
+        except Exception:  # two keys renamed onto one: not this rule set
+            continue
+        if describe_mismatch(model, mapped) is None:
+            return rules
+    return []
 
 
 def guess_architecture(
@@ -134,10 +262,14 @@ def guess_architecture(
     """Name the candidate (name -> builder) whose state_dict keys and shapes match `state`, else a hint
     at the family the keys look like, else None."""
     for name, build in candidates.items():
+        variant = getattr(build, "variant_of", None)  # dropout, affine norm: read off the keys
         with torch.device("meta"):
-            candidate = build()
-        if describe_mismatch(candidate, normalize_legacy_keys(candidate, state)) is None:
+            candidate = build(**(variant(state) if variant else {}))
+        normalized = normalize_legacy_keys(candidate, state)
+        if describe_mismatch(candidate, normalized) is None:
             return name
+        if rules := suggest_key_map(candidate, normalized):
+            return f"{name} with --key-map {' '.join(repr(r) for r in rules)}"
     return _family_hint(state)
 
 
@@ -145,7 +277,12 @@ def _family_hint(state: dict[str, torch.Tensor]) -> str | None:
     """Name the family of a state_dict that fits no registered model, from its key patterns."""
     keys = " ".join(state)
     if re.search(r"model\.\d+\.conv_block\.", keys):
-        return "a CycleGAN ResNet generator of another depth or width"
+        blocks = len({m.group(1) for m in re.finditer(r"model\.(\d+)\.conv_block\.", keys)})
+        ngf = state["model.1.weight"].shape[0] if "model.1.weight" in state else "?"
+        return (
+            f"a CycleGAN ResNet generator with {blocks} blocks and ngf={ngf} "
+            "(registered: cyclegan_r9, cyclegan_r6, cyclegan_r9_bn, all ngf=64)"
+        )
     if "model.model.0.weight" in state and re.search(r"model\.model\.1\.model\.", keys):
         # Block k below the outermost one sits at model.model.1(.model.3)*(k-1) with its down conv at
         # .model.1; the innermost block is k = num_downs - 1.

@@ -8,6 +8,7 @@ model.10..18 ResnetBlock(conv_block.1/.5), model.19/.22 transposed convs, model.
 from __future__ import annotations
 
 import functools
+import re
 
 import torch
 from torch import nn
@@ -21,6 +22,7 @@ from stylelite.models.taps import FeatureTapsMixin
 # input's absolute colour; a batch-norm one can (in eval mode it is a plain affine map).
 NORMS = {
     "instance": functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False),
+    "instance_affine": functools.partial(nn.InstanceNorm2d, affine=True, track_running_stats=False),  # forks
     "batch": nn.BatchNorm2d,
 }
 
@@ -28,7 +30,7 @@ NORMS = {
 class ResnetBlock(nn.Module):
     def __init__(self, dim: int, use_dropout: bool = False, norm: str = "instance") -> None:
         super().__init__()
-        norm_layer, bias = NORMS[norm], norm == "instance"
+        norm_layer, bias = NORMS[norm], norm != "batch"
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(1),
             nn.Conv2d(dim, dim, 3, bias=bias),
@@ -49,7 +51,7 @@ class ResnetGenerator(FeatureTapsMixin, nn.Module):
 
     def __init__(self, n_blocks: int = 9, ngf: int = 64, use_dropout: bool = False, norm: str = "instance") -> None:
         super().__init__()
-        norm_layer, bias = NORMS[norm], norm == "instance"
+        norm_layer, bias = NORMS[norm], norm != "batch"
         model: list[nn.Module] = [
             nn.ReflectionPad2d(3),
             nn.Conv2d(3, ngf, 7, bias=bias),
@@ -85,37 +87,62 @@ class ResnetGenerator(FeatureTapsMixin, nn.Module):
         return self.model(x)
 
 
-def _card(name: str, n_blocks: int, norm: str = "instance") -> ModelCard:
+def _card(name: str, n_blocks: int, norm: str, use_dropout: bool) -> ModelCard:
+    files = {
+        "instance": "CycleGAN's released generators (horse2zebra.pth, monet2photo.pth, ...) and latest_net_G.pth "
+        "of a CycleGAN run",
+        "instance_affine": "a fork's generator with affine InstanceNorm (weight and bias per norm)",
+        "batch": "latest_net_G.pth of a pix2pix/CycleGAN run with --netG resnet_9blocks --norm batch",
+    }[norm]
+    flags = f"--netG resnet_{n_blocks}blocks --norm {'instance' if norm.startswith('instance') else norm}"
+    flags += "" if use_dropout else " --no_dropout"
     return ModelCard(
         name=name,
         family="cyclegan_resnet",
         stride=4,
         resolution=256,
-        source="pytorch-CycleGAN-and-pix2pix (junyanz): latest_net_G.pth / e.g. horse2zebra.pth, "
-        f"--netG resnet_{n_blocks}blocks --norm {norm} --no_dropout",
+        source=f"pytorch-CycleGAN-and-pix2pix (junyanz), {flags}: {files}",
         license="BSD (code); check each released checkpoint's dataset terms",
+        extra={k: v for k, v in (("dropout", use_dropout), ("norm", norm)) if v and v != "instance"},
     )
 
 
-@register_teacher
-def cyclegan_r9(use_dropout: bool = False) -> ResnetGenerator:
-    """CycleGAN ResNet-9 generator (ngf=64), the 256x256 CycleGAN default."""
-    m = ResnetGenerator(9, 64, use_dropout)
-    m.card = _card("cyclegan_r9", 9)
+def resnet_variant(state: dict) -> dict:
+    """Builder options read off a checkpoint's keys: dropout (a ResnetBlock's second conv, a 4-D weight, at
+    index 6 rather than 5, whatever the block container is called) and affine InstanceNorm (norm weights
+    without running stats)."""
+    dropout = any(re.fullmatch(r"model\.\d+\.\w+\.6\.weight", k) and v.ndim == 4 for k, v in state.items())
+    affine = "model.2.weight" in state and "model.2.running_mean" not in state
+    return {"use_dropout": dropout, "affine": affine}
+
+
+def _instance_resnet(name: str, n_blocks: int, use_dropout: bool, affine: bool) -> ResnetGenerator:
+    norm = "instance_affine" if affine else "instance"
+    m = ResnetGenerator(n_blocks, 64, use_dropout, norm)
+    m.card = _card(name, n_blocks, norm, use_dropout)
     return m
 
 
 @register_teacher
-def cyclegan_r6(use_dropout: bool = False) -> ResnetGenerator:
+def cyclegan_r9(use_dropout: bool = False, affine: bool = False) -> ResnetGenerator:
+    """CycleGAN ResNet-9 generator (ngf=64), the 256x256 CycleGAN default; dropout and affine
+    InstanceNorm variants are read off the checkpoint."""
+    return _instance_resnet("cyclegan_r9", 9, use_dropout, affine)
+
+
+@register_teacher
+def cyclegan_r6(use_dropout: bool = False, affine: bool = False) -> ResnetGenerator:
     """CycleGAN ResNet-6 generator (ngf=64), the 128x128 CycleGAN default."""
-    m = ResnetGenerator(6, 64, use_dropout)
-    m.card = _card("cyclegan_r6", 6)
-    return m
+    return _instance_resnet("cyclegan_r6", 6, use_dropout, affine)
 
 
 @register_teacher
 def cyclegan_r9_bn(use_dropout: bool = False) -> ResnetGenerator:
     """ResNet-9 generator with --norm batch (pix2pix's default norm): sees absolute colour."""
     m = ResnetGenerator(9, 64, use_dropout, norm="batch")
-    m.card = _card("cyclegan_r9_bn", 9, "batch")
+    m.card = _card("cyclegan_r9_bn", 9, "batch", use_dropout)
     return m
+
+
+cyclegan_r9.variant_of = cyclegan_r6.variant_of = resnet_variant
+cyclegan_r9_bn.variant_of = lambda state: {"use_dropout": resnet_variant(state)["use_dropout"]}

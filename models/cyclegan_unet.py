@@ -102,9 +102,14 @@ def _card(name: str, num_downs: int, norm: str, use_dropout: bool) -> ModelCard:
         family="cyclegan_unet",
         stride=size,
         resolution=size,
-        source="pytorch-CycleGAN-and-pix2pix (junyanz): latest_net_G.pth, e.g. the pix2pix models of "
-        f"scripts/download_pix2pix_model.sh; --netG unet_{size} --norm {norm}"
-        + ("" if use_dropout else " --no_dropout"),
+        source=f"pytorch-CycleGAN-and-pix2pix (junyanz), --netG unet_{size} --norm {norm}"
+        + ("" if use_dropout else " --no_dropout")
+        + (
+            ": the pix2pix releases of scripts/download_pix2pix_model.sh (facades_label2photo, ...) and "
+            "latest_net_G.pth of a pix2pix run"
+            if norm == "batch"
+            else ": latest_net_G.pth of a CycleGAN run with --netG unet_256 (no released file uses it)"
+        ),
         license="BSD (code); check each released checkpoint's dataset terms",
         extra={
             "num_downs": num_downs,

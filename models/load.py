@@ -36,9 +36,15 @@ def weights_metadata(path: str | Path) -> dict[str, str]:
         raise CheckpointError(f"{path.name} is not a readable safetensors file: {exc}") from None
 
 
-def load_model(spec: str | Path, checkpoint: str | Path | None = None) -> LoadedModel:
+def load_model(spec: str | Path, checkpoint: str | Path | None = None, key_map: tuple = ()) -> LoadedModel:
     """`spec` is a registered name (`mobilegen_s_050`, `cyclegan_r9_bn.cartoon`) or a weights file
-    written by stylelite (its metadata names the architecture). Returns the eval-mode model and its identity."""
+    written by stylelite (its metadata names the architecture). `key_map`: `--key-map` rules (strings or
+    parsed, models/key_map.py) for a fork's checkpoint. Returns the eval-mode model and its identity."""
+    from stylelite.models.key_map import parse_key_map
+
+    rules = parse_key_map([r for r in key_map if isinstance(r, str)]) + tuple(
+        r for r in key_map if not isinstance(r, str)
+    )
     path = Path(spec)
     if path.suffix in CHECKPOINT_SUFFIXES or path.is_file():
         meta = weights_metadata(path)
@@ -48,7 +54,7 @@ def load_model(spec: str | Path, checkpoint: str | Path | None = None) -> Loaded
                 f"{path.name} does not say which model it holds; name the architecture and pass the "
                 f"file: MODEL --checkpoint {path}"
             )
-        model, identity = load_model(arch, checkpoint=path)
+        model, identity = load_model(arch, checkpoint=path, key_map=rules)
         return LoadedModel(
             model,
             ModelIdentity.of(model, model.card, identity.weights, meta.get("distilled_from", ""), meta.get("qat", "")),
@@ -56,9 +62,9 @@ def load_model(spec: str | Path, checkpoint: str | Path | None = None) -> Loaded
     spec = str(spec)
     arch, _, tag = spec.partition(".")
     if arch in TEACHERS:
-        model = create_teacher(spec, checkpoint=checkpoint)
+        model = create_teacher(spec, checkpoint=checkpoint, key_map=rules)
     elif arch in STUDENTS:
-        model = create_student(spec, checkpoint=checkpoint)
+        model = create_student(spec, checkpoint=checkpoint, key_map=rules)
     else:
         known = TEACHERS.names() + STUDENTS.names()
         close = difflib.get_close_matches(arch, known, n=3, cutoff=0.5)

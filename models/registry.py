@@ -57,9 +57,10 @@ def all_models() -> dict:
     return {**{n: TEACHERS.get(n) for n in TEACHERS.names()}, **{n: STUDENTS.get(n) for n in STUDENTS.names()}}
 
 
-def create_teacher(name: str, checkpoint: str | Path | None = None):
-    """Build a teacher by name; load `checkpoint` or the shipped weights of `name.tag`."""
-    return _create(TEACHERS, name, checkpoint)
+def create_teacher(name: str, checkpoint: str | Path | None = None, key_map: tuple = ()):
+    """Build a teacher by name; load `checkpoint` (its keys renamed by `key_map`, models/key_map.py;
+    builder options such as dropout read off its keys) or the shipped weights of `name.tag`."""
+    return _create(TEACHERS, name, checkpoint, key_map=key_map)
 
 
 def create_student(name: str, checkpoint: str | Path | None = None, **kwargs):
@@ -67,11 +68,17 @@ def create_student(name: str, checkpoint: str | Path | None = None, **kwargs):
     return _create(STUDENTS, name, checkpoint, **kwargs)
 
 
-def _create(registry: Registry, name: str, checkpoint, **kwargs):
-    from stylelite.models.checkpoints import load_weights
+def _create(registry: Registry, name: str, checkpoint, key_map: tuple = (), **kwargs):
+    from stylelite.models.checkpoints import load_weights, read_state_dict
 
     arch, _, tag = name.partition(".")
-    model = registry.get(arch)(**kwargs)
+    builder = registry.get(arch)
+    state = None
+    if checkpoint is not None:
+        state = read_state_dict(checkpoint, key_map)
+        variant = getattr(builder, "variant_of", None)
+        kwargs = {**(variant(state) if variant else {}), **kwargs}
+    model = builder(**kwargs)
     if tag:
         if name not in PRETRAINED:
             tags = [p for p in PRETRAINED if p.startswith(arch + ".")]
@@ -82,5 +89,5 @@ def _create(registry: Registry, name: str, checkpoint, **kwargs):
         if checkpoint is None:
             checkpoint = PRETRAINED[name][0]
     if checkpoint is not None:
-        load_weights(model, checkpoint, candidates=all_models())
+        load_weights(model, checkpoint, candidates=all_models(), state=state)
     return model.eval()

@@ -147,6 +147,15 @@ PLANS: dict[str, Plan] = {
         "stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx --size 640x480 "
         "--report out/"
     ): run("--min-seconds 0.2", {"--size 640x480": "--size 64x48"}, creates=("out/report.md",)),
+    "stylelite inspect latest_net_G.pth": parse_only(
+        "needs a training run's checkpoint; tests/models/test_fork_checkpoints.py inspects real files"
+    ),
+    "stylelite inspect fork_G.pth": parse_only(
+        "needs a fork's checkpoint; tests/models/test_fork_checkpoints.py builds one and inspects it"
+    ),
+    "stylelite export cyclegan_r9 --checkpoint fork_G.pth --key-map block=conv_block -o fork_teacher.onnx": parse_only(
+        "needs a fork's checkpoint; tests/models/test_fork_checkpoints.py builds one and exports it this way"
+    ),
     "stylelite train-teacher --threads 2": run(
         TINY_TRAIN, slow="trains the cartoon teacher and scores it on the held-out photos at 256 px (~30 s)"
     ),
