@@ -25,6 +25,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", default=keep, help=f"teacher name, or name.tag: shipped weights (default: {d.teacher})")
     p.add_argument("--teacher-checkpoint", default=keep, help="teacher weights file (.pth/.safetensors)")
     p.add_argument(
+        "--teacher-card",
+        action="append",
+        default=keep,
+        metavar="TOML|KEY=VALUE",
+        help="how to feed a teacher given as an exported graph (.onnx, TorchScript .pt, .pt2, .tflite): a TOML "
+        "card or key=value (input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8 "
+        "inputs.style=1,0,0); repeat",
+    )
+    p.add_argument(
         "--key-map",
         action="append",
         default=keep,
@@ -133,7 +142,7 @@ NUMERIC = (
 
 
 OPTIONS = (*NUMERIC, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat", "init_from")
-OPTIONS += ("long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map")
+OPTIONS += ("long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map", "teacher_card")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -144,7 +153,7 @@ def execute(args: argparse.Namespace) -> int:
     from stylelite.runtime.errors import ConfigError
 
     given = {k: getattr(args, k) for k in OPTIONS if hasattr(args, k)}
-    for k in ("data", "long_term_offsets", "key_map"):
+    for k in ("data", "long_term_offsets", "key_map", "teacher_card"):
         if k in given:
             given[k] = tuple(given[k])
     if args.nproc_per_node < 1:
@@ -170,7 +179,7 @@ def _argv(args: argparse.Namespace, given: dict) -> list[str]:
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             argv += [flag] if value else []
-        elif key in ("data", "key_map"):
+        elif key in ("data", "key_map", "teacher_card"):
             for v in value:
                 argv += [flag, str(v)]
         elif isinstance(value, tuple):

@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  stylelite export student.safetensors --int8 --calib clip.mp4 -o student_int8.onnx --target xnnpack\n"
         "  stylelite export student.safetensors --precision auto --calib clip.mp4 -o student_auto.onnx\n"
         "  stylelite export student.safetensors --format tflite --static-size 256 -o student.tflite\n"
+        "  stylelite export other.onnx --card input_range=0,255 --card output_range=0,255 -o other_stamped.onnx\n"
         "  stylelite export student.safetensors --format tflite --int8 --calib clip.mp4 --static-size 256 "
         "--tflite-io uint8"
     )
@@ -28,6 +29,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_out(p, help="artifact path (default: <model>.<format>)")
     p.add_argument("--checkpoint", default=None, help="weights for a named architecture (.pth/.safetensors)")
+    p.add_argument(
+        "--card",
+        action="append",
+        default=[],
+        metavar="TOML|KEY=VALUE",
+        help="MODEL is an ONNX/TFLite file stylelite did not make: write a copy with stylelite's metadata "
+        "(input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8, or a TOML card), verified "
+        "against the original, so run/bench/serve can play it",
+    )
     p.add_argument(
         "--key-map",
         action="append",
@@ -79,6 +89,8 @@ def execute(args: argparse.Namespace) -> int:
         from stylelite.runtime.errors import ConfigError
 
         raise ConfigError(f"--int8 and --precision {args.precision} disagree; give one of them")
+    if args.card:
+        return _stamp(args)
     frames = None
     if args.verify_on:
         from stylelite.runtime.video import read_video
@@ -122,6 +134,20 @@ def execute(args: argparse.Namespace) -> int:
         print("  " + probe_summary(m.extra["int8_probe"]).replace("\n", "\n  "))
     if res.target_report is not None:
         print(res.target_report.format())
+    return 0
+
+
+def _stamp(args: argparse.Namespace) -> int:
+    from stylelite.export.stamp import stamp_graph
+    from stylelite.runtime.errors import ConfigError
+
+    if not args.out:
+        raise ConfigError("--card writes a stamped copy: give its path with -o (the original is not changed)")
+    path, psnr = stamp_graph(args.model, tuple(args.card), args.out)
+    print(
+        f"wrote {path}: {args.model} with stylelite metadata; verified through the runtime against the original "
+        f"on a real frame: PSNR {psnr:.1f} dB"
+    )
     return 0
 
 

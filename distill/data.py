@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stylelite.models.tensors import to_tensor
+from stylelite.models.tensors import device_of, to_tensor
 from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.flow import ClipFlows
 from stylelite.runtime.video import is_video, list_images, read_image, read_video
@@ -139,7 +139,7 @@ class TeacherCache:
         teacher_inputs = to_tensor(crops, card.input_range)
         lo, hi = card.output_range
         outs, feats = [], {t: [] for t in taps}
-        device = next(teacher.parameters()).device  # labelled where the teacher is; kept on the CPU
+        device = device_of(teacher)  # labelled where the teacher is; kept on the CPU
         with torch.no_grad():
             for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
                 x = teacher_inputs[i : i + batch].to(device)

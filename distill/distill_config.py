@@ -20,9 +20,10 @@ class DistillConfig:
 
     teacher: str = "cyclegan_r9_bn.cartoon"
     teacher_checkpoint: str | None = None
-    key_map: tuple[
-        str, ...
-    ] = ()  # rename the teacher checkpoint's keys (models/key_map.py), e.g. ("block=conv_block",)
+    key_map: tuple[str, ...] = ()  # rename the teacher checkpoint's keys (models/key_map.py): ("block=conv_block",)
+    # A teacher given as an exported graph (ONNX, TorchScript, .pt2, TFLite): how to feed it, as TOML card files and
+    # key=value strings (models/graph_teacher.GraphCard), e.g. ("input_range=0,255", "output_range=0,255").
+    teacher_card: tuple[str, ...] = ()
     student: str = "mobilegen_s_050"
     data: tuple[str, ...] = ("builtin",)
     steps: int = 600
@@ -110,6 +111,7 @@ class DistillConfig:
             from stylelite.models.key_map import parse_key_map
 
             parse_key_map(self.key_map)  # a malformed rule fails before anything loads
+        self._check_graph_teacher()
         if self.teacher_checkpoint and not Path(self.teacher_checkpoint).is_file():
             raise ConfigError(f"teacher_checkpoint={self.teacher_checkpoint}: no such weights file")
         from stylelite.distill.data import check_sources
@@ -169,6 +171,21 @@ class DistillConfig:
                 )
             if self.w_feature:
                 raise ConfigError("a label store holds the teacher's outputs, not its features: add --w-feature 0")
+
+    def _check_graph_teacher(self) -> None:
+        """A teacher that is an exported graph: a valid card, and no feature loss (a graph has no taps)."""
+        from stylelite.models.graph_teacher import GraphCard, graph_kind
+
+        kind = None if self.teacher_checkpoint else graph_kind(self.teacher)
+        if kind is None:
+            if self.teacher_card:
+                raise ConfigError("--teacher-card describes an exported graph teacher; this teacher is not one")
+            return
+        GraphCard.parse(self.teacher_card)
+        if self.w_feature:
+            raise ConfigError(
+                f"{Path(self.teacher).name} is an exported graph ({kind}): it has no feature taps; add --w-feature 0"
+            )
 
     def _check_teacher(self) -> None:
         """A teacher needs weights: shipped (`name.tag`), --teacher-checkpoint, or a weights file; a randomly

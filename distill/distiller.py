@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, teacher_padding
+from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, random_crop, teacher_padding
 from stylelite.distill.distill_config import DistillConfig
 from stylelite.distill.distributed import DistributedContext
 from stylelite.distill.loop import LoopSettings, LRSchedule, Trainer, run_training
@@ -34,6 +34,7 @@ from stylelite.distill.losses import (
 )
 from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.training_state import save_weights
+from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
 from stylelite.models.registry import create_student
 
 __all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity"]
@@ -50,7 +51,9 @@ class DistillTrainer(Trainer):
         super().__init__()
         self.config, self.progress, self.ctx = config, progress, ctx
         device = self.device = ctx.device
-        self.teacher = load_model(config.teacher, config.teacher_checkpoint, config.key_map).model.to(device)
+        self.teacher = load_model(
+            config.teacher, config.teacher_checkpoint, config.key_map, config.teacher_card, device=str(device)
+        ).model.to(device)
         teacher_padding(config.crop, self.teacher.card.stride, self.teacher.card.name)  # a too-small crop fails here
         self.float_model = create_student(config.student, checkpoint=config.init_from).train().to(device)
         self.recurrent = getattr(self.float_model, "recurrent", False)  # fed its previous output: frame pairs
@@ -96,6 +99,8 @@ class DistillTrainer(Trainer):
         c = self.config
         stills, clips = load_sources(c.data)
         images = stills + [f for clip in clips for f in clip.frames[:: max(1, len(clip.frames) // 16)]]
+        if isinstance(self.teacher, GraphTeacher):  # its card is checked on a real crop before any labelling
+            probe_graph_teacher(self.teacher, random_crop(images[0], c.crop, np.random.default_rng(c.seed)))
         if c.labels:
             self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx)
         else:
@@ -283,10 +288,18 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
     return _StoreBatches(LabelStore(c.labels, seed=[c.seed + 1, start]))
 
 
+def _teacher_label(teacher: str) -> str:
+    """The teacher's part of a run folder's name: `cyclegan_r9_bn_cartoon`, or a file's stem (`plain_onnx`)."""
+    import re
+
+    name = f"{Path(teacher).stem}{Path(teacher).suffix}" if "/" in teacher or "\\" in teacher else teacher
+    return re.sub(r"[^\w-]", "_", name)
+
+
 def loop_settings(config: DistillConfig) -> LoopSettings:
     """The shared loop's settings of a distillation: cosine learning rate; one process or torchrun's ranks."""
     return LoopSettings(
-        label=f"{config.student}-{config.teacher.replace('.', '_')}",
+        label=f"{config.student}-{_teacher_label(config.teacher)}",
         desc="distill",
         steps=config.steps,
         schedule=LRSchedule("cosine", config.lr, config.steps),
@@ -367,7 +380,8 @@ def holdout_fidelity(run: str | Path) -> float:
     from stylelite.runtime.metrics import psnr
 
     cfg = read_run_config(run, "distill")
-    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"), tuple(cfg.get("key_map", ()))).model
+    io = (tuple(cfg.get("key_map", ())), tuple(cfg.get("teacher_card", ())))
+    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"), *io).model
     student = load_model(str(Path(run) / "student.safetensors")).model
     scores = []
     for photo in builtin_photos("heldout").values():

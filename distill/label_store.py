@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from stylelite.distill.augment import AugmentConfig, augmented_crop
 from stylelite.distill.data import teacher_padding
-from stylelite.models.tensors import to_tensor
+from stylelite.models.tensors import device_of, to_tensor
 from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.files import atomic_path
 
@@ -87,7 +87,7 @@ def teacher_labels(teacher: torch.nn.Module, crops: np.ndarray, batch: int = 8) 
     size = crops.shape[1]
     before, after = teacher_padding(size, card.stride, card.name)
     lo, hi = card.output_range
-    device = next(teacher.parameters()).device
+    device = device_of(teacher)
     out = []
     for i in range(0, len(crops), batch):
         x = to_tensor(crops[i : i + batch], card.input_range).to(device)

@@ -103,10 +103,11 @@ def sniff_file(path: str | Path) -> str:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
-        if any(n.endswith("serialized_exported_program.json") or "/models/" in n for n in names):
-            return "a torch.export program (.pt2)"
-        if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
+        top = {n.split("/", 1)[-1] for n in names}  # members below the archive's own folder
+        if "constants.pkl" in top or any(n.startswith("code/") for n in top):
             return "a TorchScript module"
+        if "archive_format" in top or any(n.endswith("serialized_exported_program.json") for n in names):
+            return "a torch.export program (.pt2)"
         if any(n.endswith("data.pkl") for n in names):
             return "a PyTorch checkpoint"
         return "a zip archive"

@@ -36,10 +36,18 @@ def weights_metadata(path: str | Path) -> dict[str, str]:
         raise CheckpointError(f"{path.name} is not a readable safetensors file: {exc}") from None
 
 
-def load_model(spec: str | Path, checkpoint: str | Path | None = None, key_map: tuple = ()) -> LoadedModel:
+def load_model(
+    spec: str | Path, checkpoint: str | Path | None = None, key_map: tuple = (), card: tuple = (), device: str = "cpu"
+) -> LoadedModel:
     """`spec` is a registered name (`mobilegen_s_050`, `cyclegan_r9_bn.cartoon`) or a weights file
     written by stylelite (its metadata names the architecture). `key_map`: `--key-map` rules (strings or
-    parsed, models/key_map.py) for a fork's checkpoint. Returns the eval-mode model and its identity."""
+    parsed, models/key_map.py) for a fork's checkpoint. An exported graph (ONNX, TorchScript, .pt2, TFLite)
+    loads as a GraphTeacher fed as `card` says (GraphCard.parse specs). Returns the model and its identity."""
+    from stylelite.models.graph_teacher import GraphCard, GraphTeacher, graph_kind
+
+    if checkpoint is None and graph_kind(spec):
+        model = GraphTeacher(spec, GraphCard.parse(card), device=device)
+        return LoadedModel(model, ModelIdentity.of(model, model.card, Path(spec).name))
     from stylelite.models.key_map import parse_key_map
 
     rules = parse_key_map([r for r in key_map if isinstance(r, str)]) + tuple(

@@ -6,6 +6,13 @@ import numpy as np
 import torch
 
 
+def device_of(module: torch.nn.Module) -> torch.device:
+    """Where a module's weights (or, for a weightless one such as a graph teacher, its buffers) live."""
+    for t in (*module.parameters(), *module.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
 def to_tensor(rgb: np.ndarray, input_range: tuple[float, float] = (-1.0, 1.0)) -> torch.Tensor:
     """uint8 [H,W,3] or [N,H,W,3] -> float [N,3,H,W] in `input_range` (0 and 255 map to its ends)."""
     a = torch.from_numpy(np.ascontiguousarray(rgb))

@@ -93,6 +93,15 @@ class Engine(ABC):
         return f"{self.name}:{self.path.name}" + (f" ({opts})" if opts else "")
 
 
+def no_metadata_message(path: Path) -> str:
+    """What to do with a graph that lacks stylelite's metadata (one stylelite did not make)."""
+    return (
+        f"{path.name} has no stylelite metadata: stamp a copy with how to feed it, e.g. stylelite export {path.name} "
+        f"--card input_range=0,255 --card output_range=0,255 -o {path.stem}_stamped{path.suffix} "
+        f"(stylelite inspect {path.name} lists its inputs)"
+    )
+
+
 def check_input_shape(
     name: str, meta: ArtifactMetadata, shape, layout: str = "NCHW", input_name: str = "the image input"
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.engines.base import Engine, check_input_shape
+from stylelite.runtime.engines.base import Engine, check_input_shape, no_metadata_message
 from stylelite.runtime.errors import ExportError, InputError, require
 from stylelite.runtime.metadata import ArtifactMetadata
 from stylelite.runtime.tflite_file import STYLELITE_METADATA, metadata_entries
@@ -28,7 +28,7 @@ class LiteRTEngine(Engine):
         interpreter = require("ai_edge_litert.interpreter", "litert")
         entries = metadata_entries(self.path)
         if STYLELITE_METADATA not in entries:
-            raise ExportError(f"{self.path.name} has no stylelite metadata; export it with `stylelite export`")
+            raise ExportError(no_metadata_message(self.path))
         self.meta = ArtifactMetadata.from_json(entries[STYLELITE_METADATA].decode("utf-8"))
         if self.styles:
             raise ExportError(f"{self.path.name} is style-conditioned; LiteRT runs single-style models only")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.engines.base import Engine, check_input_shape
+from stylelite.runtime.engines.base import Engine, check_input_shape, no_metadata_message
 from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT, RecurrentMixin
 from stylelite.runtime.errors import ConfigError, ExportError, InputError
 from stylelite.runtime.metadata import METADATA_KEY, ArtifactMetadata
@@ -77,11 +77,13 @@ class OrtEngine(RecurrentMixin, Engine):
             self.options["spin"] = False
         props = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in props:
-            raise ExportError(f"{self.path.name} has no stylelite metadata; export it with `stylelite export`")
+            raise ExportError(no_metadata_message(self.path))
         self.meta = ArtifactMetadata.from_json(props[METADATA_KEY])
         inputs = self.session.get_inputs()
         self.input_name = inputs[0].name
-        check_input_shape(self.path.name, self.meta, inputs[0].shape, "NCHW", inputs[0].name)
+        # stylelite's own exports are NCHW RGB; a stamped foreign graph may be NHWC and/or BGR (its card)
+        self._nhwc, self._bgr = self.meta.layout == "NHWC", self.meta.color == "BGR"
+        check_input_shape(self.path.name, self.meta, inputs[0].shape, self.meta.layout, inputs[0].name)
         self._types = {i.name: i.type for i in inputs}
         if self.styles and not {STYLE_WEIGHTS_INPUT, STRENGTH_INPUT} <= set(self._types):
             raise ExportError(
@@ -95,7 +97,11 @@ class OrtEngine(RecurrentMixin, Engine):
         return self._run(batch, control)
 
     def _run(self, batch: np.ndarray, control=None, prev: np.ndarray | None = None) -> np.ndarray:
-        feeds = {self.input_name: batch}
+        if self._bgr:
+            batch = batch[:, ::-1]
+        if self._nhwc:
+            batch = batch.transpose(0, 2, 3, 1)
+        feeds = {self.input_name: np.ascontiguousarray(batch)}
         if self.styles:
             feeds[STYLE_WEIGHTS_INPUT], feeds[STRENGTH_INPUT] = self.style_inputs(control)
         if prev is not None:
@@ -103,7 +109,10 @@ class OrtEngine(RecurrentMixin, Engine):
         for name, value in feeds.items():
             if self._types[name] == "tensor(float16)":
                 feeds[name] = value.astype(np.float16)
-        return self.session.run(None, feeds)[0]
+        y = self.session.run(None, feeds)[0]
+        if self._nhwc:
+            y = y.transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(y[:, ::-1]) if self._bgr else y
 
 
 def resolve_providers(providers: list[str] | str | None) -> list[str]:
