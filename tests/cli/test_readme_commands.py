@@ -156,6 +156,21 @@ PLANS: dict[str, Plan] = {
     "stylelite export cyclegan_r9 --checkpoint fork_G.pth --key-map block=conv_block -o fork_teacher.onnx": parse_only(
         "needs a fork's checkpoint; tests/models/test_fork_checkpoints.py builds one and exports it this way"
     ),
+    (
+        "stylelite distill --teacher other_team.onnx --teacher-card input_range=0,255 "
+        "--teacher-card output_range=0,255 --w-feature 0 --student shufflegen_s_050"
+    ): parse_only("needs another team's ONNX generator; tests/distill/test_graph_teachers.py distils from several"),
+    (
+        "stylelite export other.onnx --card input_range=0,255 --card output_range=0,255 --card layout=NHWC "
+        "-o other_stamped.onnx"
+    ): parse_only("needs a foreign ONNX file; tests/export/test_stamp.py stamps and plays one"),
+    "stylelite run other_stamped.onnx -i clip.mp4 -o stylized.mp4": parse_only(
+        "plays the stamped file above; tests/export/test_stamp.py runs a stamped copy"
+    ),
+    (
+        "stylelite distill --device cuda --amp --nproc-per-node 4 --labels labels --w-feature 0 "
+        "--student shufflegen_s_050 --data world"
+    ): parse_only("needs 4 GPUs; tests/distill/test_distill_distributed.py runs two gloo ranks on the CPU and --amp"),
     "stylelite train-teacher --threads 2": run(
         TINY_TRAIN, slow="trains the cartoon teacher and scores it on the held-out photos at 256 px (~30 s)"
     ),
