@@ -72,11 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    from stylelite.runtime.stylize import Terminated, sigterm_as_interrupt
+
     try:
-        return int(_verb_module(args.command).execute(args) or 0)
+        with sigterm_as_interrupt():  # SIGTERM (a timeout, docker stop) ends any verb as Ctrl+C does
+            return int(_verb_module(args.command).execute(args) or 0)
     except StyleliteError as exc:
         print(f"stylelite {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"stylelite {args.command}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"stylelite {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -322,3 +322,23 @@ def test_a_huge_lr_diverges_into_one_line(tmp_path, photos, capsys):
     (run,) = (tmp_path / "r").iterdir()
     assert not (run / "student.safetensors").exists()
     _strict_rows(run / "log.jsonl") if (run / "log.jsonl").exists() else None  # strict JSON when present
+
+
+def test_sigterm_while_the_teacher_labels_leaves_no_run_folder(tmp_path):
+    """`timeout` or `docker stop` during the (long) labelling: exit 143 in one line, no half-made run folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, "-m", "stylelite", "distill", "--teacher", "cyclegan_r9_bn.cartoon", "--student"]
+    cmd += ["shufflegen_t_038", "--cache-size", "4000", "--crop", "64", "--threads", "1", "-o", str(tmp_path / "runs")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "runs").glob("*/launch.json")):
+        time.sleep(0.2)  # the run folder exists: the teacher is labelling the cache
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and err.strip().splitlines()[-1] == "stylelite distill: terminated"
+    assert "Traceback" not in err and not list((tmp_path / "runs").iterdir())
