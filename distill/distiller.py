@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,12 @@ class DistillTrainer(Trainer):
         images = stills + [f for clip in clips for f in clip.frames[:: max(1, len(clip.frames) // 16)]]
         if isinstance(self.teacher, GraphTeacher):  # its card is checked on a real crop before any labelling
             probe_graph_teacher(self.teacher, random_crop(images[0], c.crop, np.random.default_rng(c.seed)))
+            if self.progress and self.ctx.is_main:
+                print(
+                    f"teacher {self.teacher.path.name}: an exported graph run in {self.teacher.runs_in}; "
+                    "distilling its outputs (pixel-level: a graph has no feature taps)",
+                    file=sys.stderr,
+                )
         if c.labels:
             self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx)
         else:

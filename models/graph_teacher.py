@@ -138,6 +138,7 @@ class GraphTeacher(nn.Module):
         self.register_buffer("_anchor", torch.zeros(0), persistent=False)  # where the labels should go
         self._runner = _RUNNERS[self.kind](self.path, card, device)
         self.fixed_size = self._runner.fixed_size  # (H, W) of a static-size graph, else None
+        self.runs_in = self._runner.runs_in  # which runtime labels, for the log
 
     def tap_channels(self) -> dict[str, int]:
         return {}
@@ -171,6 +172,7 @@ class _OnnxRunner:
         if device != "cpu" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         self.sess = ort.InferenceSession(str(path), providers=providers)
+        self.runs_in = f"onnxruntime ({self.sess.get_providers()[0]})"
         inputs = {i.name: i for i in self.sess.get_inputs()}
         self.image = card.input or next(iter(inputs))
         if self.image not in inputs:
@@ -213,6 +215,7 @@ class _TorchRunner:
         else:
             self.extra = []
         self.fixed_size, self.batch_one = None, False
+        self.runs_in = f"torch ({'torch.export' if graph_kind(path) == 'pt2' else 'TorchScript'})"
         if graph_kind(path) == "pt2":
             program = torch.export.load(str(path))
             self.module = program.module()
@@ -249,6 +252,7 @@ class _TFLiteRunner:
 
         interpreter = require("ai_edge_litert.interpreter", "litert")
         self.interp = interpreter.Interpreter(model_path=str(path))
+        self.runs_in = "LiteRT"
         self.interp.allocate_tensors()
         self.inp = self.interp.get_input_details()[0]
         self.out = self.interp.get_output_details()[0]

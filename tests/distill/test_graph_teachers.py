@@ -145,6 +145,7 @@ def test_cli_distils_from_an_onnx_teacher_stylelite_did_not_export(graphs, tmp_p
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()
     r = run_cli("distill", "--teacher", str(paths["onnx"]), "--w-feature", "0", *args)
     assert r.returncode == 0, r.stderr[-1500:]
+    assert "plain.onnx: an exported graph run in onnxruntime (CPUExecutionProvider)" in r.stderr
     (run,) = (tmp_path / "runs").iterdir()
     assert json.loads((run / "config.json").read_text())["teacher"] == str(paths["onnx"])
     r = run_cli("distill", "--teacher", str(paths["bytes"]), "--w-feature", "0", *args)

@@ -103,3 +103,34 @@ def test_a_foreign_tflite_file_is_stamped(tmp_path):
     out, psnr = stamp_graph(tmp_path / "phone.tflite", ("layout=NHWC", "output_range=-50,50"), tmp_path / "s.tflite")
     meta = load_engine(out).meta
     assert psnr > 50 and (meta.height, meta.width, meta.layout) == (480, 480, "NHWC")
+
+
+def test_a_stamped_copy_benches_and_serves(foreign, tmp_path, clip_path):
+    import json as _json
+
+    _, src = foreign
+    stamped, _ = stamp_graph(src, CARD, tmp_path / "stamped.onnx")
+    r = run_cli("bench", str(stamped), "--clip", str(clip_path), "--iters", "3", "--no-ceiling", "--json")
+    assert r.returncode == 0, r.stderr[-1500:]
+    (record,) = _json.loads(r.stdout)
+    assert record["status"] == "ok" and record["latency_ms"]["p50"] > 0
+
+    pytest.importorskip("fastapi", reason="the serve extra is not installed")
+    from websockets.sync.client import connect
+
+    from stylelite.runtime.serve.config import ServeConfig
+    from stylelite.runtime.serve.server import start_server
+    from stylelite.runtime.serve.wire import encode_jpeg, pack, unpack
+
+    server = start_server(ServeConfig(model=stamped, port=0))
+    try:
+        ws_url = server.url.split("?")[0].replace("http://", "ws://") + "ws"
+        with connect(ws_url, max_size=None) as ws:
+            ws.send(_json.dumps({"type": "source", "source": "camera"}))
+            ws.send(pack({"id": 3}, encode_jpeg(make_photo(72, 96), 90)))
+            while True:
+                message = ws.recv(timeout=20)
+                if isinstance(message, bytes) and unpack(message)[0].get("id") == 3:
+                    break
+    finally:
+        server.stop()
