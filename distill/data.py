@@ -59,6 +59,31 @@ def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[li
     return stills, clips
 
 
+def named_sources(data: tuple[str, ...], max_video_frames: int = 120) -> dict[str, np.ndarray]:
+    """The images `--data` names, each under a stable name (a label store records them): 'world' -> its
+    photos and textures by name, 'builtin' -> builtin/<photo>, a folder -> <folder>/<file>, a video -> 16
+    evenly spaced frames, <video>#<index>."""
+    out: dict[str, np.ndarray] = {}
+    for entry in data:
+        if entry == "builtin":
+            from stylelite.distill.photos import builtin_photos
+
+            out |= {f"builtin/{k}": v for k, v in builtin_photos("train").items()}
+        elif entry == "world":
+            from stylelite.distill.label_store import world_sources
+
+            out |= world_sources()
+        elif Path(entry).is_dir():
+            out |= {f"{entry}/{p.name}": read_image(p) for p in list_images(entry)}
+        elif is_video(entry):
+            frames, _ = read_video(entry, max_video_frames)
+            step = max(1, len(frames) // 16)
+            out |= {f"{entry}#{i}": frames[i] for i in range(0, len(frames), step)}
+        else:
+            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder or a video file")
+    return out
+
+
 def check_sources(data: tuple[str, ...]) -> None:
     """Check `--data` entries without reading them (cheap; runs before any model loads): each is 'builtin',
     an image folder holding images, or an existing video file. InputError (one line) otherwise."""
@@ -131,27 +156,15 @@ class TeacherCache:
     ) -> None:
         from tqdm import tqdm
 
-        card = teacher.card
-        before, after = teacher_padding(crop, card.stride, card.name)
         rng = np.random.default_rng(seed)
         crops = np.stack([random_crop(images[rng.integers(len(images))], crop, rng) for _ in range(n)])
         self.inputs = to_tensor(crops)  # the student's input, [-1, 1]
-        teacher_inputs = to_tensor(crops, card.input_range)
-        lo, hi = card.output_range
         outs, feats = [], {t: [] for t in taps}
-        device = device_of(teacher)  # labelled where the teacher is; kept on the CPU
-        with torch.no_grad():
-            for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
-                x = teacher_inputs[i : i + batch].to(device)
-                if before or after:
-                    x = F.pad(x, (before, after, before, after), mode="reflect")
-                y, f = teacher.forward_features(x)
-                y = y[..., before : before + crop, before : before + crop]
-                if (lo, hi) != (-1.0, 1.0):
-                    y = ((y - lo) * (2.0 / (hi - lo)) - 1.0).clamp(-1.0, 1.0)
-                outs.append(y.float().cpu())
-                for t in taps:  # fp16: half the memory
-                    feats[t].append(_crop_feature(f[t], x.shape[-1], before, crop).half().cpu())
+        for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
+            y, f = label_crops(teacher, crops[i : i + batch], taps)
+            outs.append(y)
+            for t in taps:  # fp16: half the memory
+                feats[t].append(f[t].half())
         self.outputs = torch.cat(outs)
         self.features = {t: torch.cat(v) for t, v in feats.items()}
         self.rng = np.random.default_rng(seed + 1)
@@ -162,6 +175,27 @@ class TeacherCache:
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         idx = torch.from_numpy(self.rng.integers(len(self), size=n))
         return self.inputs[idx], self.outputs[idx], {t: v[idx] for t, v in self.features.items()}
+
+
+@torch.no_grad()
+def label_crops(
+    teacher, crops: np.ndarray, taps: list[str] | tuple[str, ...] = ()
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The teacher's outputs for uint8 RGB crops [N,S,S,3] as float [N,3,S,S] in [-1, 1] on the CPU, and its
+    feature taps: each crop fed in the card's input range (reflect-padded to the teacher's stride and cut
+    back), the output mapped from the card's output range to [-1, 1] and clipped as the runtime clips."""
+    card = teacher.card
+    size = crops.shape[1]
+    before, after = teacher_padding(size, card.stride, card.name)
+    x = to_tensor(crops, card.input_range).to(device_of(teacher))  # labelled where the teacher is
+    if before or after:
+        x = F.pad(x, (before, after, before, after), mode="reflect")
+    y, f = teacher.forward_features(x) if taps else (teacher(x), {})
+    y = y[..., before : before + size, before : before + size].float()
+    lo, hi = card.output_range
+    if (lo, hi) != (-1.0, 1.0):
+        y = ((y - lo) * (2.0 / (hi - lo)) - 1.0).clamp(-1.0, 1.0)
+    return y.cpu(), {t: _crop_feature(f[t], x.shape[-1], before, size).cpu() for t in taps}
 
 
 def _crop_feature(feat: torch.Tensor, padded: int, before: int, crop: int) -> torch.Tensor:

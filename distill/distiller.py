@@ -129,8 +129,8 @@ class DistillTrainer(Trainer):
         rank = [self.ctx.rank] if self.ctx.world_size > 1 else []  # each rank draws its own batches
         if isinstance(self.cache, TeacherCache):
             self.cache.rng = np.random.default_rng([c.seed + 1, k, *rank])
-        elif isinstance(self.cache, _StoreBatches):
-            self.cache.store.rng = np.random.default_rng([c.seed + 1, k, *rank])
+        else:  # a LabelStore
+            self.cache.rng = np.random.default_rng([c.seed + 1, k, *rank])
         self.pairs.rng = np.random.default_rng([c.seed + 7, k, *rank])
         self.sf_gen.manual_seed(int(np.random.SeedSequence([c.seed + 11, k, *rank]).generate_state(1)[0]))
         self.rec_gen.manual_seed(int(np.random.SeedSequence([c.seed + 13, k, *rank]).generate_state(1)[0]))
@@ -261,25 +261,16 @@ def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
             e.copy_(m)
 
 
-class _StoreBatches:
-    """A label store behind the cache's interface: (input, teacher output, no features)."""
-
-    def __init__(self, store) -> None:
-        self.store = store
-
-    def batch(self, n: int):
-        x, y = self.store.batch(n)
-        return x, y, {}
-
-
-def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: DistributedContext) -> _StoreBatches:
+def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: DistributedContext):
     """Fill (or complete) the label store `c.labels` with `teacher`, then read it; DistillTrainer reseeds
     its batch generator from (seed, step) every step, so a resumed run draws what the uninterrupted run would.
-    Under torchrun the ranks fill alternate shards, then wait for each other."""
+    The crops come from the `--data` images (`--data world`: the bundled photos and textures). Under torchrun
+    the ranks fill alternate shards, then wait for each other."""
     from stylelite.distill.augment import AugmentConfig
-    from stylelite.distill.label_store import LabelStore, StoreSpec, fill_label_store, world_sources
+    from stylelite.distill.data import named_sources
+    from stylelite.distill.label_store import LabelStore, StoreSpec, fill_label_store
 
-    sources = world_sources()
+    sources = named_sources(c.data)
     spec = StoreSpec(
         teacher=f"{c.teacher}:{c.teacher_checkpoint}" if c.teacher_checkpoint else c.teacher,
         crop=c.crop,
@@ -292,7 +283,7 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
     part = (ctx.rank, ctx.world_size)
     fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress and ctx.is_main, part=part)
     ctx.barrier()
-    return _StoreBatches(LabelStore(c.labels, seed=[c.seed + 1, start]))
+    return LabelStore(c.labels, seed=[c.seed + 1, start])
 
 
 def _teacher_label(teacher: str) -> str:

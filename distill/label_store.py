@@ -22,11 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from stylelite.distill.augment import AugmentConfig, augmented_crop
-from stylelite.distill.data import teacher_padding
-from stylelite.models.tensors import device_of, to_tensor
+from stylelite.distill.data import label_crops
+from stylelite.models.tensors import to_tensor
 from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.files import atomic_path
 
@@ -79,23 +78,13 @@ def shard_path(folder: Path, index: int) -> Path:
     return folder / f"labels-{index:05d}.npz"
 
 
-@torch.no_grad()
 def teacher_labels(teacher: torch.nn.Module, crops: np.ndarray, batch: int = 8) -> np.ndarray:
-    """The teacher's outputs for uint8 RGB crops [N,S,S,3], as uint8 RGB (its output range mapped
-    to [0, 255]). A crop that is not a multiple of the teacher's stride is reflect-padded and cut back."""
-    card = teacher.card
-    size = crops.shape[1]
-    before, after = teacher_padding(size, card.stride, card.name)
-    lo, hi = card.output_range
-    device = device_of(teacher)
+    """The teacher's outputs for uint8 RGB crops [N,S,S,3], as uint8 RGB (data.label_crops, then [-1, 1]
+    mapped to [0, 255] as the runtime quantizes)."""
     out = []
     for i in range(0, len(crops), batch):
-        x = to_tensor(crops[i : i + batch], card.input_range).to(device)
-        if before or after:
-            x = F.pad(x, (before, after, before, after), mode="reflect")
-        y = teacher(x)[..., before : before + size, before : before + size]
-        y = ((y.float() - lo) * (255.0 / (hi - lo))).clamp(0, 255).round().to(torch.uint8)
-        out.append(y.permute(0, 2, 3, 1).cpu().numpy())
+        y, _ = label_crops(teacher, crops[i : i + batch])
+        out.append(((y + 1.0) * 127.5).clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy())
     return np.concatenate(out)
 
 
@@ -130,7 +119,8 @@ def fill_label_store(
                 f"the label store {folder} was made with other {', '.join(diff)} "
                 f"(teacher {old.teacher}, crop {old.crop}): give another --labels folder"
             )
-    _write_atomic(folder / SPEC_FILE, json.dumps(spec.to_dict(), indent=1).encode())
+    if not (folder / SPEC_FILE).exists() or read_spec(folder).crops < spec.crops:  # new, or grown
+        _write_atomic(folder / SPEC_FILE, json.dumps(spec.to_dict(), indent=1).encode())
     augment = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.augment.items()})
     rank, world = part
     todo = [i for i in range(spec.shards) if i % world == rank and not shard_path(folder, i).exists()]
@@ -174,10 +164,10 @@ class LabelStore:
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """n random (input, teacher output) pairs, [n,3,S,S] each in [-1, 1]."""
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """n random (input, teacher output, no features) triples, as TeacherCache.batch: [n,3,S,S] in [-1, 1]."""
         idx = self.rng.integers(len(self), size=n)
-        return to_tensor(self.inputs[idx]), to_tensor(self.outputs[idx])
+        return to_tensor(self.inputs[idx]), to_tensor(self.outputs[idx]), {}
 
 
 def _npz_bytes(**arrays: np.ndarray) -> bytes:

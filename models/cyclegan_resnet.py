@@ -87,7 +87,7 @@ class ResnetGenerator(FeatureTapsMixin, nn.Module):
         return self.model(x)
 
 
-def _card(name: str, n_blocks: int, norm: str, use_dropout: bool) -> ModelCard:
+def _card(name: str, n_blocks: int, norm: str = "instance", use_dropout: bool = False) -> ModelCard:
     files = {
         "instance": "CycleGAN's released generators (horse2zebra.pth, monet2photo.pth, ...) and latest_net_G.pth "
         "of a CycleGAN run",

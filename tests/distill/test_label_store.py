@@ -41,7 +41,8 @@ def test_fill_writes_shards_and_reads_back(tmp_path, teacher):
     store = LabelStore(tmp_path)
     assert len(store) == 10 and store.complete
     assert store.inputs.dtype == np.uint8 and store.inputs.shape == (10, 32, 32, 3)
-    x, y = store.batch(6)
+    x, y, features = store.batch(6)
+    assert features == {}
     assert x.shape == y.shape == (6, 3, 32, 32)
     assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0 and -1.0 <= float(y.min()) and float(y.max()) <= 1.0
     assert json.loads((tmp_path / "store.json").read_text())["crop"] == 32
@@ -119,3 +120,30 @@ def test_distill_cli_with_label_store_ema_and_colour(tmp_path, monkeypatch, caps
     ema = {k.removeprefix("ema/"): v for k, v in state.items() if k.startswith("ema/")}
     assert ema and all(torch.equal(student[k], v) for k, v in ema.items())
     assert LabelStore(tmp_path / "store").complete
+
+
+def test_the_store_is_filled_from_the_data_given(tmp_path, monkeypatch):
+    """--labels with --data FOLDER labels crops of that folder's images, each recorded by name."""
+    from stylelite.cli.main import main
+    from stylelite.runtime.video import write_image
+    from tests.conftest import make_photo
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    for i in range(2):
+        write_image(tmp_path / "mine" / f"p{i}.png", make_photo(80, 96, seed=i))
+    args = ["distill", "--student", "shufflegen_t_038", "--labels", "store", "--label-crops", "4", "--crop", "64"]
+    args += ["--batch", "2", "--steps", "1", "--data", "mine", "--threads", "1", "--w-feature", "0"]
+    assert main(args) == 0
+    assert json.loads((tmp_path / "store" / "store.json").read_text())["sources"] == ["mine/p0.png", "mine/p1.png"]
+
+
+def test_ranks_fill_alternate_shards_of_one_store(tmp_path, teacher):
+    _, images = _images()
+    assert fill_label_store(tmp_path, teacher, _spec(), images, progress=False, part=(1, 2)) == 1  # shard 1 of 3
+    assert [shard_path(tmp_path, i).exists() for i in range(3)] == [False, True, False]
+    assert fill_label_store(tmp_path, teacher, _spec(), images, progress=False, part=(0, 2)) == 2
+    assert LabelStore(tmp_path).complete
+    before = (tmp_path / "store.json").stat().st_mtime_ns
+    fill_label_store(tmp_path, teacher, _spec(crops=6), images, progress=False)  # a smaller ask: nothing rewritten
+    assert (tmp_path / "store.json").stat().st_mtime_ns == before and len(LabelStore(tmp_path)) == 10
