@@ -127,10 +127,7 @@ class DistillTrainer(Trainer):
         the run got there straight or through a resume."""
         c, k = self.config, self.step
         rank = [self.ctx.rank] if self.ctx.world_size > 1 else []  # each rank draws its own batches
-        if isinstance(self.cache, TeacherCache):
-            self.cache.rng = np.random.default_rng([c.seed + 1, k, *rank])
-        else:  # a LabelStore
-            self.cache.rng = np.random.default_rng([c.seed + 1, k, *rank])
+        self.cache.rng = np.random.default_rng([c.seed + 1, k, *rank])  # a TeacherCache or a LabelStore
         self.pairs.rng = np.random.default_rng([c.seed + 7, k, *rank])
         self.sf_gen.manual_seed(int(np.random.SeedSequence([c.seed + 11, k, *rank]).generate_state(1)[0]))
         self.rec_gen.manual_seed(int(np.random.SeedSequence([c.seed + 13, k, *rank]).generate_state(1)[0]))

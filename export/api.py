@@ -129,8 +129,16 @@ def export_model(
             footage, never noise; every fourth frame is held out and the artifact is verified on it.
         key_map: `--key-map` rules renaming a fork checkpoint's keys (models/key_map.py).
     """
+    from stylelite.models.graph_teacher import graph_kind
     from stylelite.models.load import load_model
 
+    if checkpoint is None and graph_kind(model):
+        name = Path(model).name
+        raise ExportError(
+            f"{name} is already an exported graph: to let run, bench and serve play it, stamp a copy with how to "
+            f"feed it: stylelite export {name} --card input_range=0,255 --card output_range=0,255 "
+            f"-o stamped{Path(name).suffix}"
+        )
     config = dataclasses.replace(config or ExportConfig(), **config_fields)
     name = Path(model).stem if Path(model).suffix else str(model)
     suffix = "" if config.precision == "fp32" else f"_{config.precision}"

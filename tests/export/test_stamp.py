@@ -84,6 +84,8 @@ def test_wrong_cards_fail_in_one_line_and_write_nothing(foreign, tmp_path):
     assert not list(tmp_path.iterdir())
     r = run_cli("export", str(src), "--card", "layout=NHWC")
     assert r.returncode == 1 and "give its path with -o" in r.stderr
+    r = run_cli("export", str(src), "-o", str(tmp_path / "again.onnx"))
+    assert r.returncode == 1 and "is already an exported graph: to let run, bench and serve play it" in r.stderr
 
 
 def test_a_foreign_tflite_file_is_stamped(tmp_path):
