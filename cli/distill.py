@@ -24,23 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     keep = argparse.SUPPRESS  # unset options are absent: a fresh run takes DistillConfig's defaults, a resume its own
     p.add_argument("--teacher", default=keep, help=f"teacher name, or name.tag: shipped weights (default: {d.teacher})")
     p.add_argument("--teacher-checkpoint", default=keep, help="teacher weights file (.pth/.safetensors)")
-    p.add_argument(
-        "--teacher-card",
-        action="append",
-        default=keep,
-        metavar="TOML|KEY=VALUE",
-        help="how to feed a teacher given as an exported graph (.onnx, TorchScript .pt, .pt2, .tflite): a TOML "
-        "card or key=value (input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8 "
-        "inputs.style=1,0,0); repeat",
-    )
-    p.add_argument(
-        "--key-map",
-        action="append",
-        default=keep,
-        metavar="OLD=NEW",
-        help="rename the teacher checkpoint's key components (a fork's 'block=conv_block'; 'netG.=' drops a "
-        'prefix); repeat, or give a TOML file of "OLD" = "NEW" lines',
-    )
+    _add_foreign_teacher_options(p, keep)
     p.add_argument(
         "--random-teacher",
         action="store_true",
@@ -52,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         action="append",
         default=keep,
-        help="'builtin', an image folder or a video file; repeat to combine (default: builtin)",
+        help="'builtin', 'world' (the data extra's photos and textures), an image folder or a video file; "
+        "repeat to combine (default: builtin)",
     )
     add_out(p, default="runs", help="parent folder of the run folder")
     p.add_argument(
@@ -64,26 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--qat", default=keep, choices=("", "int8"), help="quantization-aware training (fake-quant int8)")
     p.add_argument("--init-from", default=keep, metavar="WEIGHTS", help="start from these student weights")
-    p.add_argument(
-        "--device",
-        default=keep,
-        choices=("auto", "cpu", "cuda"),
-        help="auto: CUDA when available (rank r of torchrun uses cuda:LOCAL_RANK) (default: cpu)",
-    )
-    p.add_argument(
-        "--amp",
-        action="store_true",
-        default=keep,
-        help="mixed precision: bf16 autocast (fp16 with gradient scaling on CUDA without bf16); weights stay fp32",
-    )
-    p.add_argument(
-        "--nproc-per-node",
-        type=int,
-        default=1,
-        metavar="N",
-        help="N processes under torchrun (DDP: gloo on CPU, nccl on CUDA; each rank draws its own batches, "
-        "gradients are averaged); same as `torchrun --nproc-per-node N -m stylelite distill ...`",
-    )
+    _add_scale_options(p, keep)
     for key in NUMERIC:
         p.add_argument(
             "--" + key.replace("_", "-"), type=type(getattr(d, key)), default=keep, help=f"(default: {getattr(d, key)})"
@@ -109,8 +75,53 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--labels",
         default=keep,
         metavar="DIR",
-        help="a label store: --label-crops augmented crops of the bundled photos labelled by the teacher once, "
+        help="a label store: --label-crops augmented crops of the --data images labelled by the teacher once, "
         "shared by every run of this teacher and --crop (filled or completed first; needs --w-feature 0)",
+    )
+
+
+def _add_foreign_teacher_options(p: argparse.ArgumentParser, keep) -> None:
+    """How to read a teacher stylelite did not make: an exported graph's card, a fork checkpoint's key map."""
+    p.add_argument(
+        "--teacher-card",
+        action="append",
+        default=keep,
+        metavar="TOML|KEY=VALUE",
+        help="how to feed a teacher given as an exported graph (.onnx, TorchScript .pt, .pt2, .tflite): a TOML "
+        "card or key=value (input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8 "
+        "inputs.style=1,0,0); repeat",
+    )
+    p.add_argument(
+        "--key-map",
+        action="append",
+        default=keep,
+        metavar="OLD=NEW",
+        help="rename the teacher checkpoint's key components (a fork's 'block=conv_block'; 'netG.=' drops a "
+        'prefix); repeat, or give a TOML file of "OLD" = "NEW" lines',
+    )
+
+
+def _add_scale_options(p: argparse.ArgumentParser, keep) -> None:
+    """Where and how wide a distillation runs: the device, mixed precision, torchrun ranks."""
+    p.add_argument(
+        "--device",
+        default=keep,
+        choices=("auto", "cpu", "cuda"),
+        help="auto: CUDA when available (rank r of torchrun uses cuda:LOCAL_RANK) (default: cpu)",
+    )
+    p.add_argument(
+        "--amp",
+        action="store_true",
+        default=keep,
+        help="mixed precision: bf16 autocast (fp16 with gradient scaling on CUDA without bf16); weights stay fp32",
+    )
+    p.add_argument(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes under torchrun (DDP: gloo on CPU, nccl on CUDA; each rank draws its own batches, "
+        "gradients are averaged); same as `torchrun --nproc-per-node N -m stylelite distill ...`",
     )
 
 

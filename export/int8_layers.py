@@ -72,7 +72,7 @@ def measure_int8_layers(
     if not convs:
         raise ExportError(f"{Path(fp32_path).name} has no Conv layers to quantize")
     with tempfile.TemporaryDirectory(prefix="stylelite-int8-layers-") as tmp:
-        return [_time_layer(c, Path(tmp), threads, min_seconds=min_seconds, rounds=rounds) for c in convs]
+        return [_time_layer(c, Path(tmp) / str(i), threads, min_seconds, rounds) for i, c in enumerate(convs)]
 
 
 # (cin, cout, kernel, stride, groups) of the layers student designs are made of, for `sweep`
@@ -103,7 +103,7 @@ def sweep(width: int, height: int, threads: int = 0, layers=SWEEP_LAYERS, **timi
             _Conv(node, weight, np.zeros(cout, np.float32), (1, cin, height, width), (1, cout, out_h, out_w), True)
         )
     with tempfile.TemporaryDirectory(prefix="stylelite-int8-sweep-") as tmp:
-        return [_time_layer(c, Path(tmp), threads, **timing) for c in convs]
+        return [_time_layer(c, Path(tmp) / str(i), threads, **timing) for i, c in enumerate(convs)]
 
 
 def _conv_node(name: str, k: int, stride: int, groups: int):
@@ -260,13 +260,13 @@ def _single_conv(conv: _Conv):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def _time_layer(conv: _Conv, tmp: Path, threads: int, min_seconds: float = 0.4, rounds: int = 5) -> LayerTiming:
+def _time_layer(conv: _Conv, stem: Path, threads: int, min_seconds: float = 0.4, rounds: int = 5) -> LayerTiming:
+    """Time one conv; its two graphs are written as `<stem>_fp32.onnx` and `<stem>_int8.onnx`."""
     import onnx
 
     from stylelite.export.onnx2int8 import quantize_qdq
 
-    fp32 = tmp / f"{len(list(tmp.iterdir()))}_fp32.onnx"
-    int8 = fp32.with_name(fp32.name.replace("fp32", "int8"))
+    fp32, int8 = stem.with_name(f"{stem.name}_fp32.onnx"), stem.with_name(f"{stem.name}_int8.onnx")
     onnx.save(_single_conv(conv), str(fp32))
     rng = np.random.default_rng(0)
     x = rng.random(conv.in_shape, dtype=np.float32)  # post-ReLU-like activations in [0, 1)

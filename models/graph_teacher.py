@@ -210,10 +210,7 @@ class _OnnxRunner:
 
 class _TorchRunner:
     def __init__(self, path: Path, card: GraphCard, device: str) -> None:
-        if card.inputs:
-            self.extra = [torch.tensor(v, dtype=torch.float32) for v in card.inputs.values()]
-        else:
-            self.extra = []
+        self.extra = [torch.tensor(v, dtype=torch.float32) for v in card.inputs.values()]
         self.fixed_size, self.batch_one = None, False
         self.runs_in = f"torch ({'torch.export' if graph_kind(path) == 'pt2' else 'TorchScript'})"
         if graph_kind(path) == "pt2":

@@ -8,6 +8,7 @@ the `onnx` package is installed). Nothing is unpickled and no graph is run.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -75,15 +76,8 @@ def _onnx(path: Path) -> dict:
     model = onnx.load(str(path), load_external_data=False)
     out["opset"] = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     out["ops"] = dict(Counter(n.op_type for n in model.graph.node).most_common())
-    out["parameters"] = sum(int(_numel(t.dims)) for t in model.graph.initializer)
+    out["parameters"] = sum(math.prod(t.dims) for t in model.graph.initializer)
     return out
-
-
-def _numel(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def _tflite(path: Path) -> dict:

@@ -67,12 +67,17 @@ def _measured_with(speedup_of):
     return measure
 
 
+def _export_auto(monkeypatch, frames, out, speedup_of, whole: float | None = None):
+    """`--precision auto` at 64x64 with the layer probe's int8 times set by `speedup_of` (and the whole
+    graph's speedup set to `whole`, unless None)."""
+    monkeypatch.setattr(int8_layers, "measure_int8_layers", _measured_with(speedup_of))
+    if whole is not None:
+        monkeypatch.setattr(int8_layers, "model_speedup", lambda *a: whole)
+    return export_model("shufflegen_t_038", out, precision="auto", calib=frames, dynamic=False, sample_size=64)
+
+
 def test_auto_quantizes_only_the_convs_measured_faster(monkeypatch, real_frames, tmp_path):
-    monkeypatch.setattr(int8_layers, "measure_int8_layers", _measured_with(lambda n: 1.5 if "head" in n else 0.8))
-    monkeypatch.setattr(int8_layers, "model_speedup", lambda *a: 1.2)
-    res = export_model(
-        "shufflegen_t_038", tmp_path / "a.onnx", precision="auto", calib=real_frames, dynamic=False, sample_size=64
-    )
+    res = _export_auto(monkeypatch, real_frames, tmp_path / "a.onnx", lambda n: 1.5 if "head" in n else 0.8, whole=1.2)
     meta = load_engine(res.path).meta
     assert meta.precision == "int8" and res.verification.passed
     assert meta.quantization["int8_nodes"] == ["/head/Conv"]
@@ -85,11 +90,7 @@ def test_auto_quantizes_only_the_convs_measured_faster(monkeypatch, real_frames,
 
 
 def test_auto_stays_fp32_when_the_whole_graph_is_not_faster(monkeypatch, real_frames, tmp_path):
-    monkeypatch.setattr(int8_layers, "measure_int8_layers", _measured_with(lambda n: 1.5 if "head" in n else 0.8))
-    monkeypatch.setattr(int8_layers, "model_speedup", lambda *a: 0.9)
-    res = export_model(
-        "shufflegen_t_038", tmp_path / "a.onnx", precision="auto", calib=real_frames, dynamic=False, sample_size=64
-    )
+    res = _export_auto(monkeypatch, real_frames, tmp_path / "a.onnx", lambda n: 1.5 if "head" in n else 0.8, whole=0.9)
     meta = load_engine(res.path).meta
     assert meta.precision == "fp32" and meta.quantization == {}
     assert not {"QuantizeLinear", "DequantizeLinear"} & {n.op_type for n in onnx.load(str(res.path)).graph.node}
@@ -102,10 +103,7 @@ def test_model_speedup_times_two_whole_graphs(fp32_graph, real_frames, tmp_path)
 
 
 def test_auto_exports_fp32_when_int8_speeds_up_nothing(monkeypatch, real_frames, tmp_path):
-    monkeypatch.setattr(int8_layers, "measure_int8_layers", _measured_with(lambda n: 0.9))
-    res = export_model(
-        "shufflegen_t_038", tmp_path / "a.onnx", precision="auto", calib=real_frames, dynamic=False, sample_size=64
-    )
+    res = _export_auto(monkeypatch, real_frames, tmp_path / "a.onnx", lambda n: 0.9)
     meta = load_engine(res.path).meta
     assert meta.precision == "fp32" and meta.extra["int8_probe"]["chosen"] == "fp32"
     assert not {"QuantizeLinear", "DequantizeLinear"} & {n.op_type for n in onnx.load(str(res.path)).graph.node}
