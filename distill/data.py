@@ -8,6 +8,7 @@ random camera motions, so their flow is known exactly.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,15 +154,21 @@ class TeacherCache:
         taps: list[str],
         batch: int = 8,
         progress: bool = True,
+        n_styles: int = 0,
     ) -> None:
         from tqdm import tqdm
+
+        from stylelite.distill.conditions import sample_conditions
 
         rng = np.random.default_rng(seed)
         crops = np.stack([random_crop(images[rng.integers(len(images))], crop, rng) for _ in range(n)])
         self.inputs = to_tensor(crops)  # the student's input, [-1, 1]
+        # a style-conditioned teacher labels each crop under its own condition (drawn apart from the crops)
+        self.conditions = sample_conditions(n_styles, n, np.random.default_rng(seed + 3)) if n_styles else None
         outs, feats = [], {t: [] for t in taps}
         for i in tqdm(range(0, n, batch), desc="teacher cache", unit="batch", disable=not progress):
-            y, f = label_crops(teacher, crops[i : i + batch], taps)
+            cond = tuple(c[i : i + batch] for c in self.conditions) if self.conditions else None
+            y, f = label_crops(teacher, crops[i : i + batch], taps, cond)
             outs.append(y)
             for t in taps:  # fp16: half the memory
                 feats[t].append(f[t].half())
@@ -172,25 +179,33 @@ class TeacherCache:
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor], tuple | None]:
+        """n random (inputs, teacher outputs, teacher features, condition): the condition is (style weights
+        [n,S], strengths [n]) for a style-conditioned teacher, else None."""
         idx = torch.from_numpy(self.rng.integers(len(self), size=n))
-        return self.inputs[idx], self.outputs[idx], {t: v[idx] for t, v in self.features.items()}
+        cond = tuple(c[idx] for c in self.conditions) if self.conditions else None
+        return self.inputs[idx], self.outputs[idx], {t: v[idx] for t, v in self.features.items()}, cond
 
 
 @torch.no_grad()
 def label_crops(
-    teacher, crops: np.ndarray, taps: list[str] | tuple[str, ...] = ()
+    teacher, crops: np.ndarray, taps: list[str] | tuple[str, ...] = (), condition: tuple | None = None
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The teacher's outputs for uint8 RGB crops [N,S,S,3] as float [N,3,S,S] in [-1, 1] on the CPU, and its
     feature taps: each crop fed in the card's input range (reflect-padded to the teacher's stride and cut
-    back), the output mapped from the card's output range to [-1, 1] and clipped as the runtime clips."""
+    back), the output mapped from the card's output range to [-1, 1] and clipped as the runtime clips.
+    `condition` (style weights [N,S], strengths [N]) renders a style-conditioned teacher under it."""
     card = teacher.card
     size = crops.shape[1]
     before, after = teacher_padding(size, card.stride, card.name)
     x = to_tensor(crops, card.input_range).to(device_of(teacher))  # labelled where the teacher is
     if before or after:
         x = F.pad(x, (before, after, before, after), mode="reflect")
-    y, f = teacher.forward_features(x) if taps else (teacher(x), {})
+    call = teacher
+    if condition is not None:
+        weights, strength = (c.to(x.device) for c in condition)
+        call = functools.partial(teacher.forward_styled, style_weights=weights, strength=strength)
+    y, f = teacher.forward_features(x, call) if taps else (call(x), {})
     y = y[..., before : before + size, before : before + size].float()
     lo, hi = card.output_range
     if (lo, hi) != (-1.0, 1.0):

@@ -8,6 +8,7 @@ versions.json, launch.json, log.jsonl, tb/, state.safetensors (resumable) and st
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stylelite.distill.conditions import check_styled_pair, teacher_styles
 from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, random_crop, teacher_padding
 from stylelite.distill.distill_config import DistillConfig
 from stylelite.distill.distributed import DistributedContext
@@ -37,6 +39,7 @@ from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.training_state import save_weights
 from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
 from stylelite.models.registry import create_student
+from stylelite.runtime.errors import ConfigError
 
 __all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity"]
 
@@ -57,6 +60,12 @@ class DistillTrainer(Trainer):
         ).model.to(device)
         teacher_padding(config.crop, self.teacher.card.stride, self.teacher.card.name)  # a too-small crop fails here
         self.float_model = create_student(config.student, checkpoint=config.init_from).train().to(device)
+        self.styles = teacher_styles(self.teacher)  # a style-conditioned teacher: its students take its controls
+        check_styled_pair(self.teacher.card.name, self.styles, self.float_model)
+        if self.styles:
+            _refuse_for_styles(config)
+            self.float_model.set_style_names(self.styles)
+        self._condition = None  # the current batch's (style weights, strengths), for a style-conditioned teacher
         self.recurrent = getattr(self.float_model, "recurrent", False)  # fed its previous output: frame pairs
         self.adapters = FeatureAdapters(self.float_model.tap_channels(), self.teacher.tap_channels()).to(device)
         self.taps = [t for t in config.taps if t in self.adapters.taps]
@@ -112,8 +121,9 @@ class DistillTrainer(Trainer):
             self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx)
         else:
             self.cache = TeacherCache(
-                self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress
-            )
+                self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress,
+                n_styles=len(self.styles),
+            )  # fmt: skip
         self.teacher = None  # not needed after the cache
         self.long_offsets = c.long_term_offsets if c.w_long_term else ()
         offsets = (1, *self.long_offsets)
@@ -138,9 +148,10 @@ class DistillTrainer(Trainer):
         c, dev = self.config, self.device
         zero = torch.zeros((), device=dev)
         self._seed_step()
-        x, y_t, f_t = self.cache.batch(c.batch)
+        x, y_t, f_t, cond = self.cache.batch(c.batch)
         x, y_t, f_t = x.to(dev), y_t.to(dev), {k: v.to(dev) for k, v in f_t.items()}
-        with self._autocast():
+        self._condition = None if cond is None else tuple(t.to(dev) for t in cond)
+        with self._autocast(), self._styled():
             loss, terms, recurrent, y_s = self._student_terms(x, y_t, f_t, zero)
         opt = self.optimizers["opt"]
         opt.zero_grad(set_to_none=True)
@@ -159,6 +170,17 @@ class DistillTrainer(Trainer):
         if c.ema:
             _ema_update(self.ema_model, self.float_model, c.ema)
         return {"loss": loss.detach(), **{k: v.detach().float() for k, v in {**terms, **recurrent}.items()}}
+
+    def _styled(self, n: int | None = None):
+        """Inside this block the student renders the batch's conditions (the first `n`: a temporal batch's
+        pairs take the conditions of the first crops); a no-op for a one-style teacher."""
+        if self._condition is None:
+            return contextlib.nullcontext()
+        weights, strength = self._condition
+        if n is not None and n > len(weights):  # more pairs than crops: their conditions repeat
+            reps = -(-n // len(weights))
+            weights, strength = weights.repeat(reps, 1), strength.repeat(reps)
+        return self.float_model.conditioned(weights[:n], strength[:n])
 
     def _autocast(self):
         """Mixed precision (--amp) around the forward passes; a no-op context without it."""
@@ -198,26 +220,32 @@ class DistillTrainer(Trainer):
         if c.w_single_frame:
             xs = x[: c.temporal_batch]
             flow, mask = (t.to(x.device) for t in random_affine_flow(len(xs), xs.shape[-2], xs.shape[-1], self.sf_gen))
-            terms["single_frame"] = single_frame_loss(self.student, xs, flow, mask, out=y_s[: len(xs)])
+            with self._styled(len(xs)):
+                terms["single_frame"] = single_frame_loss(self.student, xs, flow, mask, out=y_s[: len(xs)])
             loss = loss + c.w_single_frame * terms["single_frame"]
         return loss, terms, recurrent, y_s
 
     def _temporal(self) -> torch.Tensor:
         """Short-term (t-1 -> t) masked output difference on a batch of frame pairs."""
         prev, cur, flow, mask = (t.to(self.device) for t in self.pairs.batch(self.config.temporal_batch))
+        with self._styled(len(prev)):
+            out = self._pair_outputs(prev, cur)
+        return temporal_loss(out[: len(prev)], out[len(prev) :], flow, mask)
+
+    def _pair_outputs(self, prev: torch.Tensor, cur: torch.Tensor) -> torch.Tensor:
+        """The student's outputs of both frames of each pair, [2T,3,H,W]."""
         if self.recurrent:  # as the runtime runs it: frame t gets the output of frame t-1 as prev
             out_prev = self.student(prev)
-            out = torch.cat([out_prev, self.student(cur, out_prev)])
-        else:
-            out = self.student(torch.cat([prev, cur]))
-        return temporal_loss(out[: len(prev)], out[len(prev) :], flow, mask)
+            return torch.cat([out_prev, self.student(cur, out_prev)])
+        return self.student(torch.cat([prev, cur]))
 
     def _long_term(self) -> torch.Tensor:
         """Long-term (t-k -> t) masked output differences, one batch of pairs per offset k."""
         long_pairs = []
         for k in self.long_offsets:
             prev, cur, flow, mask = (t.to(self.device) for t in self.pairs.batch(self.config.temporal_batch, offset=k))
-            out = self.student(torch.cat([prev, cur]))
+            with self._styled(len(prev)):
+                out = self.student(torch.cat([prev, cur]))
             long_pairs.append((out[: len(prev)], out[len(prev) :], flow, mask))
         return long_term_temporal_loss(long_pairs)
 
@@ -241,11 +269,25 @@ class DistillTrainer(Trainer):
             **({"prev_noise": c.prev_noise} if self.recurrent else {}),
             **({"qat": c.qat, "qat_engine": c.qat_engine} if c.qat else {}),
             **{k: getattr(c, k) for k in ("w_color", "w_perceptual", "w_adversarial") if getattr(c, k)},
+            **({"styles": ",".join(self.styles)} if self.styles else {}),
         }
         if c.ema:  # the averaged weights are the student (its BatchNorm statistics are averaged too)
             metadata["ema"] = c.ema
         final = self.ema_model if c.ema else self.float_model
         save_weights(run / "student.safetensors", final.eval(), metadata=metadata)
+
+
+def _refuse_for_styles(c: DistillConfig) -> None:
+    """ConfigError for the options a style-conditioned distillation does not take (yet)."""
+    if c.labels:
+        raise ConfigError("a label store holds one-style labels; distil a style-conditioned teacher without --labels")
+    if c.qat:
+        raise ConfigError("style-conditioned students export to ONNX fp32/fp16 only, so --qat does not apply")
+    if c.w_adversarial:
+        raise ConfigError(
+            "the discriminator does not see the style condition: distil a style-conditioned teacher with "
+            "--w-adversarial 0"
+        )
 
 
 @torch.no_grad()

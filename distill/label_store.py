@@ -164,10 +164,11 @@ class LabelStore:
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        """n random (input, teacher output, no features) triples, as TeacherCache.batch: [n,3,S,S] in [-1, 1]."""
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict, None]:
+        """n random (input, teacher output), as TeacherCache.batch: [n,3,S,S] in [-1, 1]; no features, no
+        condition (a store holds one-style labels)."""
         idx = self.rng.integers(len(self), size=n)
-        return to_tensor(self.inputs[idx]), to_tensor(self.outputs[idx]), {}
+        return to_tensor(self.inputs[idx]), to_tensor(self.outputs[idx]), {}, None
 
 
 def _npz_bytes(**arrays: np.ndarray) -> bytes:

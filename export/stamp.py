@@ -39,6 +39,11 @@ def stamp_graph(src: str | Path, card_specs: tuple[str, ...], output: str | Path
         raise ExportError(
             "the runtime feeds one image input; a graph that needs constant extra inputs cannot be stamped"
         )
+    if card.style_input:
+        raise ExportError(
+            "the runtime feeds style controls to inputs named style_weights and strength; distil a style-conditioned "
+            "graph into --student mobilegen_styled_s_050 instead of stamping it"
+        )
     teacher = GraphTeacher(src, card)
     frame = _test_frame(teacher.fixed_size, card.stride)
     probe_graph_teacher(teacher, frame)  # a wrong range or layout fails here, in one line

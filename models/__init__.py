@@ -11,6 +11,7 @@ from stylelite.models import (  # noqa: F401  (each registers its models)
     cyclegan_unet,
     fast_neural_style,
     mobilegen,
+    mobilegen_styled,
     mobilegen_temporal,
     multistyle,
     shufflegen,

@@ -6,8 +6,9 @@ was exported: ONNX through onnxruntime (the CUDA provider when distilling on CUD
 TFLite through LiteRT, TorchScript and .pt2 through torch. (onnx2torch, which would turn ONNX into a
 torch module, imports torchvision, which has no wheel matching this project's pinned torch on the
 package registries.) The graph's I/O contract is a `GraphCard`: value range, layout, colour order,
-stride, a fixed size, and constant extra inputs (a style vector). It is checked on a real photo
-before anything trains (`probe_graph_teacher`).
+stride, a fixed size, constant extra inputs, and for a style-conditioned graph the input that takes
+the style weights (`style_input`, one weight per name in `styles`) and optionally a strength input.
+It is checked on a real photo before anything trains (`probe_graph_teacher`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class GraphCard:
     stride: int = 4  # H and W are padded to a multiple of this
     input: str = ""  # the image input's name (default: the graph's first input)
     inputs: dict = field(default_factory=dict)  # other inputs: name -> constant value (list of numbers)
+    styles: tuple = ()  # a style-conditioned graph: the style each weight of `style_input` stands for
+    style_input: str = ""  # the input taking the style weights, [B, len(styles)] or [len(styles)]
+    strength_input: str = ""  # the input taking a strength in [0, 1]; without one, strength blends with the input
 
     def __post_init__(self) -> None:
         for name in ("input_range", "output_range"):
@@ -54,6 +58,16 @@ class GraphCard:
             raise ConfigError(f"color={self.color!r}: use RGB or BGR")
         if isinstance(self.stride, bool) or not isinstance(self.stride, int) or self.stride < 1:
             raise ConfigError(f"stride={self.stride}: use a whole number >= 1")
+        styles = (self.styles.split(",") if isinstance(self.styles, str) else self.styles) or ()
+        object.__setattr__(self, "styles", tuple(str(n).strip() for n in styles))
+        if self.styles and not self.style_input:
+            raise ConfigError("styles= names the weights of a style input: add style_input=NAME (the graph's input)")
+        if self.style_input and not self.styles:
+            raise ConfigError(f"style_input={self.style_input}: name its styles, e.g. styles=ink,wash,neon")
+        if len(set(self.styles)) != len(self.styles) or not all(self.styles):
+            raise ConfigError(f"styles={','.join(self.styles)}: give distinct, non-empty names")
+        if self.strength_input and not self.style_input:
+            raise ConfigError("strength_input= belongs to a style-conditioned graph: add style_input= and styles=")
 
     @classmethod
     def parse(cls, specs: tuple[str, ...] | list[str]) -> GraphCard:
@@ -72,8 +86,10 @@ class GraphCard:
                 values[key] = _numbers(raw, key)
             elif key == "stride":
                 values[key] = _whole(raw, key)
-            elif key in ("layout", "color", "input"):
-                values[key] = raw.strip().upper() if key != "input" else raw.strip()
+            elif key in ("layout", "color"):
+                values[key] = raw.strip().upper()
+            elif key in ("input", "style_input", "strength_input", "styles"):
+                values[key] = raw.strip()
             else:
                 known = ", ".join(f.name for f in fields(cls))
                 raise ConfigError(f"unknown teacher card key {key!r} (known: {known}, inputs.NAME)")
@@ -88,7 +104,11 @@ class GraphCard:
             stride=self.stride,
             source=source,
             license="the graph's own",
-            extra={"layout": self.layout, "color": self.color},
+            extra={
+                "layout": self.layout,
+                "color": self.color,
+                **({"styles": list(self.styles)} if self.styles else {}),
+            },
         )
 
 
@@ -145,13 +165,40 @@ class GraphTeacher(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """NCHW RGB in the card's ranges; a style-conditioned graph renders its first style at full strength."""
+        if self.graph_card.styles:
+            weights = torch.zeros(len(x), len(self.graph_card.styles))
+            weights[:, 0] = 1.0
+            return self.forward_styled(x, weights, torch.ones(len(x)))
+        return self._run(x, {})
+
+    @torch.no_grad()
+    def forward_styled(self, x: torch.Tensor, style_weights: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+        """As forward, under a condition: style_weights [B, n] (normalised to sum 1 here, as the runtime's
+        controls are) go to the card's `style_input`; strength [B] in [0, 1] goes to its `strength_input`, or,
+        for a graph without one, blends the output with the input as the runtime blends a one-style model."""
+        card = self.graph_card
+        if not card.styles:
+            raise ConfigError(f"{self.path.name}: its card names no style input; add style_input= and styles=")
+        w = style_weights.float().cpu()
+        s = strength.float().cpu().reshape(-1)
+        feeds = {card.style_input: w / w.sum(1, keepdim=True).clamp_min(1e-8)}
+        if card.strength_input:
+            return self._run(x, {**feeds, card.strength_input: s})
+        y = self._run(x, feeds)
+        (ilo, ihi), (olo, ohi) = card.input_range, card.output_range
+        x_out = (x.float() - ilo) * ((ohi - olo) / (ihi - ilo)) + olo  # the input, in the output's range
+        k = s.to(y.device).view(-1, 1, 1, 1)
+        return k * y + (1 - k) * x_out.to(y.device)
+
+    def _run(self, x: torch.Tensor, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
         card = self.graph_card
         z = x.float().cpu()
         if card.color == "BGR":
             z = z.flip(1)
         if card.layout == "NHWC":
             z = z.permute(0, 2, 3, 1)
-        y = self._runner(z.contiguous())
+        y = self._runner(z.contiguous(), feeds)
         if y.ndim != 4:
             raise InputError(f"{self.path.name} returned a {y.ndim}-D output; a teacher returns an image batch")
         if card.layout == "NHWC":
@@ -160,8 +207,13 @@ class GraphTeacher(nn.Module):
             y = y.flip(1)
         return y.float().to(x.device)
 
-    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        return self(x), {}
+    def forward_features(self, x: torch.Tensor, call=None) -> tuple[torch.Tensor, dict]:
+        return (call or self)(x), {}
+
+
+def _conditioned_inputs(card: GraphCard) -> list[str]:
+    """The inputs fed per image under a condition (the style weights, the strength)."""
+    return [n for n in (card.style_input, card.strength_input) if n]
 
 
 class _OnnxRunner:
@@ -177,7 +229,11 @@ class _OnnxRunner:
         self.image = card.input or next(iter(inputs))
         if self.image not in inputs:
             raise ConfigError(f"{path.name} has no input {self.image!r} (inputs: {', '.join(inputs)})")
-        missing = [n for n in inputs if n != self.image and n not in card.inputs]
+        for name in _conditioned_inputs(card):
+            if name not in inputs:
+                raise ConfigError(f"{path.name} has no input {name!r} (inputs: {', '.join(inputs)}): check its card")
+        given = {self.image, *card.inputs, *_conditioned_inputs(card)}
+        missing = [n for n in inputs if n not in given]
         if missing:
             raise ConfigError(
                 f"{path.name} also takes {', '.join(missing)}: give each a constant, e.g. inputs.{missing[0]}=1,0,0"
@@ -191,31 +247,47 @@ class _OnnxRunner:
                 f"{path.name} takes {self.image} as {list(shape)}, not {card.layout} with 3 channels: "
                 f"add layout={other}"
             )
-        self.batch_one = shape[0] == 1
+        # per-image inputs: the style weights ([n] per image) and the strength ([] per image); one declared
+        # without a batch axis, or with a batch of exactly 1, makes the graph run one image at a time
+        per_image = {card.style_input: 1, card.strength_input: 0}
+        self.unbatched = set()
+        batch_one = shape[0] == 1
+        for name in _conditioned_inputs(card):
+            dims = inputs[name].shape
+            if len(dims) == per_image[name]:
+                self.unbatched.add(name)
+            batch_one = batch_one or len(dims) == per_image[name] or (len(dims) > 0 and dims[0] == 1)
+        self.batch_one = batch_one
         hw = shape[1:3] if card.layout == "NHWC" else shape[2:4]
         self.fixed_size = tuple(hw) if all(isinstance(d, int) for d in hw) else None
         self.dtype = np.float16 if "float16" in inputs[self.image].type else np.float32
 
-    def __call__(self, z: torch.Tensor) -> torch.Tensor:
-        batches = [z[i : i + 1] for i in range(len(z))] if self.batch_one else [z]
+    def __call__(self, z: torch.Tensor, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
+        spans = [(i, i + 1) for i in range(len(z))] if self.batch_one else [(0, len(z))]
         outs = []
-        for b in batches:
+        for lo, hi in spans:
+            b = z[lo:hi]
             feed = {self.image: b.numpy().astype(self.dtype)}
             for name, (value, info) in self.extra.items():
                 tiled = np.broadcast_to(value, (len(b), *value.shape)) if len(info.shape) == value.ndim + 1 else value
                 feed[name] = np.ascontiguousarray(tiled, dtype=np.float32)
+            for name, value in feeds.items():  # per image: [B, n] weights, [B] strengths
+                v = value[lo:hi].numpy()
+                feed[name] = np.ascontiguousarray(v[0] if name in self.unbatched else v, np.float32)
             outs.append(torch.from_numpy(np.asarray(self.sess.run(None, feed)[0], np.float32)))
         return torch.cat(outs)
 
 
 class _TorchRunner:
     def __init__(self, path: Path, card: GraphCard, device: str) -> None:
-        self.extra = [torch.tensor(v, dtype=torch.float32) for v in card.inputs.values()]
+        self.card = card
+        self.constants = {n: torch.tensor(v, dtype=torch.float32) for n, v in card.inputs.items()}
         self.fixed_size, self.batch_one = None, False
         self.runs_in = f"torch ({'torch.export' if graph_kind(path) == 'pt2' else 'TorchScript'})"
         if graph_kind(path) == "pt2":
             program = torch.export.load(str(path))
             self.module = program.module()
+            self.names = list(program.graph_signature.user_inputs)
             shape = _first_input_shape(program)  # ints where the export fixed a dimension
             if shape is not None and len(shape) == 4:
                 self.batch_one = shape[0] == 1
@@ -223,11 +295,26 @@ class _TorchRunner:
                 self.fixed_size = tuple(hw) if all(isinstance(d, int) for d in hw) else None
         else:
             self.module = torch.jit.load(str(path), map_location="cpu").eval()
+            self.names = [a.name for a in self.module.forward.schema.arguments[1:]]  # after self
+        self.image = card.input or (self.names[0] if self.names else "")
+        if _conditioned_inputs(card):  # a style-conditioned graph is fed by input name
+            known = set(self.names)
+            for name in [self.image, *card.inputs, *_conditioned_inputs(card)]:
+                if name not in known:
+                    raise ConfigError(
+                        f"{path.name} has no input {name!r} (inputs: {', '.join(self.names)}): check its card"
+                    )
 
-    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+    def __call__(self, z: torch.Tensor, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
         outs = []
-        for b in [z[i : i + 1] for i in range(len(z))] if self.batch_one else [z]:
-            y = self.module(b, *[e.expand(len(b), *e.shape) for e in self.extra])
+        for lo, hi in [(i, i + 1) for i in range(len(z))] if self.batch_one else [(0, len(z))]:
+            b = z[lo:hi]
+            constants = {n: e.expand(len(b), *e.shape) for n, e in self.constants.items()}
+            if feeds:
+                values = {self.image: b, **constants, **{n: v[lo:hi] for n, v in feeds.items()}}
+                y = self.module(*[values[n] for n in self.names])
+            else:  # as before: the image, then the card's constant inputs in order
+                y = self.module(b, *constants.values())
             outs.append(y[0] if isinstance(y, (tuple, list)) else y)
         return torch.cat(outs)
 
@@ -250,6 +337,11 @@ class _TFLiteRunner:
         interpreter = require("ai_edge_litert.interpreter", "litert")
         self.interp = interpreter.Interpreter(model_path=str(path))
         self.runs_in = "LiteRT"
+        if card.style_input:
+            raise ConfigError(
+                f"{path.name}: a TFLite teacher is fed its image only; give a style-conditioned "
+                "teacher as ONNX, TorchScript or .pt2"
+            )
         self.interp.allocate_tensors()
         self.inp = self.interp.get_input_details()[0]
         self.out = self.interp.get_output_details()[0]
@@ -258,7 +350,7 @@ class _TFLiteRunner:
         n, a, b, _ = (int(v) for v in self.inp["shape"])
         self.fixed_size = (a, b)
 
-    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+    def __call__(self, z: torch.Tensor, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
         outs = []
         for i in range(len(z)):
             x = z[i : i + 1].numpy()

@@ -32,8 +32,8 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
     was_training = model.training
     model.eval()
     try:
-        dtype = next(model.parameters()).dtype
-        model(torch.zeros(1, 3, height, width, dtype=dtype))
+        param = next(model.parameters())  # a model on the meta device counts without arithmetic
+        model(torch.zeros(1, 3, height, width, dtype=param.dtype, device=param.device))
     finally:
         for h in handles:
             h.remove()

@@ -11,7 +11,9 @@ class FeatureTapsMixin:
 
     feature_taps: dict[str, str] = {}
 
-    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward_features(self, x: torch.Tensor, call=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(output, {tap: activation}); `call(x)` runs the model when plain forward is not the pass wanted
+        (a style-conditioned teacher's `forward_styled` with its condition)."""
         feats: dict[str, torch.Tensor] = {}
         handles = []
         modules = dict(self.named_modules())  # type: ignore[attr-defined]
@@ -22,7 +24,7 @@ class FeatureTapsMixin:
 
             handles.append(modules[path].register_forward_hook(hook))
         try:
-            out = self(x)  # type: ignore[operator]
+            out = (call or self)(x)  # type: ignore[operator]
         finally:
             for h in handles:
                 h.remove()

@@ -47,6 +47,23 @@ def student_onnx(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def student_tflite_int8(tmp_path_factory):
+    """A real int8 TFLite student (mobilegen_s_025, 64x64, int8 I/O) and its calibration frames, converted once
+    per session (~30 s of onnx2tf) for the export, runtime and device tests that only read it."""
+    pytest.importorskip("onnx2tf")
+    pytest.importorskip("ai_edge_litert")
+    from stylelite.export.api import export_model
+    from stylelite.runtime.synthetic import make_camera_clip
+
+    frames = make_camera_clip(make_photo(seed=3), frames=8, size=(64, 64))
+    path = tmp_path_factory.mktemp("tflite") / "s8.tflite"
+    res = export_model(
+        "mobilegen_s_025", path, format="tflite", precision="int8", calib=frames, dynamic=False, sample_size=64
+    )
+    return res, frames
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run `stylelite ARGS` as a user types it (a fresh process, the installed console script)."""
     exe = Path(sys.executable).with_name("stylelite")

@@ -164,6 +164,16 @@ PLANS: dict[str, Plan] = {
         "stylelite export other.onnx --card input_range=0,255 --card output_range=0,255 --card layout=NHWC "
         "-o other_stamped.onnx"
     ): parse_only("needs a foreign ONNX file; tests/export/test_stamp.py stamps and plays one"),
+    (
+        "stylelite distill --teacher styled.onnx --teacher-card style_input=style --teacher-card styles=ink,wash,neon "
+        "--w-feature 0 --student mobilegen_styled_s_050"
+    ): parse_only("needs a style-conditioned graph; tests/distill/test_styled_distill.py distils one and exports it"),
+    "stylelite export runs/00001-…/student.safetensors -o styled_student.onnx": parse_only(
+        "exports the run above; tests/distill/test_styled_distill.py exports a styled student"
+    ),
+    "stylelite run styled_student.onnx -i clip.mp4 -o wash.mp4 --style wash --strength 0.8": parse_only(
+        "plays the export above; tests/distill/test_styled_distill.py drives its styles through the ONNX engine"
+    ),
     "stylelite run other_stamped.onnx -i clip.mp4 -o stylized.mp4": parse_only(
         "plays the stamped file above; tests/export/test_stamp.py runs a stamped copy"
     ),
@@ -272,7 +282,11 @@ PLANS: dict[str, Plan] = {
     (
         "stylelite export runs/00001-…/student.safetensors --precision auto --calib reports/demo/clip.mp4 "
         "--threads 2 -o student_auto.onnx"
-    ): run("--static-size 64", creates=("student_auto.onnx",)),
+    ): run(
+        "--static-size 64",
+        creates=("student_auto.onnx",),
+        slow="times every conv in fp32 and int8 (~35 s); tests/export/test_int8_layers.py covers --precision auto",
+    ),
     (
         "stylelite distill --qat int8 --student mobilegen_s_025 "
         "--init-from runs/00001-…/student.safetensors --steps 200 --lr 2e-4"
@@ -300,6 +314,7 @@ PLANS: dict[str, Plan] = {
         "--min-seconds 0.2",
         {"--max-frames 40": "--max-frames 2"},
         needs=("stylelite export shufflegen_s_050.cartoon -o shipped.onnx",),
+        slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
     ),
     # ---- Students built for the silicon
     "stylelite bench mobilegen_s_025.onnx mobilegen_s_050.onnx shufflegen_t_038.onnx shufflegen_s_050.onnx "

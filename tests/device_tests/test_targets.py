@@ -302,22 +302,12 @@ def test_local_target_through_the_runner(student_onnx, clip_path):
 
 
 @pytest.fixture(scope="module")
-def int8_tflite_and_clip(tmp_path_factory):
-    """A real int8 (int8 I/O) student at 64x64 and a 64x64 clip: ~30 s of onnx2tf."""
-    pytest.importorskip("onnx2tf")
-    pytest.importorskip("ai_edge_litert")
-    from stylelite.export.api import export_model
-    from stylelite.runtime.synthetic import make_camera_clip
+def int8_tflite_and_clip(student_tflite_int8, tmp_path_factory):
+    """A real int8 (int8 I/O) student at 64x64 (the session's) and a 64x64 clip of its calibration frames."""
     from stylelite.runtime.video import write_video
-    from tests.conftest import make_photo
 
-    d = tmp_path_factory.mktemp("adb_tflite")
-    frames = make_camera_clip(make_photo(seed=5), frames=8, size=(64, 64))
-    res = export_model(
-        "mobilegen_s_025", d / "s8.tflite", format="tflite", precision="int8", calib=frames, dynamic=False,
-        sample_size=64,
-    )  # fmt: skip
-    return res.path, write_video(d / "clip64.mp4", frames, fps=10.0)
+    res, frames = student_tflite_int8
+    return res.path, write_video(tmp_path_factory.mktemp("adb_tflite") / "clip64.mp4", frames, fps=10.0)
 
 
 @pytest.mark.tflite

@@ -4,6 +4,7 @@ import json
 import os
 import socket
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -46,9 +47,9 @@ def _rank(rank: int, world: int, port: int, out: str) -> None:
         real_batch = trainer.cache.batch
 
         def batch(n):
-            x, y, f = real_batch(n)
+            x, y, f, cond = real_batch(n)
             drawn.append(float(x.sum()))
-            return x, y, f
+            return x, y, f, cond
 
         trainer.cache.batch = batch
         for _ in range(3):
@@ -79,6 +80,7 @@ def _single():
     return DistributedContext()
 
 
+@pytest.mark.slow  # two processes through torchrun (~20 s); the ranks' logic is tested in-process above
 def test_cli_nproc_per_node_runs_two_gloo_ranks(tmp_path):
     args = ["--teacher", "cyclegan_r6", "--random-teacher", "--student", "shufflegen_t_038", "--steps", "4"]
     args += ["--batch", "2", "--crop", "32", "--cache-size", "4", "--temporal-batch", "1", "--threads", "1"]

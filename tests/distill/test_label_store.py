@@ -41,8 +41,8 @@ def test_fill_writes_shards_and_reads_back(tmp_path, teacher):
     store = LabelStore(tmp_path)
     assert len(store) == 10 and store.complete
     assert store.inputs.dtype == np.uint8 and store.inputs.shape == (10, 32, 32, 3)
-    x, y, features = store.batch(6)
-    assert features == {}
+    x, y, features, condition = store.batch(6)
+    assert features == {} and condition is None
     assert x.shape == y.shape == (6, 3, 32, 32)
     assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0 and -1.0 <= float(y.min()) and float(y.max()) <= 1.0
     assert json.loads((tmp_path / "store.json").read_text())["crop"] == 32

@@ -110,6 +110,7 @@ def test_auto_exports_fp32_when_int8_speeds_up_nothing(monkeypatch, real_frames,
     assert probe_summary(meta.extra["int8_probe"]).startswith("precision auto: fp32; int8 sped up none")
 
 
+@pytest.mark.slow  # times every conv of a real export (~16 s); the auto logic is tested through the API above
 def test_cli_auto_prints_the_probe_and_follows_it(clip_path, tmp_path):
     out = tmp_path / "auto.onnx"
     args = ("--precision", "auto", "--calib", str(clip_path), "--threads", "1", "-o", str(out))

@@ -35,11 +35,8 @@ def real_frames():
 
 
 @pytest.fixture(scope="module")
-def tflite_int8(real_frames, tmp_path_factory):
-    path = tmp_path_factory.mktemp("tflite") / "s8.tflite"
-    return export_model(
-        "mobilegen_s_025", path, format="tflite", precision="int8", calib=real_frames, dynamic=False, sample_size=SIZE
-    )
+def tflite_int8(student_tflite_int8):
+    return student_tflite_int8[0]  # mobilegen_s_025 at SIZE, shared with the device tests
 
 
 def _one_student_per_family() -> list[str]:
@@ -55,10 +52,11 @@ def _one_student_per_family() -> list[str]:
 
 
 @pytest.mark.parametrize("name", _one_student_per_family())
-@pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("fp16", marks=pytest.mark.slow), "int8"])  # fp16: slow
 def test_every_student_family_exports_to_tflite(name, precision, real_frames, tmp_path):
-    if create_student(name).card.extra.get("recurrent"):  # two image inputs: ONNX fp32/fp16 only, said clearly
-        with pytest.raises(ExportError, match="recurrent"):
+    extra = create_student(name).card.extra
+    if extra.get("recurrent") or extra.get("styles"):  # more than an image input: ONNX fp32/fp16 only, said clearly
+        with pytest.raises(ExportError, match="recurrent" if extra.get("recurrent") else "style-conditioned"):
             export_model(name, tmp_path / "m.tflite", format="tflite", precision=precision, calib=real_frames,
                          dynamic=False, sample_size=SIZE)  # fmt: skip
         assert not list(tmp_path.iterdir())
@@ -79,7 +77,7 @@ def test_every_student_family_exports_to_tflite(name, precision, real_frames, tm
     assert [p.name for p in tmp_path.iterdir()] == ["m.tflite"]
 
 
-@pytest.mark.parametrize("io", ["uint8", "float32"])
+@pytest.mark.parametrize("io", ["uint8", pytest.param("float32", marks=pytest.mark.slow)])  # int8 I/O: the fixture
 def test_int8_io_type_is_chosen_and_recorded(io, real_frames, tmp_path):
     res = export_model(
         "mobilegen_s_025", tmp_path / "m.tflite", format="tflite", precision="int8", calib=real_frames,

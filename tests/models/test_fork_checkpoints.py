@@ -146,13 +146,18 @@ def test_a_whole_pickled_model_gets_the_state_dict_recipe(tmp_path):
     assert sniff_file(tmp_path / "whole.pth") == "a PyTorch checkpoint"
 
 
-def test_cli_export_and_inspect_a_fork(fork, tmp_path):
+def test_cli_inspects_a_fork(fork):
     _, path = fork
     r = run_cli("inspect", str(path))
     assert r.returncode == 0 and "a PyTorch checkpoint" in r.stdout
     assert "loads as: cyclegan_r6 with --key-map 'block=conv_block'" in r.stdout
     info = json.loads(run_cli("inspect", str(path), "--key-map", "block=conv_block", "--json").stdout)
     assert info["fits"] == "cyclegan_r6" and "model.10.conv_block.6.weight" in info["keys"]
+
+
+@pytest.mark.slow  # exports and verifies a 7.8 M-parameter teacher (~25 s); the loading itself is tested above
+def test_cli_exports_a_fork_with_its_key_map(fork, tmp_path):
+    _, path = fork
     out = tmp_path / "fork.onnx"
     r = run_cli("export", "cyclegan_r6", "--checkpoint", str(path), "--key-map", "block=conv_block", "-o", str(out))
     assert r.returncode == 0, r.stderr

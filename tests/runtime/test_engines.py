@@ -93,12 +93,8 @@ def test_a_checkpoint_without_the_torch_engine_names_export_and_the_train_extra(
 
 
 @pytest.mark.tflite
-def test_litert_runs_with_and_without_xnnpack(tmp_path):
-    pytest.importorskip("onnx2tf")
-    pytest.importorskip("ai_edge_litert")
-    from stylelite.export.api import export_model
-
-    res = export_model(STUDENT, tmp_path / "s.tflite", format="tflite", dynamic=False, sample_size=64)
+def test_litert_runs_with_and_without_xnnpack(student_tflite_int8):
+    res = student_tflite_int8[0]  # the session's int8 student: conversion is the slow part
     frame = _photo()
     with_xnnpack, without = load_engine(res.path, threads=1), load_engine(res.path, threads=1, xnnpack=False)
     assert with_xnnpack.options == {"threads": 1, "xnnpack": True} and without.options["xnnpack"] is False

@@ -293,7 +293,10 @@ def test_ctrl_c_keeps_a_playable_recording(tmp_path, student_onnx):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4.0)  # start-up, then about a second of 20 fps "camera"
+    deadline = time.monotonic() + 60  # start-up takes seconds on a busy machine: wait for the output to open
+    while not [p for p in tmp_path.iterdir() if p.name != "long.mp4"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # about a second of 20 fps "camera"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-1500:]

@@ -1,0 +1,55 @@
+"""Style conditions for distilling a style-conditioned teacher into a style-conditioned student.
+
+A condition is what the runtime's controls produce (runtime/style_control.py): per-style weights
+summing to 1 and a strength in [0, 1]. Each teacher-labelled crop gets one condition, drawn so the
+student sees every control a user can set: half the crops one style at full strength, a quarter a
+blend of two styles at a uniform mix, a quarter one style at a uniform strength.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from stylelite.runtime.errors import ConfigError
+
+
+def teacher_styles(teacher) -> tuple[str, ...]:
+    """The style names of a style-conditioned teacher (one with `forward_styled` whose card lists
+    styles: the multistyle network, a graph teacher with `style_input`), else ()."""
+    if not hasattr(teacher, "forward_styled"):
+        return ()
+    return tuple(teacher.card.extra.get("styles") or ())
+
+
+def sample_conditions(n_styles: int, count: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` conditions: float32 weights [count, n_styles] (rows sum to 1) and strengths [count]."""
+    weights = np.zeros((count, n_styles), np.float32)
+    strength = np.ones(count, np.float32)
+    kind = rng.random(count)
+    first = rng.integers(n_styles, size=count)
+    for i in range(count):
+        weights[i, first[i]] = 1.0
+        if kind[i] >= 0.75:
+            strength[i] = rng.random()
+        elif kind[i] >= 0.5 and n_styles > 1:
+            other = (first[i] + 1 + rng.integers(n_styles - 1)) % n_styles
+            mix = rng.random()
+            weights[i, first[i]], weights[i, other] = 1.0 - mix, mix
+    return torch.from_numpy(weights), torch.from_numpy(strength)
+
+
+def check_styled_pair(teacher_name: str, styles: tuple[str, ...], student) -> None:
+    """ConfigError (one line) unless a style-conditioned teacher meets a style-conditioned student with
+    room for its styles, or a one-style teacher meets a one-style student."""
+    styled_student = hasattr(student, "set_style_names")
+    name = student.card.name
+    if styles and not styled_student:
+        raise ConfigError(
+            f"{teacher_name} is style-conditioned ({', '.join(styles)}); distil it into a student with style "
+            "inputs: --student mobilegen_styled_s_050"
+        )
+    if not styles and styled_student:
+        raise ConfigError(f"{name} takes style inputs but {teacher_name} has one style: use --student mobilegen_s_050")
+    if styles and len(styles) > student.slots:
+        raise ConfigError(f"{teacher_name} has {len(styles)} styles; {name} holds at most {student.slots}")

@@ -1,0 +1,142 @@
+"""A style-conditioned MobileGen: one student for a teacher with several styles.
+
+The student of a style-conditioned teacher (the `multistyle` AdaIN network, or an exported graph
+with a style input) takes the same controls as its teacher: per-style weights [B, n_styles] and a
+strength [B]. A two-layer MLP maps them to FiLM scale and shift vectors (Perez et al. 2018) applied
+at four places: after the downsampling (1/4 resolution), after the inverted-residual blocks, after
+the first upsampling, and on the head's three channels before the tanh (a per-style colour grade, the
+difference between styles a network learns last through the deeper layers alone). The MLP runs on a
+[1, n+1] vector, so the per-pixel cost over MobileGen is four broadcast Mul+Add pairs; every op is in
+ONNX Runtime's and the mobile delegates' common set.
+
+Styles: names travel with the weights in the `style_names` buffer (as the multistyle teacher's), and
+`card.extra["styles"]` lists them, so the export gets `style_weights` / `strength` inputs and the
+runtime's `--style`, `--blend-with`, `--mix` and `--strength` drive it. The weights are normalised to
+sum 1 inside the network. `forward(x)` renders the first style at full strength, or the condition
+set with `conditioned(...)` (how the distiller runs the shared loss code on conditioned batches).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stylelite.models.mobilegen import MobileGen, _ch
+from stylelite.models.multistyle import STYLE_SLOTS, encode_names
+from stylelite.models.registry import ModelCard, register_student
+from stylelite.models.tensors import pad_to_multiple
+
+HIDDEN = 64
+
+
+class StyledMobileGen(MobileGen):
+    """MobileGen with FiLM conditioning on style weights and strength; RGB in [-1, 1] in and out; stride 4."""
+
+    def __init__(self, width: float = 0.5, slots: int = STYLE_SLOTS, name: str = "mobilegen_styled_s_050") -> None:
+        super().__init__(width)
+        self.slots, self.name, self.width = slots, name, width
+        c_half, c_quarter = _ch(32, width), _ch(64, width)
+        # after down, after the blocks, after up1 + skip, on the head's RGB
+        self.film_channels = (c_quarter, c_quarter, c_half, 3)
+        self.condition = nn.Sequential(
+            nn.Linear(slots + 1, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 2 * sum(self.film_channels))
+        )
+        nn.init.zeros_(self.condition[2].weight)  # starts as plain MobileGen: scale 1, shift 0
+        nn.init.zeros_(self.condition[2].bias)
+        self.register_buffer("style_names", encode_names([f"style{i}" for i in range(slots)], slots))
+        self._condition: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    # ------------------------------------------------------------------ styles
+
+    @property
+    def style_list(self) -> list[str]:
+        if self.style_names.is_meta:  # built on the meta device (`stylelite list` counts shapes only)
+            return []
+        names = []
+        for row in self.style_names.tolist():
+            raw = bytes(row).rstrip(b"\0")
+            if raw:
+                names.append(raw.decode("utf-8", errors="replace"))
+        return names
+
+    def set_style_names(self, names: list[str] | tuple[str, ...]) -> None:
+        self.style_names.copy_(encode_names(list(names), self.slots))
+
+    @property
+    def card(self) -> ModelCard:
+        return ModelCard(
+            name=self.name,
+            family="mobilegen_styled",
+            stride=4,
+            resolution=256,
+            source="stylelite (distilled from a style-conditioned teacher)",
+            license="same as the teacher it was distilled from",
+            extra={
+                "width": self.width,
+                "styles": self.style_list,
+                "strength": "forward(x) renders the first style at strength 1; forward_styled(x, weights, strength)",
+            },
+        )
+
+    @contextlib.contextmanager
+    def conditioned(self, style_weights: torch.Tensor, strength: torch.Tensor):
+        """Inside the block, forward(x) renders this condition ([N,n] weights, [N] strengths; a batch of
+        k*N images takes the N conditions k times, so a cat([prev, cur]) pair shares its condition)."""
+        previous, self._condition = self._condition, (style_weights, strength)
+        try:
+            yield self
+        finally:
+            self._condition = previous
+
+    # ------------------------------------------------------------------ forward
+
+    def _film(self, style_weights: torch.Tensor, strength: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        b, n = style_weights.shape
+        if n > self.slots:
+            raise ValueError(f"{n} style weights for a network with {self.slots} style slots")
+        w = style_weights / style_weights.sum(1, keepdim=True).clamp_min(1e-8)
+        code = torch.cat([F.pad(w, (0, self.slots - n)), strength.reshape(b, 1).to(w.dtype)], dim=1)
+        params = self.condition(code).split([c for c in self.film_channels for _ in (0, 1)], dim=1)
+        return [(1 + params[2 * i][:, :, None, None], params[2 * i + 1][:, :, None, None]) for i in range(4)]
+
+    def forward_styled_core(self, x: torch.Tensor, style_weights: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+        """The exported graph: H and W multiples of 4; one condition per image."""
+        (s0, b0), (s1, b1), (s2, b2), (s3, b3) = self._film(style_weights, strength)
+        skip = self.stem(x)
+        y = self.down(skip) * s0 + b0
+        y = self.blocks(y) * s1 + b1
+        y = (self.up1(y) + skip) * s2 + b2
+        return torch.tanh(self.head(self.up2(y)) * s3 + b3)
+
+    def forward_styled(self, x: torch.Tensor, style_weights: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+        """x [B,3,H,W] in [-1, 1] (any H, W); style_weights [B,n] >= 0; strength [B] in [0, 1]."""
+        if x.shape[-2] % self.stride or x.shape[-1] % self.stride:
+            xp, h, w = pad_to_multiple(x, self.stride)
+            return self.forward_styled_core(xp, style_weights, strength)[..., :h, :w]
+        return self.forward_styled_core(x, style_weights, strength)
+
+    def forward_core(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_styled_core(x, *self._batch_condition(x))
+
+    def _batch_condition(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b = x.shape[0]
+        if self._condition is None:
+            weights = torch.zeros(b, max(1, len(self.style_list)), device=x.device, dtype=x.dtype)
+            weights[:, 0] = 1.0
+            return weights, torch.ones(b, device=x.device, dtype=x.dtype)
+        weights, strength = self._condition
+        repeat = -(-b // len(weights))
+        return weights.repeat(repeat, 1)[:b].to(x.dtype), strength.repeat(repeat)[:b].to(x.dtype)
+
+
+def _build(name: str, width: float) -> StyledMobileGen:
+    return StyledMobileGen(width, name=name)
+
+
+@register_student
+def mobilegen_styled_s_050() -> StyledMobileGen:
+    """Width 0.5 with style inputs: the student of a style-conditioned teacher."""
+    return _build("mobilegen_styled_s_050", 0.5)
