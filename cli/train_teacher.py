@@ -16,7 +16,8 @@ _TRAIN_TEACHER_OPTIONS: tuple[tuple[str, dict], ...] = (
         dict(
             action="append",
             metavar="PATH",
-            help="domain A / content data: image folder, video or 'builtin'; repeat to combine",
+            help="domain A / content data: image folder, video, 'builtin' or 'world' (the data extra's photos "
+            "and textures); repeat to combine",
         ),
     ),
     ("--data-b", dict(action="append", metavar="PATH", help="domain B (cyclegan, unit) or paired targets (pix2pix)")),

@@ -60,8 +60,17 @@ class DistillTrainer(Trainer):
         ).model.to(device)
         teacher_padding(config.crop, self.teacher.card.stride, self.teacher.card.name)  # a too-small crop fails here
         self.float_model = create_student(config.student, checkpoint=config.init_from).train().to(device)
-        self.styles = teacher_styles(self.teacher)  # a style-conditioned teacher: its students take its controls
-        check_styled_pair(self.teacher.card.name, self.styles, self.float_model)
+        # a style-conditioned teacher and student: the student takes the teacher's controls; a one-style student
+        # learns the teacher's first style at full strength (what its forward renders)
+        teacher_has = teacher_styles(self.teacher)
+        check_styled_pair(self.teacher.card.name, teacher_has, self.float_model)
+        self.styles = teacher_has if hasattr(self.float_model, "set_style_names") else ()
+        if teacher_has and not self.styles and progress and ctx.is_main:
+            print(
+                f"{self.teacher.card.name} is style-conditioned ({', '.join(teacher_has)}); {config.student} learns "
+                f"its first style at full strength (--student mobilegen_styled_s_050 learns them all)",
+                file=sys.stderr,
+            )
         if self.styles:
             _refuse_for_styles(config)
             self.float_model.set_style_names(self.styles)

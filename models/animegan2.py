@@ -5,7 +5,10 @@ Layout: block_a..block_e are Sequentials of ConvNormLReLU (0 pad, 1 conv, 2 Grou
 3 LeakyReLU 0.2) and, in block_c, InvertedResBlock (`layers`: [expand ConvNormLReLU,] depthwise
 ConvNormLReLU with conv bias, 1x1 conv, GroupNorm); out_layer is 0 conv1x1, 1 tanh. Convs have no
 bias except the depthwise ones. Decoding upsamples bilinearly (align_corners=True) back to the
-sizes seen on the way down, as the port's default `align_corners=True` path does.
+sizes seen on the way down, as the port's `Generator.forward` default does. The port's `test.py`
+defaults to `--upsample_align False`: x2 bilinear upsampling with align_corners=False, a sub-pixel
+shift of both upsampled feature maps; that path is the `animegan2_align_false` teacher (the same
+weights, loaded the same way).
 """
 
 from __future__ import annotations
@@ -64,8 +67,9 @@ class InvertedResBlock(nn.Module):
 class AnimeGANv2Generator(FeatureTapsMixin, nn.Module):
     """Encoder to H/4, 4 inverted residual blocks, bilinear decoder; inputs in [-1, 1], tanh output."""
 
-    def __init__(self) -> None:
+    def __init__(self, align_corners: bool = True) -> None:
         super().__init__()
+        self.align_corners = align_corners
         # Stride-2 convs pad right/bottom only (TensorFlow "SAME" for even sizes).
         self.block_a = nn.Sequential(
             ConvNormLReLU(3, 32, kernel_size=7, padding=3),
@@ -100,18 +104,31 @@ class AnimeGANv2Generator(FeatureTapsMixin, nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         half = self.block_a(x)  # [B,64,H/2,W/2]
         out = self.block_c(self.block_b(half))  # [B,128,H/4,W/4]
-        out = F.interpolate(out, size=half.shape[-2:], mode="bilinear", align_corners=True)
-        out = self.block_d(out)
-        out = F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=True)
-        return self.out_layer(self.block_e(out))
+        out = self.block_d(self._upsample(out, half))
+        return self.out_layer(self.block_e(self._upsample(out, x)))
+
+    def _upsample(self, out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        if self.align_corners:  # back to the size seen on the way down
+            return F.interpolate(out, size=like.shape[-2:], mode="bilinear", align_corners=True)
+        return F.interpolate(out, scale_factor=2, mode="bilinear", align_corners=False)
 
 
 @register_teacher
 def animegan2() -> AnimeGANv2Generator:
     """AnimeGANv2 generator (bryandlee/animegan2-pytorch port), ~2.1M params."""
-    m = AnimeGANv2Generator()
+    return _build("animegan2", align_corners=True)
+
+
+@register_teacher
+def animegan2_align_false() -> AnimeGANv2Generator:
+    """AnimeGANv2 as the port's test.py runs it by default (--upsample_align False); same weights."""
+    return _build("animegan2_align_false", align_corners=False)
+
+
+def _build(name: str, align_corners: bool) -> AnimeGANv2Generator:
+    m = AnimeGANv2Generator(align_corners)
     m.card = ModelCard(
-        name="animegan2",
+        name=name,
         family="animegan2",
         stride=4,
         resolution=256,  # AnimeGANv2's training crops; face_paint_512_* were trained on 512x512 faces
@@ -119,5 +136,8 @@ def animegan2() -> AnimeGANv2Generator:
         "paprika.pt, celeba_distill.pt (also on the PyTorch hub: bryandlee/animegan2-pytorch:main)",
         license="MIT (animegan2-pytorch code); the weights derive from AnimeGANv2 (TachibanaYoshino), whose "
         "terms allow non-commercial use only; check the weights' terms before commercial use",
+        extra={"upsampling": "bilinear, align_corners=True (Generator.forward's default)"}
+        if align_corners
+        else {"upsampling": "bilinear x2, align_corners=False (test.py --upsample_align False)"},
     )
     return m

