@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylelite.models.mobilegen import MobileGen, _ch
-from stylelite.models.multistyle import STYLE_SLOTS, encode_names
+from stylelite.models.multistyle import STYLE_SLOTS, decode_names, encode_names
 from stylelite.models.registry import ModelCard, register_student
 from stylelite.models.tensors import pad_to_multiple
 
@@ -53,14 +53,7 @@ class StyledMobileGen(MobileGen):
 
     @property
     def style_list(self) -> list[str]:
-        if self.style_names.is_meta:  # built on the meta device (`stylelite list` counts shapes only)
-            return []
-        names = []
-        for row in self.style_names.tolist():
-            raw = bytes(row).rstrip(b"\0")
-            if raw:
-                names.append(raw.decode("utf-8", errors="replace"))
-        return names
+        return decode_names(self.style_names)
 
     def set_style_names(self, names: list[str] | tuple[str, ...]) -> None:
         self.style_names.copy_(encode_names(list(names), self.slots))

@@ -107,6 +107,18 @@ def encode_names(names: list[str], slots: int = STYLE_SLOTS) -> torch.Tensor:
     return out
 
 
+def decode_names(rows: torch.Tensor) -> list[str]:
+    """uint8 [slots, NAME_BYTES] -> the style names of the used slots ([] on the meta device)."""
+    if rows.is_meta:
+        return []
+    names = []
+    for row in rows.tolist():
+        raw = bytes(row).rstrip(b"\0")
+        if raw:
+            names.append(raw.decode("utf-8", errors="replace"))
+    return names
+
+
 class MultiStyleGenerator(FeatureTapsMixin, nn.Module):
     """TransformerNet with AdaIN in the residual blocks and the decoder; [-1, 1] in and out."""
 
@@ -131,14 +143,7 @@ class MultiStyleGenerator(FeatureTapsMixin, nn.Module):
     @property
     def style_list(self) -> list[str]:
         """The names of the styles this network renders (trained slots only, once trained)."""
-        if self.style_names.is_meta:
-            return []
-        names = []
-        for row in self.style_names.tolist():
-            raw = bytes(row).rstrip(b"\0")
-            if raw:
-                names.append(raw.decode("utf-8", errors="replace"))
-        return names
+        return decode_names(self.style_names)
 
     @property
     def n_styles(self) -> int:

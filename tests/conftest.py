@@ -64,6 +64,24 @@ def student_tflite_int8(tmp_path_factory):
     return res, frames
 
 
+def multistyle_weights(path: Path, names: list[str]):
+    """An untrained multistyle teacher saved to `path` with style `names`, and the network; its AdaIN maps get
+    random weights (untrained ones ignore the style code), so each style renders differently."""
+    import torch
+
+    from stylelite.distill.training_state import save_weights
+    from stylelite.models.registry import create_teacher
+
+    torch.manual_seed(0)
+    net = create_teacher("multistyle")
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    net.set_style_names(names)
+    save_weights(path, net, metadata={"model": "multistyle"})
+    return path, net
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run `stylelite ARGS` as a user types it (a fresh process, the installed console script)."""
     exe = Path(sys.executable).with_name("stylelite")

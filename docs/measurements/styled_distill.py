@@ -57,7 +57,7 @@ def frames() -> dict[str, list[np.ndarray]]:
         clip, _ = read_video(path, max_frames=80)
         picked = clip[:: max(1, len(clip) // 8)][:8]
         out[name] = [
-            cv2.resize(f, (256, round(f.shape[0] * 256 / f.shape[1])), interpolation=cv2.INTER_AREA) for f in picked
+            cv2.resize(f, (256, round(f.shape[0] * 64 / f.shape[1]) * 4), interpolation=cv2.INTER_AREA) for f in picked
         ]
     return out
 
@@ -94,34 +94,50 @@ def main() -> None:
 
 
 def score() -> None:
+    """PSNR per clip and style (the student's style k against the teacher's style k, and against the teacher's
+    other styles); styled_distill.jpg shows the first frame of
+    each clip: the teacher's three styles above, the student's below."""
+    import cv2
+
     from stylelite.models.graph_teacher import GraphCard, GraphTeacher
     from stylelite.models.load import load_model
     from stylelite.models.tensors import to_tensor
     from stylelite.runtime.metrics import psnr
 
     teacher = GraphTeacher("styled_teacher.onnx", GraphCard.parse(CARD))
-    students = {
-        w: load_model(json.load(open(f"run_{w}.json"))["run"] + "/student.safetensors").model
-        for w in ("styled", "plain")
-    }
+    runs = {w: json.load(open(f"run_{w}.json"))["run"] + "/student.safetensors" for w in ("styled", "plain")}
+    students = {w: load_model(path).model for w, path in runs.items()}
+
+    def to_u8(y):
+        return ((y[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+
     result: dict = {}
-    to_u8 = lambda y: ((y[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()  # noqa: E731
+    rows = []
     for clip, fs in frames().items():
+        scores = {(k, w): [] for k in range(3) for w in ("styled", "other", "plain")}
+        for i, f in enumerate(fs):
+            x = to_tensor(f)  # [1,3,H,W]
+            with torch.no_grad():
+                ref = [to_u8(teacher.forward_styled(x, torch.eye(3)[j : j + 1], torch.ones(1))) for j in range(3)]
+                out = [
+                    to_u8(students["styled"].forward_styled(x, torch.eye(3)[k : k + 1], torch.ones(1)))
+                    for k in range(3)
+                ]
+                plain = to_u8(students["plain"](x))
+            for k in range(3):
+                scores[k, "styled"].append(psnr(out[k], ref[k]))
+                scores[k, "other"] += [psnr(out[k], ref[j]) for j in range(3) if j != k]
+            scores[0, "plain"].append(psnr(plain, ref[0]))
+            if i == 0:
+                rows.append(np.vstack([np.hstack([f, *ref]), np.hstack([f, *out])]))
         for k, style in enumerate(STYLES):
-            weights = torch.eye(3)[k : k + 1]
-            scores = {"styled": [], "plain": []}
-            for f in fs:
-                x = to_tensor(f)  # [1,3,H,W]
-                with torch.no_grad():
-                    ref = to_u8(teacher.forward_styled(x, weights, torch.ones(1)))
-                    scores["styled"].append(
-                        psnr(to_u8(students["styled"].forward_styled(x, weights, torch.ones(1))), ref)
-                    )
-                    if k == 0:
-                        scores["plain"].append(psnr(to_u8(students["plain"](x)), ref))
-            result[f"{clip}/{style}"] = {w: round(float(np.mean(v)), 2) for w, v in scores.items() if v}
-            print(clip, style, result[f"{clip}/{style}"], flush=True)
+            entry = {w: round(float(np.mean(v)), 2) for (kk, w), v in scores.items() if kk == k and v}
+            result[f"{clip}/{style}"] = entry
+            print(clip, style, entry, flush=True)
     json.dump(result, open("styled_distill.json", "w"), indent=1)
+    width = max(r.shape[1] for r in rows)
+    sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows])
+    cv2.imwrite("styled_distill.jpg", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
 
 
 if __name__ == "__main__":

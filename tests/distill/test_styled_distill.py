@@ -174,16 +174,9 @@ def test_a_styled_graph_is_distilled_not_stamped(graphs, tmp_path):
 
 
 def test_the_multistyle_teacher_distils_with_its_features_under_each_condition(tmp_path):
-    from stylelite.distill.training_state import save_weights
-    from stylelite.models.registry import create_teacher
+    from tests.conftest import multistyle_weights
 
-    torch.manual_seed(0)
-    net = create_teacher("multistyle")  # untrained AdaIN maps ignore the code: give them some weight
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    net.set_style_names(["ink", "wash"])
-    save_weights(tmp_path / "ms.safetensors", net, metadata={"model": "multistyle"})
+    _, net = multistyle_weights(tmp_path / "ms.safetensors", ["ink", "wash"])
     cache = TeacherCache(net.eval(), [make_photo(64, 64, seed=2)], 4, 32, seed=0, taps=["deep"], progress=False,
                          n_styles=2)  # fmt: skip
     weights, strength = cache.conditions

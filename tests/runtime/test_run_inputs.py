@@ -306,20 +306,13 @@ def test_ctrl_c_keeps_a_playable_recording(tmp_path, student_onnx):
 
 
 def test_multistyle_model_picks_and_blends_styles_from_the_command_line(tmp_path, clip_path):
-    torch = pytest.importorskip("torch")  # the multistyle export needs the train extra
+    pytest.importorskip("torch")  # the multistyle export needs the train extra
 
-    from stylelite.distill.training_state import save_weights
     from stylelite.export.api import export_model
-    from stylelite.models.registry import create_teacher
     from stylelite.runtime.engines import load_engine
+    from tests.conftest import multistyle_weights
 
-    torch.manual_seed(0)
-    net = create_teacher("multistyle")  # untrained AdaIN maps ignore the code: give them some weight
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    net.set_style_names(["ink", "wash"])
-    save_weights(tmp_path / "ms.safetensors", net, metadata={"model": "multistyle"})
+    multistyle_weights(tmp_path / "ms.safetensors", ["ink", "wash"])
     model = export_model(str(tmp_path / "ms.safetensors"), tmp_path / "multistyle.onnx", sample_size=64).path
     styles = load_engine(model).styles
     assert len(styles) >= 2
