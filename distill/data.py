@@ -36,27 +36,23 @@ class Clip:
         return self._flows
 
 
+DATA_ENTRIES = "not 'builtin', 'world', an image folder or a video file"
+
+
 def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[list[np.ndarray], list[Clip]]:
     """Resolve `--data` entries: 'builtin' (six bundled photos), 'world' (the data extra's photos and
     textures), an image folder, or a video file."""
     stills: list[np.ndarray] = []
     clips: list[Clip] = []
     for entry in data:
-        if entry == "builtin":
-            from stylelite.distill.photos import builtin_photos
-
-            stills += list(builtin_photos("train").values())
-        elif entry == "world":  # every bundled real photo and texture (the data extra)
-            from stylelite.distill.label_store import world_sources
-
-            stills += list(world_sources().values())
-        elif Path(entry).is_dir():
-            stills += [read_image(p) for p in list_images(entry)]
+        named = _stills(entry)
+        if named is not None:
+            stills += list(named.values())
         elif is_video(entry):
             frames, _ = read_video(entry, max_video_frames)
             clips.append(Clip(frames))
         else:
-            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder or a video file")
+            raise InputError(f"--data {entry}: {DATA_ENTRIES}")
     return stills, clips
 
 
@@ -66,23 +62,31 @@ def named_sources(data: tuple[str, ...], max_video_frames: int = 120) -> dict[st
     evenly spaced frames, <video>#<index>."""
     out: dict[str, np.ndarray] = {}
     for entry in data:
-        if entry == "builtin":
-            from stylelite.distill.photos import builtin_photos
-
-            out |= {f"builtin/{k}": v for k, v in builtin_photos("train").items()}
-        elif entry == "world":
-            from stylelite.distill.label_store import world_sources
-
-            out |= world_sources()
-        elif Path(entry).is_dir():
-            out |= {f"{entry}/{p.name}": read_image(p) for p in list_images(entry)}
+        named = _stills(entry)
+        if named is not None:
+            out |= named
         elif is_video(entry):
             frames, _ = read_video(entry, max_video_frames)
             step = max(1, len(frames) // 16)
             out |= {f"{entry}#{i}": frames[i] for i in range(0, len(frames), step)}
         else:
-            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder or a video file")
+            raise InputError(f"--data {entry}: {DATA_ENTRIES}")
     return out
+
+
+def _stills(entry: str) -> dict[str, np.ndarray] | None:
+    """The named still images of a 'builtin', 'world' or image-folder entry; None for anything else."""
+    if entry == "builtin":
+        from stylelite.distill.photos import builtin_photos
+
+        return {f"builtin/{k}": v for k, v in builtin_photos("train").items()}
+    if entry == "world":  # every bundled real photo and texture (the data extra)
+        from stylelite.distill.label_store import world_sources
+
+        return world_sources()
+    if Path(entry).is_dir():
+        return {f"{entry}/{p.name}": read_image(p) for p in list_images(entry)}
+    return None
 
 
 def check_sources(data: tuple[str, ...]) -> None:
@@ -100,11 +104,9 @@ def check_sources(data: tuple[str, ...]) -> None:
         if path.is_dir():
             list_images(path)  # an empty folder raises here
         elif not path.exists():
-            raise InputError(
-                f"--data {entry}: not 'builtin', 'world', an image folder or a video file (no such file or folder)"
-            )
+            raise InputError(f"--data {entry}: {DATA_ENTRIES} (no such file or folder)")
         elif not is_video(entry):
-            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder or a video file")
+            raise InputError(f"--data {entry}: {DATA_ENTRIES}")
 
 
 def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -232,6 +232,13 @@ class _OnnxRunner:
         for name in _conditioned_inputs(card):
             if name not in inputs:
                 raise ConfigError(f"{path.name} has no input {name!r} (inputs: {', '.join(inputs)}): check its card")
+        if card.style_input:
+            dims = inputs[card.style_input].shape
+            if dims and isinstance(dims[-1], int) and dims[-1] != len(card.styles):
+                raise ConfigError(
+                    f"{path.name} takes {card.style_input} as {list(dims)}: name {dims[-1]} styles "
+                    f"(styles= has {len(card.styles)})"
+                )
         given = {self.image, *card.inputs, *_conditioned_inputs(card)}
         missing = [n for n in inputs if n not in given]
         if missing:

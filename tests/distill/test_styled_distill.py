@@ -141,6 +141,8 @@ def test_a_plain_student_learns_the_first_style_and_a_card_must_be_complete(grap
     r = run_cli("distill", "--teacher", str(d / "three.onnx"), "--teacher-card", "styles=a,b,c",
                 "--teacher-card", "style_input=tint", "--student", "mobilegen_styled_s_050", *args)  # fmt: skip
     assert r.returncode == 1 and "has no input 'tint' (inputs: image, style)" in r.stderr
+    with pytest.raises(ConfigError, match=r"takes style as \['n', 3\]: name 3 styles \(styles= has 2\)"):
+        GraphTeacher(d / "three.onnx", GraphCard.parse(["styles=a,b", "style_input=style"]))
     assert len(list((tmp_path / "runs").iterdir())) == 1  # the refused runs left no folder
     with pytest.raises(ConfigError, match="has one style: use --student mobilegen_s_050"):
         distill(teacher=str(d / "three.onnx"), teacher_card=("inputs.style=1,0,0",),
