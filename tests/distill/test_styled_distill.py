@@ -87,6 +87,31 @@ def test_a_strength_input_is_fed_not_blended(graphs):
     torch.testing.assert_close(teacher.forward_styled(x, weights, strength), expected, rtol=0, atol=1e-5)
 
 
+class _OneAtATime(nn.Module):
+    """The same generator exported for one image and one style vector at a time (no batch axis on the style)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _ThreeStyles()
+
+    def forward(self, image, style):
+        return self.net(image, style[None])
+
+
+def test_a_style_input_without_a_batch_axis_is_fed_one_image_at_a_time(graphs, tmp_path):
+    net, _ = graphs
+    path = tmp_path / "single.onnx"
+    torch.onnx.export(_OneAtATime().eval(), (torch.rand(1, 3, 32, 32), torch.ones(3) / 3), str(path),
+                      input_names=["image", "style"], output_names=["out"], dynamo=False,
+                      dynamic_axes={"image": {2: "h", 3: "w"}, "out": {2: "h", 3: "w"}})  # fmt: skip
+    teacher = GraphTeacher(path, GraphCard.parse(list(CARD)))
+    x, weights = torch.rand(3, 3, 16, 16) * 2 - 1, torch.eye(3)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            teacher.forward_styled(x, weights, torch.ones(3)), net(x, weights), atol=1e-5, rtol=0
+        )
+
+
 def test_conditions_cover_every_control():
     weights, strength = sample_conditions(3, 400, np.random.default_rng(0))
     torch.testing.assert_close(weights.sum(1), torch.ones(400))
