@@ -89,7 +89,8 @@ def _add_foreign_teacher_options(p: argparse.ArgumentParser, keep) -> None:
         metavar="TOML|KEY=VALUE",
         help="how to feed a teacher given as an exported graph (.onnx, TorchScript .pt, .pt2, .tflite): a TOML "
         "card or key=value (input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8 "
-        "inputs.style=1,0,0); repeat",
+        "inputs.NAME=1,0,0 for a constant input; style_input=NAME styles=ink,wash [strength_input=NAME] for a "
+        "style-conditioned graph); repeat",
     )
     p.add_argument(
         "--key-map",

@@ -8,10 +8,15 @@ blend of two styles at a uniform mix, a quarter one style at a uniform strength.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
 from stylelite.runtime.errors import ConfigError
+
+if TYPE_CHECKING:
+    from stylelite.distill.distill_config import DistillConfig
 
 
 def teacher_styles(teacher) -> tuple[str, ...]:
@@ -50,3 +55,16 @@ def check_styled_pair(teacher_name: str, styles: tuple[str, ...], student) -> No
         raise ConfigError(f"{name} takes style inputs but {teacher_name} has one style: use --student mobilegen_s_050")
     if len(styles) > student.slots:
         raise ConfigError(f"{teacher_name} has {len(styles)} styles; {name} holds at most {student.slots}")
+
+
+def refuse_for_styles(c: DistillConfig) -> None:
+    """ConfigError for the options a style-conditioned distillation does not take (yet)."""
+    if c.labels:
+        raise ConfigError("a label store holds one-style labels; distil a style-conditioned teacher without --labels")
+    if c.qat:
+        raise ConfigError("style-conditioned students export to ONNX fp32/fp16 only, so --qat does not apply")
+    if c.w_adversarial:
+        raise ConfigError(
+            "the discriminator does not see the style condition: distil a style-conditioned teacher with "
+            "--w-adversarial 0"
+        )

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylelite.distill.conditions import check_styled_pair, teacher_styles
+from stylelite.distill.conditions import check_styled_pair, refuse_for_styles, teacher_styles
 from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, random_crop, teacher_padding
 from stylelite.distill.distill_config import DistillConfig
 from stylelite.distill.distributed import DistributedContext
@@ -38,8 +38,8 @@ from stylelite.distill.losses import (
 from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.training_state import save_weights
 from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
+from stylelite.models.mobilegen_styled import tile
 from stylelite.models.registry import create_student
-from stylelite.runtime.errors import ConfigError
 
 __all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity"]
 
@@ -72,7 +72,7 @@ class DistillTrainer(Trainer):
                 file=sys.stderr,
             )
         if self.styles:
-            _refuse_for_styles(config)
+            refuse_for_styles(config)
             self.float_model.set_style_names(self.styles)
         self._condition = None  # the current batch's (style weights, strengths), for a style-conditioned teacher
         self.recurrent = getattr(self.float_model, "recurrent", False)  # fed its previous output: frame pairs
@@ -186,10 +186,8 @@ class DistillTrainer(Trainer):
         if self._condition is None:
             return contextlib.nullcontext()
         weights, strength = self._condition
-        if n is not None and n > len(weights):  # more pairs than crops: their conditions repeat
-            reps = -(-n // len(weights))
-            weights, strength = weights.repeat(reps, 1), strength.repeat(reps)
-        return self.float_model.conditioned(weights[:n], strength[:n])
+        n = n or len(weights)  # more pairs than crops: their conditions repeat
+        return self.float_model.conditioned(tile(weights, n), tile(strength, n))
 
     def _autocast(self):
         """Mixed precision (--amp) around the forward passes; a no-op context without it."""
@@ -284,19 +282,6 @@ class DistillTrainer(Trainer):
             metadata["ema"] = c.ema
         final = self.ema_model if c.ema else self.float_model
         save_weights(run / "student.safetensors", final.eval(), metadata=metadata)
-
-
-def _refuse_for_styles(c: DistillConfig) -> None:
-    """ConfigError for the options a style-conditioned distillation does not take (yet)."""
-    if c.labels:
-        raise ConfigError("a label store holds one-style labels; distil a style-conditioned teacher without --labels")
-    if c.qat:
-        raise ConfigError("style-conditioned students export to ONNX fp32/fp16 only, so --qat does not apply")
-    if c.w_adversarial:
-        raise ConfigError(
-            "the discriminator does not see the style condition: distil a style-conditioned teacher with "
-            "--w-adversarial 0"
-        )
 
 
 @torch.no_grad()

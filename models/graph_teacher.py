@@ -216,6 +216,13 @@ def _conditioned_inputs(card: GraphCard) -> list[str]:
     return [n for n in (card.style_input, card.strength_input) if n]
 
 
+def _require_inputs(path: Path, available: list[str], wanted: list[str]) -> None:
+    """ConfigError (one line) naming the first of `wanted` the graph does not take."""
+    for name in wanted:
+        if name not in available:
+            raise ConfigError(f"{path.name} has no input {name!r} (inputs: {', '.join(available)}): check its card")
+
+
 class _OnnxRunner:
     def __init__(self, path: Path, card: GraphCard, device: str) -> None:
         import onnxruntime as ort
@@ -229,9 +236,7 @@ class _OnnxRunner:
         self.image = card.input or next(iter(inputs))
         if self.image not in inputs:
             raise ConfigError(f"{path.name} has no input {self.image!r} (inputs: {', '.join(inputs)})")
-        for name in _conditioned_inputs(card):
-            if name not in inputs:
-                raise ConfigError(f"{path.name} has no input {name!r} (inputs: {', '.join(inputs)}): check its card")
+        _require_inputs(path, list(inputs), _conditioned_inputs(card))
         if card.style_input:
             dims = inputs[card.style_input].shape
             if dims and isinstance(dims[-1], int) and dims[-1] != len(card.styles):
@@ -257,14 +262,9 @@ class _OnnxRunner:
         # per-image inputs: the style weights ([n] per image) and the strength ([] per image); one declared
         # without a batch axis, or with a batch of exactly 1, makes the graph run one image at a time
         per_image = {card.style_input: 1, card.strength_input: 0}
-        self.unbatched = set()
-        batch_one = shape[0] == 1
-        for name in _conditioned_inputs(card):
-            dims = inputs[name].shape
-            if len(dims) == per_image[name]:
-                self.unbatched.add(name)
-            batch_one = batch_one or len(dims) == per_image[name] or (len(dims) > 0 and dims[0] == 1)
-        self.batch_one = batch_one
+        self.unbatched = {n for n in _conditioned_inputs(card) if len(inputs[n].shape) == per_image[n]}
+        batched_one = [n for n in _conditioned_inputs(card) if n not in self.unbatched and inputs[n].shape[:1] == [1]]
+        self.batch_one = shape[0] == 1 or bool(self.unbatched) or bool(batched_one)
         hw = shape[1:3] if card.layout == "NHWC" else shape[2:4]
         self.fixed_size = tuple(hw) if all(isinstance(d, int) for d in hw) else None
         self.dtype = np.float16 if "float16" in inputs[self.image].type else np.float32
@@ -287,11 +287,11 @@ class _OnnxRunner:
 
 class _TorchRunner:
     def __init__(self, path: Path, card: GraphCard, device: str) -> None:
-        self.card = card
         self.constants = {n: torch.tensor(v, dtype=torch.float32) for n, v in card.inputs.items()}
         self.fixed_size, self.batch_one = None, False
-        self.runs_in = f"torch ({'torch.export' if graph_kind(path) == 'pt2' else 'TorchScript'})"
-        if graph_kind(path) == "pt2":
+        pt2 = graph_kind(path) == "pt2"
+        self.runs_in = f"torch ({'torch.export' if pt2 else 'TorchScript'})"
+        if pt2:
             program = torch.export.load(str(path))
             self.module = program.module()
             self.names = list(program.graph_signature.user_inputs)
@@ -305,12 +305,7 @@ class _TorchRunner:
             self.names = [a.name for a in self.module.forward.schema.arguments[1:]]  # after self
         self.image = card.input or (self.names[0] if self.names else "")
         if _conditioned_inputs(card):  # a style-conditioned graph is fed by input name
-            known = set(self.names)
-            for name in [self.image, *card.inputs, *_conditioned_inputs(card)]:
-                if name not in known:
-                    raise ConfigError(
-                        f"{path.name} has no input {name!r} (inputs: {', '.join(self.names)}): check its card"
-                    )
+            _require_inputs(path, self.names, [self.image, *card.inputs, *_conditioned_inputs(card)])
 
     def __call__(self, z: torch.Tensor, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
         outs = []

@@ -94,11 +94,14 @@ class MobileGen(FeatureTapsMixin, nn.Module):
         return torch.tanh(self.head(self.up2(y)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Any H x W: reflect-pad to the stride, run, crop back."""
+        return self.at_stride(self.forward_core, x)
+
+    def at_stride(self, core, x: torch.Tensor) -> torch.Tensor:
+        """`core` at any H x W: reflect-pad to the stride, run, crop back."""
         if x.shape[-2] % self.stride or x.shape[-1] % self.stride:
             xp, h, w = pad_to_multiple(x, self.stride)
-            return self.forward_core(xp)[..., :h, :w]
-        return self.forward_core(x)
+            return core(xp)[..., :h, :w]
+        return core(x)
 
 
 def _build(name: str, width: float) -> MobileGen:

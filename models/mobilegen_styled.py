@@ -19,6 +19,7 @@ set with `conditioned(...)` (how the distiller runs the shared loss code on cond
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +28,6 @@ from torch import nn
 from stylelite.models.mobilegen import MobileGen, _ch
 from stylelite.models.multistyle import STYLE_SLOTS, decode_names, encode_names
 from stylelite.models.registry import ModelCard, register_student
-from stylelite.models.tensors import pad_to_multiple
 
 HIDDEN = 64
 
@@ -106,30 +106,24 @@ class StyledMobileGen(MobileGen):
 
     def forward_styled(self, x: torch.Tensor, style_weights: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         """x [B,3,H,W] in [-1, 1] (any H, W); style_weights [B,n] >= 0; strength [B] in [0, 1]."""
-        if x.shape[-2] % self.stride or x.shape[-1] % self.stride:
-            xp, h, w = pad_to_multiple(x, self.stride)
-            return self.forward_styled_core(xp, style_weights, strength)[..., :h, :w]
-        return self.forward_styled_core(x, style_weights, strength)
+        return self.at_stride(functools.partial(self.forward_styled_core, style_weights=style_weights,
+                                                strength=strength), x)  # fmt: skip
 
     def forward_core(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_styled_core(x, *self._batch_condition(x))
-
-    def _batch_condition(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b = x.shape[0]
-        if self._condition is None:
-            weights = torch.zeros(b, max(1, len(self.style_list)), device=x.device, dtype=x.dtype)
-            weights[:, 0] = 1.0
-            return weights, torch.ones(b, device=x.device, dtype=x.dtype)
+        if self._condition is None:  # the first style at full strength (padded to the slots by _film)
+            ones = torch.ones(x.shape[0], device=x.device, dtype=x.dtype)
+            return self.forward_styled_core(x, ones[:, None], ones)
         weights, strength = self._condition
-        repeat = -(-b // len(weights))
-        return weights.repeat(repeat, 1)[:b].to(x.dtype), strength.repeat(repeat)[:b].to(x.dtype)
+        return self.forward_styled_core(x, tile(weights, len(x)).to(x.dtype), tile(strength, len(x)).to(x.dtype))
 
 
-def _build(name: str, width: float) -> StyledMobileGen:
-    return StyledMobileGen(width, name=name)
+def tile(t: torch.Tensor, n: int) -> torch.Tensor:
+    """The first `n` rows of `t` repeated end to end (conditions for n images from fewer)."""
+    reps = -(-n // len(t))
+    return t.repeat(reps, *[1] * (t.ndim - 1))[:n]
 
 
 @register_student
 def mobilegen_styled_s_050() -> StyledMobileGen:
     """Width 0.5 with style inputs: the student of a style-conditioned teacher."""
-    return _build("mobilegen_styled_s_050", 0.5)
+    return StyledMobileGen(0.5, name="mobilegen_styled_s_050")
