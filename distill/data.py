@@ -80,7 +80,7 @@ def _stills(entry: str) -> dict[str, np.ndarray] | None:
         from stylelite.distill.photos import builtin_photos
 
         return {f"builtin/{k}": v for k, v in builtin_photos("train").items()}
-    if entry == "world":  # every bundled real photo and texture (the data extra)
+    if entry == "world":  # the data extra's real photos and textures, less the held-out photos
         from stylelite.distill.label_store import world_sources
 
         return world_sources()

@@ -301,11 +301,14 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
     the ranks fill alternate shards, then wait for each other."""
     from stylelite.distill.augment import AugmentConfig
     from stylelite.distill.data import named_sources
-    from stylelite.distill.label_store import LabelStore, StoreSpec, fill_label_store
+    from stylelite.distill.label_store import LabelStore, StoreSpec, file_digest, fill_label_store
+    from stylelite.models.registry import PRETRAINED
 
     sources = named_sources(c.data)
+    weights = c.teacher_checkpoint or (PRETRAINED[c.teacher][0] if c.teacher in PRETRAINED else c.teacher)
     spec = StoreSpec(
         teacher=f"{c.teacher}:{c.teacher_checkpoint}" if c.teacher_checkpoint else c.teacher,
+        teacher_digest="" if c.random_teacher else file_digest(weights),
         crop=c.crop,
         crops=c.label_crops,
         shard_size=128,

@@ -15,6 +15,7 @@ crop size:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from stylelite.models.tensors import to_tensor
 from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.files import atomic_path
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: the spec names the teacher's weights by digest, not only by name
 SPEC_FILE = "store.json"
 
 
@@ -38,6 +39,9 @@ class StoreSpec:
     """What a label store holds; two fills agree on it or the second is refused."""
 
     teacher: str  # the teacher: `name.tag` for shipped weights, `name:file` for a checkpoint file
+    # sha256 (16 hex) of the teacher's weights or graph file: a `name.tag` whose shipped weights changed
+    # with a stylelite upgrade is another teacher ("" for a teacher without a file)
+    teacher_digest: str
     crop: int
     crops: int  # crops wanted in all
     shard_size: int
@@ -56,6 +60,20 @@ class StoreSpec:
         """Fields that differ, except `crops` (a store may grow)."""
         mine, theirs = self.to_dict(), other.to_dict()
         return [k for k in mine if k != "crops" and mine[k] != theirs[k]]
+
+
+FIELD_WORDS = {"teacher_digest": "teacher weights"}
+
+
+def file_digest(path: str | Path | None) -> str:
+    """sha256 (16 hex) of a file, read in chunks; "" for no file (a folder-shaped graph, a random teacher)."""
+    if path is None or not Path(path).is_file():
+        return ""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
 
 
 def read_spec(folder: str | Path) -> StoreSpec:
@@ -116,7 +134,7 @@ def fill_label_store(
         old = read_spec(folder)
         if diff := spec.agrees_with(old):
             raise ConfigError(
-                f"the label store {folder} was made with other {', '.join(diff)} "
+                f"the label store {folder} was made with other {', '.join(FIELD_WORDS.get(d, d) for d in diff)} "
                 f"(teacher {old.teacher}, crop {old.crop}): give another --labels folder"
             )
     if not (folder / SPEC_FILE).exists() or read_spec(folder).crops < spec.crops:  # new, or grown
@@ -185,8 +203,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def world_sources() -> dict[str, np.ndarray]:
-    """The bundled real photos and greyscale textures (the `data` extra), name -> uint8 RGB."""
+    """`--data world`: the bundled real photos and greyscale textures (the `data` extra), name -> uint8 RGB,
+    less the held-out photos every teacher and student is scored on (distill.photos.HELDOUT_PHOTOS)."""
+    from stylelite.distill.photos import HELDOUT_PHOTOS
     from stylelite.runtime.corpus import photo_paths, texture_paths
     from stylelite.runtime.video import read_image
 
-    return {name: read_image(path) for name, path in {**photo_paths(), **texture_paths()}.items()}
+    paths = {**photo_paths(), **texture_paths()}
+    return {name: read_image(path) for name, path in paths.items() if name not in HELDOUT_PHOTOS}

