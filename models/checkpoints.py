@@ -30,11 +30,13 @@ def read_state_dict(path: str | Path, key_map: tuple = ()) -> dict[str, torch.Te
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
-    kind = sniff_file(path)
-    if kind not in ("a PyTorch checkpoint", "a safetensors file"):
-        raise CheckpointError(f"{path.name} is not a PyTorch checkpoint (it looks like {kind}){_advice(kind)}")
+    kind = sniff_kind(path)
+    if kind not in WEIGHT_KINDS:
+        raise CheckpointError(
+            f"{path.name} is not a PyTorch checkpoint (it looks like {FILE_KINDS[kind]}){_advice(kind)}"
+        )
     try:
-        if kind == "a safetensors file":
+        if kind == "safetensors":
             from safetensors.torch import load_file
 
             obj = load_file(str(path))
@@ -83,51 +85,72 @@ def _refused_pickle(path: Path, detail: str) -> str:
     )
 
 
+FILE_KINDS = {  # sniff_kind's answers, and how a message names them
+    "checkpoint": "a PyTorch checkpoint",
+    "safetensors": "a safetensors file",
+    "onnx": "an ONNX model",
+    "tflite": "a TFLite model",
+    "torchscript": "a TorchScript module",
+    "pt2": "a torch.export program (.pt2)",
+    "zip": "a zip archive",
+    "png": "a PNG image",
+    "jpeg": "a JPEG image",
+    "text": "a text file",
+    "empty": "an empty file",
+    "unknown": "an unknown format",
+}
+WEIGHT_KINDS = ("checkpoint", "safetensors")
+GRAPH_KINDS = ("onnx", "torchscript", "pt2", "tflite")  # exported generators a GraphTeacher runs
+
+
 def sniff_file(path: str | Path) -> str:
-    """What a file is, from its first bytes (and a zip's member names): 'a PyTorch checkpoint', 'a
-    safetensors file', 'an ONNX model', 'a TFLite model', 'a TorchScript module', 'a torch.export
-    program (.pt2)', 'a PNG image', 'a JPEG image', 'a text file', 'an empty file' or 'an unknown format'."""
+    """What a file is, in words ('a PyTorch checkpoint', 'an ONNX model', ...: FILE_KINDS)."""
+    return FILE_KINDS[sniff_kind(path)]
+
+
+def sniff_kind(path: str | Path) -> str:
+    """What a file is, from its first bytes (and a zip's member names): a FILE_KINDS key."""
     path = Path(path)
     with open(path, "rb") as f:
         head = f.read(4096)
     if not head:
-        return "an empty file"
+        return "empty"
     if head.startswith(b"\x89PNG"):
-        return "a PNG image"
+        return "png"
     if head.startswith(b"\xff\xd8\xff"):
-        return "a JPEG image"
+        return "jpeg"
     if head[4:8] == b"TFL3":
-        return "a TFLite model"
+        return "tflite"
     if head.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(path):
-        return "a PyTorch checkpoint"  # a cut-off zip: torch.load says what is wrong with it
+        return "checkpoint"  # a cut-off zip: torch.load says what is wrong with it
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
         top = {n.split("/", 1)[-1] for n in names}  # members below the archive's own folder
         if "constants.pkl" in top or any(n.startswith("code/") for n in top):
-            return "a TorchScript module"
+            return "torchscript"
         if "archive_format" in top or any(n.endswith("serialized_exported_program.json") for n in names):
-            return "a torch.export program (.pt2)"
+            return "pt2"
         if any(n.endswith("data.pkl") for n in names):
-            return "a PyTorch checkpoint"
-        return "a zip archive"
+            return "checkpoint"
+        return "zip"
     if len(head) > 8 and 0 < int.from_bytes(head[:8], "little") < path.stat().st_size and head[8:9] == b"{":
-        return "a safetensors file"
+        return "safetensors"
     if head[:1] == b"\x80":  # a pickle protocol opcode: torch.save's legacy (pre-1.6) format
-        return "a PyTorch checkpoint"
+        return "checkpoint"
     if path.suffix == ".onnx" or (head[:1] == b"\x08" and b"\x12" in head[:4] and b"onnx" in head.lower()):
-        return "an ONNX model"
+        return "onnx"
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
-        return "an unknown format"
-    return "a text file" if all(c.isprintable() or c.isspace() for c in text) else "an unknown format"
+        return "unknown"
+    return "text" if all(c.isprintable() or c.isspace() for c in text) else "unknown"
 
 
 def _advice(kind: str) -> str:
-    if kind in ("an ONNX model", "a TFLite model"):
+    if kind in ("onnx", "tflite"):
         return "; look inside with stylelite inspect, run it with stylelite run/bench"
-    if kind in ("a TorchScript module", "a torch.export program (.pt2)"):
+    if kind in ("torchscript", "pt2"):
         return "; look inside with stylelite inspect; for its weights, save model.state_dict() where you export it"
     return "; give the generator's weights file (.pth/.pt/.safetensors)"
 

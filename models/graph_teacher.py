@@ -23,13 +23,6 @@ from torch import nn
 from stylelite.models.registry import ModelCard
 from stylelite.runtime.errors import ConfigError, InputError
 
-GRAPH_KINDS = {
-    "an ONNX model": "onnx",
-    "a TorchScript module": "torchscript",
-    "a torch.export program (.pt2)": "pt2",
-    "a TFLite model": "tflite",
-}
-
 
 @dataclass(frozen=True)
 class GraphCard:
@@ -138,10 +131,11 @@ def _read_card(path: Path) -> dict:
 
 def graph_kind(path: str | Path) -> str | None:
     """'onnx' | 'torchscript' | 'pt2' | 'tflite' for an exported graph, else None."""
-    from stylelite.models.checkpoints import sniff_file
+    from stylelite.models.checkpoints import GRAPH_KINDS, sniff_kind
 
     path = Path(path)
-    return GRAPH_KINDS.get(sniff_file(path)) if path.is_file() else None
+    kind = sniff_kind(path) if path.is_file() else None
+    return kind if kind in GRAPH_KINDS else None
 
 
 class GraphTeacher(nn.Module):

@@ -17,20 +17,20 @@ from stylelite.runtime.errors import CheckpointError
 
 def inspect_file(path: str | Path, key_map: tuple = ()) -> dict:
     """A JSON-ready description of `path` (see `format_inspection`)."""
-    from stylelite.models.checkpoints import sniff_file
+    from stylelite.models.checkpoints import FILE_KINDS, WEIGHT_KINDS, sniff_kind
 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no such file: {path}")
-    kind = sniff_file(path)
-    out = {"file": str(path), "kind": kind, "size_mb": round(path.stat().st_size / 1e6, 2)}
-    if kind in ("a PyTorch checkpoint", "a safetensors file"):
+    kind = sniff_kind(path)
+    out = {"file": str(path), "kind": FILE_KINDS[kind], "size_mb": round(path.stat().st_size / 1e6, 2)}
+    if kind in WEIGHT_KINDS:
         out.update(_checkpoint(path, key_map))
-    elif kind == "an ONNX model":
+    elif kind == "onnx":
         out.update(_onnx(path))
-    elif kind == "a TFLite model":
+    elif kind == "tflite":
         out.update(_tflite(path))
-    elif kind in ("a TorchScript module", "a torch.export program (.pt2)", "a zip archive"):
+    elif kind in ("torchscript", "pt2", "zip"):
         import zipfile
 
         with zipfile.ZipFile(path) as z:

@@ -1,0 +1,43 @@
+"""Frame 20 of each bundled real clip (never trained on), one row per clip: the input, then each model's
+output, labelled, at 256 px wide; `cartoon` as a column is the OpenCV cartoon filter (the teacher's target).
+Models are registered names, weights files, or `label=model`.
+
+    python docs/measurements/clip_frames.py OUT.jpg cartoon teacher=cyclegan_r9_bn.cartoon \
+        student=shufflegen_s_050.cartoon
+"""
+
+import sys
+
+import cv2
+import numpy as np
+import torch
+
+from stylelite.distill.cartoon import cartoonize
+from stylelite.models.load import load_model
+from stylelite.models.tensors import run_model
+from stylelite.reports.side_by_side import label
+from stylelite.runtime.corpus import clip_paths
+from stylelite.runtime.video import read_video, write_image
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    out, columns = sys.argv[1], [arg.partition("=")[::2] if "=" in arg else (arg, arg) for arg in sys.argv[2:]]
+    models = {name: load_model(model).model.float().eval() for name, model in columns if model != "cartoon"}
+    rows = []
+    for path in clip_paths().values():
+        clip, _ = read_video(path, max_frames=21)
+        frame = clip[20]
+        small = cv2.resize(frame, (256, round(frame.shape[0] * 64 / frame.shape[1]) * 4), interpolation=cv2.INTER_AREA)
+        with torch.no_grad():
+            outs = [
+                cartoonize(small) if model == "cartoon" else run_model(models[name], small) for name, model in columns
+            ]
+        rows.append(np.concatenate([label(small, "input")] + [label(o, n) for (n, _), o in zip(columns, outs)], 1))
+    width = max(r.shape[1] for r in rows)
+    write_image(out, np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows], 0))
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
