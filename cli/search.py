@@ -47,33 +47,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     import json
+    from dataclasses import fields
 
     from stylelite.reports.pareto import pareto_table
     from stylelite.runtime.pipeline import parse_size
     from stylelite.search.student_search import SearchConfig, read_search, search
 
-    config = SearchConfig(
-        teacher=args.teacher,
-        teacher_checkpoint=args.teacher_checkpoint,
-        random_teacher=args.random_teacher,
-        candidates=tuple(args.candidates),
-        labels=args.labels,
-        label_crops=args.label_crops,
-        crop=args.crop,
-        steps=args.steps,
-        batch=args.batch,
-        lr=args.lr,
-        data=tuple(args.data or ("world",)),
-        clip=args.clip,
-        size=parse_size(args.size),
-        frames=args.frames,
-        iters=args.iters,
-        budget_ms=args.budget_ms,
-        device=args.device,
-        devices=args.devices,
-        threads=args.threads,
-        seed=args.seed,
-    )
+    # every option named as a SearchConfig field is that field; three need converting
+    given = {f.name: getattr(args, f.name) for f in fields(SearchConfig) if hasattr(args, f.name)}
+    given.update(candidates=tuple(args.candidates), data=tuple(args.data or ("world",)), size=parse_size(args.size))
+    config = SearchConfig(**given)
     result = search(config, out=args.out, progress=not args.json)
     if args.json:
         print(json.dumps(read_search(result.out), indent=2))
