@@ -1,9 +1,11 @@
 """Frame 20 of each bundled real clip (never trained on), one row per clip: the input, then each model's
 output, labelled, at 256 px wide; `cartoon` as a column is the OpenCV cartoon filter (the teacher's target).
-Models are registered names, weights files, or `label=model`.
+Models are registered names, weights files, or `label=model`. With --photos the rows are the two held-out
+photos instead (distill.photos.HELDOUT_PHOTOS).
 
     python docs/measurements/clip_frames.py OUT.jpg cartoon teacher=cyclegan_r9_bn.cartoon \
         student=shufflegen_s_050.cartoon
+    python docs/measurements/clip_frames.py --photos OUT.png cartoon teacher=cyclegan_r9_bn.cartoon
 """
 
 import sys
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 
 from stylelite.distill.cartoon import cartoonize
+from stylelite.distill.photos import builtin_photos
 from stylelite.models.load import load_model
 from stylelite.models.tensors import run_model
 from stylelite.reports.side_by_side import label
@@ -20,14 +23,19 @@ from stylelite.runtime.corpus import clip_paths
 from stylelite.runtime.video import read_video, write_image
 
 
+def frame_20(path) -> np.ndarray:
+    clip, _ = read_video(path, max_frames=21)
+    return clip[20]
+
+
 def main() -> None:
     torch.set_num_threads(1)
-    out, columns = sys.argv[1], [arg.partition("=")[::2] if "=" in arg else (arg, arg) for arg in sys.argv[2:]]
+    args = sys.argv[1:]
+    photos = args[0] == "--photos"
+    out, columns = args[photos], [a.partition("=")[::2] if "=" in a else (a, a) for a in args[photos + 1 :]]
     models = {name: load_model(model).model.float().eval() for name, model in columns if model != "cartoon"}
     rows = []
-    for path in clip_paths().values():
-        clip, _ = read_video(path, max_frames=21)
-        frame = clip[20]
+    for frame in builtin_photos("heldout").values() if photos else map(frame_20, clip_paths().values()):
         small = cv2.resize(frame, (256, round(frame.shape[0] * 64 / frame.shape[1]) * 4), interpolation=cv2.INTER_AREA)
         with torch.no_grad():
             outs = [
