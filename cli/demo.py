@@ -174,8 +174,8 @@ def _sections(run: Path, student: str, s_exp, t_exp, out: Path) -> dict[str, str
     sections = {
         "How this was made": (
             f"- Teacher: `{TEACHER}`, the CycleGAN ResNet-9 generator shipped with stylelite, trained with "
-            "`stylelite train-teacher` (pix2pix objective: LSGAN + 100 x L1, PatchGAN 70x70) on scikit-image "
-            "photos to reproduce the OpenCV cartoon filter in `distill/cartoon.py`.\n"
+            "`stylelite train-teacher` (pix2pix objective: LSGAN + 100 x L1, PatchGAN 70x70) on the data "
+            "extra's real photos and textures to reproduce the OpenCV cartoon filter in `distill/cartoon.py`.\n"
             f"- Student: `{student}`, distilled in run folder `{run}` with pixel (L1), feature (1x1-conv "
             "adapters onto the teacher's encoder and residual taps) and temporal-consistency losses "
             "(synthetic camera-motion pairs with exact flow, occlusion-masked).\n"

@@ -99,8 +99,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  stylelite train-teacher --resume runs/00003-cyclegan-cyclegan_r9\n"
         "then: stylelite distill --teacher NAME --teacher-checkpoint RUN/teacher_fp16.safetensors\n\n"
         "family defaults (the published recipes; crop 256):\n" + table + "\n"
-        "  pix2pix without --data-a/--data-b/--target-filter: the built-in cartoon teacher (1600 steps, batch 4,\n"
-        "  crop 96, lambda_l1 100; the bundled photos, targets from the cartoon filter per augmented crop)"
+        "  pix2pix without --data-a/--data-b/--target-filter: the built-in cartoon teacher (2400 steps, batch 4,\n"
+        "  crop 96, lambda_l1 100; 'world': the data extra's photos and textures less the held-out photos,\n"
+        "  targets from the cartoon filter per augmented crop)"
     )
     for flag, kw in _TRAIN_TEACHER_OPTIONS:
         kw = dict(kw)
@@ -194,7 +195,7 @@ def _builtin_config(given: dict):
     from stylelite.distill.trainers import TeacherTrainConfig
     from stylelite.runtime.errors import ConfigError
 
-    known = {f.name for f in fields(TeacherTrainConfig)} - {"teacher", "decay_from"}
+    known = {f.name for f in fields(TeacherTrainConfig)} - {"teacher", "decay_from", "data"}
     other = sorted(set(given) - known)
     if other:
         option_of = {field: dest for dest, field in _FIELD_OF.items()} | {"augment": "no_augment", "flip": "no_flip"}

@@ -277,8 +277,9 @@ class FamilyTrainConfig:
 
 @dataclass(frozen=True)
 class TeacherTrainConfig:
-    """The built-in cartoon teacher: the pix2pix family on the bundled photos, each target computed
-    from its augmented input crop by the OpenCV cartoon filter (stylelite.distill.cartoon).
+    """The built-in cartoon teacher: the pix2pix family on `world` (the data extra's photos and textures,
+    less the held-out photos), each target computed from its augmented input crop by the OpenCV cartoon
+    filter (stylelite.distill.cartoon).
 
     The fields are what the shipped run recorded (models/weights/cyclegan_r9_bn_cartoon.config.json);
     `family_config()` pins the rest of the recipe: LSGAN + lambda_l1 * L1, a conditional PatchGAN,
@@ -287,7 +288,10 @@ class TeacherTrainConfig:
     """
 
     teacher: str = "cyclegan_r9_bn"
-    steps: int = 1600
+    # run folders written before `data` was recorded trained on ("builtin",): train_teacher_family resumes
+    # them so (BUILTIN_V1_DATA)
+    data: tuple[str, ...] = ("world",)
+    steps: int = 2400
     batch: int = 4
     crop: int = 96
     lr: float = 2e-4
@@ -300,6 +304,7 @@ class TeacherTrainConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "data", tuple(self.data))  # config.json holds a list
         for name in ("lr", "lambda_l1", "decay_from"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -311,7 +316,7 @@ class TeacherTrainConfig:
         return FamilyTrainConfig(
             family="pix2pix",
             generator=self.teacher,
-            data_a=("builtin",),
+            data_a=tuple(self.data),
             target_filter="cartoon",
             augment=self.augment,
             flip=True,

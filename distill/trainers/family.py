@@ -30,6 +30,7 @@ TRAINERS = {
     "fast_neural_style": "stylelite.distill.trainers.fast_neural_style:FastNeuralStyleTrainer",
 }
 TEACHER_FILE = "teacher_fp16.safetensors"
+BUILTIN_V1_DATA = ("builtin",)  # what the built-in teacher trained on until it moved to `world`
 
 
 class FamilyTrainer(Trainer):
@@ -141,7 +142,10 @@ def train_teacher_family(
     """
     if resume:
         raw = read_run_config(resume, "train-teacher")
-        config = FamilyTrainConfig(**raw) if "family" in raw else TeacherTrainConfig(**raw)
+        if "family" in raw:
+            config = FamilyTrainConfig(**raw)
+        else:  # the built-in teacher's preset; a run from before `data` was recorded trained on the six photos
+            config = TeacherTrainConfig(**{"data": BUILTIN_V1_DATA, **raw})
         config = apply_resume_options(resume, config, options or {})
     config = config or FamilyTrainConfig()
     if isinstance(config, TeacherTrainConfig):

@@ -5,9 +5,9 @@ Its data is one of:
 - paired folders: --data-a holds inputs, --data-b their targets, matched by sorted file name (the same
   crop window and flip for both images of a pair);
 - photos whose targets a filter computes per augmented crop (`--target-filter cartoon`,
-  stylelite.distill.trainers.filter_targets). The built-in cartoon teacher is this source on the
-  bundled photos (`TeacherTrainConfig`); its held-out PSNR to the filter is logged at step 0 and at
-  the end (`heldout_psnr_db`) and written into the weights' metadata.
+  stylelite.distill.trainers.filter_targets). The built-in cartoon teacher is this source on
+  `world`, the data extra's photos and textures (`TeacherTrainConfig`); its held-out PSNR to the filter
+  is logged at step 0 and at the end (`heldout_psnr_db`) and written into the weights' metadata.
 
 Recipe of pytorch-CycleGAN-and-pix2pix: U-Net-256 generator (`pix2pix_unet256`, batch norm,
 dropout), a 70x70 PatchGAN, Adam lr 2e-4, betas (0.5, 0.999), batch 1, resize to 286 and random 256

@@ -4,6 +4,9 @@ teacher was trained on them), 256 px wide, and the mean colour difference (runti
 
     python docs/measurements/teacher_on_clips.py cyclegan_r9_bn.cartoon
     python docs/measurements/teacher_on_clips.py runs/00001-…/teacher_fp16.safetensors
+
+teacher_on_clips.json: the shipped teacher (trained on `world`, 2026-12-02); teacher_on_clips_first_teacher.json:
+the first built-in teacher (the six scikit-image photos, 1,600 steps; in git before that date).
 """
 
 import json

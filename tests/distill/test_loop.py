@@ -178,10 +178,10 @@ def test_the_built_in_teacher_is_a_preset_of_the_pix2pix_trainer():
     assert (family.family, family.generator, family.data_a, family.target_filter) == (
         "pix2pix",
         "cyclegan_r9_bn",
-        ("builtin",),
+        ("world",),
         "cartoon",
     )
-    assert (family.steps, family.batch, family.crop, family.lambda_l1, family.lr) == (1600, 4, 96, 100.0, 2e-4)
+    assert (family.steps, family.batch, family.crop, family.lambda_l1, family.lr) == (2400, 4, 96, 100.0, 2e-4)
     assert (family.gan_loss, family.lambda_gan, family.beta1, family.lr_policy, family.decay_from) == (
         "lsgan",
         1.0,
@@ -212,7 +212,9 @@ def test_a_built_in_teacher_run_folder_of_the_old_layout_resumes(tmp_path):
     old.update(seed=0, threads=1, save_every=100, augment=True)  # no `device`: written before it existed
     (run / "config.json").write_text(json.dumps(old))
     assert train_teacher_family(resume=run, progress=False) == run
-    assert float(weights_metadata(run / "teacher_fp16.safetensors")["heldout_psnr_db"]) > 0
+    meta = weights_metadata(run / "teacher_fp16.safetensors")
+    assert float(meta["heldout_psnr_db"]) > 0
+    assert "astronaut" in meta["train_photos"]  # no `data` recorded: the six photos it was started on, not world
 
 
 def test_filter_target_options_say_what_to_fix(photos):
