@@ -5,8 +5,8 @@ from stylelite.models.registry import register_pretrained
 register_pretrained(
     "cyclegan_r9_bn.cartoon",
     "cyclegan_r9_bn_cartoon_fp16.safetensors",
-    "ResNet-9 CycleGAN generator trained by `stylelite train-teacher` on scikit-image photos "
-    "to reproduce the OpenCV cartoon filter (distill/cartoon.py)",
+    "ResNet-9 CycleGAN generator trained by `stylelite train-teacher` on the data extra's real photos and "
+    "textures (`world`) to reproduce the OpenCV cartoon filter (distill/cartoon.py)",
 )
 
 register_pretrained(
