@@ -139,6 +139,7 @@ NUMERIC = (
     "w_long_term",
     "w_single_frame",
     "w_color",
+    "w_ssim",
     "w_perceptual",
     "perceptual_batch",
     "w_adversarial",

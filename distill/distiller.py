@@ -33,6 +33,7 @@ from stylelite.distill.losses import (
     random_affine_flow,
     recurrent_losses,
     single_frame_loss,
+    ssim_loss,
     temporal_loss,
 )
 from stylelite.distill.run_dir import apply_resume_options, read_run_config
@@ -203,6 +204,9 @@ class DistillTrainer(Trainer):
         terms["feature"] = self.adapters({k: f_s[k] for k in self.taps}, f_t) if c.w_feature else zero
         terms["color"] = color_loss(y_s, y_t) if c.w_color else zero
         loss = c.w_pixel * terms["pixel"] + c.w_feature * terms["feature"] + c.w_color * terms["color"]
+        if c.w_ssim:
+            terms["ssim"] = ssim_loss(y_s, y_t)
+            loss = loss + c.w_ssim * terms["ssim"]
         if c.w_perceptual:
             n = c.perceptual_batch
             terms["perceptual"] = self.perceptual(y_s[:n], y_t[:n])
@@ -275,7 +279,7 @@ class DistillTrainer(Trainer):
             "w_single_frame": c.w_single_frame,
             **({"prev_noise": c.prev_noise} if self.recurrent else {}),
             **({"qat": c.qat, "qat_engine": c.qat_engine} if c.qat else {}),
-            **{k: getattr(c, k) for k in ("w_color", "w_perceptual", "w_adversarial") if getattr(c, k)},
+            **{k: getattr(c, k) for k in ("w_color", "w_ssim", "w_perceptual", "w_adversarial") if getattr(c, k)},
             **({"styles": ",".join(self.styles)} if self.styles else {}),
         }
         if c.ema:  # the averaged weights are the student (its BatchNorm statistics are averaged too)

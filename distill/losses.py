@@ -1,4 +1,4 @@
-"""Distillation losses: pixel, feature (GAN Compression style), perceptual (VGG-19), adversarial
+"""Distillation losses: pixel, SSIM, feature (GAN Compression style), perceptual (VGG-19), adversarial
 (a conditional PatchGAN judging student against teacher outputs, LSGAN) and temporal consistency."""
 
 from __future__ import annotations
@@ -18,6 +18,26 @@ def color_loss(student: torch.Tensor, teacher: torch.Tensor, scale: int = 8) -> 
     """L1 of the outputs' low frequencies (means over `scale` x `scale` blocks): a colour cast is a
     small per-pixel error spread over a whole region, which pixel L1 weighs no more than speckle."""
     return F.l1_loss(F.avg_pool2d(student, scale), F.avg_pool2d(teacher, scale))
+
+
+def ssim_loss(student: torch.Tensor, teacher: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    """1 - SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, per channel), the measure `bench`
+    reports, of [-1, 1] outputs read on [0, 1] as the metric reads uint8 frames, over the windows that
+    lie inside the crop. It weighs local contrast and structure (a face's shading, fine texture) where
+    pixel L1 settles for a soft average. The teacher's side carries no gradient; fp32 under autocast
+    (the variances are differences of squares)."""
+    c = student.shape[1]
+    x = torch.arange(11, dtype=torch.float32, device=student.device) - 5
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    window = (g[:, None] * g[None, :]).expand(c, 1, 11, 11)
+    blur = lambda z: F.conv2d(z, window, groups=c)  # noqa: E731  (valid windows only: no padding at crop edges)
+    s, t = (student.float() + 1) / 2, (teacher.detach().float() + 1) / 2  # SSIM is not shift-invariant
+    ms, mt = blur(s), blur(t)
+    var_s, var_t, cov = blur(s * s) - ms * ms, blur(t * t) - mt * mt, blur(s * t) - ms * mt
+    c1, c2 = 0.01**2, 0.03**2  # the metric's constants for a data range of 1
+    ssim = ((2 * ms * mt + c1) * (2 * cov + c2)) / ((ms * ms + mt * mt + c1) * (var_s + var_t + c2))
+    return 1 - ssim.mean()
 
 
 class PerceptualDistillLoss(nn.Module):

@@ -15,19 +15,22 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM (Wang et al. 2004, 11x11 Gaussian window, sigma 1.5) over channels."""
+    """Mean SSIM (Wang et al. 2004, 11x11 Gaussian window, sigma 1.5) over pixels and channels."""
     if a.shape != b.shape:
         raise ValueError(f"ssim: shapes differ {a.shape} vs {b.shape}")
     if a.ndim == 4:
         return float(np.mean([ssim(x, y) for x, y in zip(a, b)]))
+    return float(np.mean(ssim_map(a, b)))
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel, per-channel SSIM of two uint8 images (OpenCV's reflected border at the edges)."""
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     x, y = a.astype(np.float64), b.astype(np.float64)
     blur = lambda z: cv2.GaussianBlur(z, (11, 11), 1.5)  # noqa: E731
     mx, my = blur(x), blur(y)
     sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
-    num = (2 * mx * my + c1) * (2 * sxy + c2)
-    den = (mx * mx + my * my + c1) * (sxx + syy + c2)
-    return float(np.mean(num / den))
+    return (2 * mx * my + c1) * (2 * sxy + c2) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
 
 
 def color_difference(a: np.ndarray, b: np.ndarray, scale: int = 8) -> float:

@@ -101,8 +101,9 @@ def test_augment_config_is_validated(field, value, match):
         AugmentConfig(**{field: value})
 
 
-def test_distill_cli_with_label_store_ema_and_colour(tmp_path, monkeypatch, capsys):
+def test_distill_cli_with_label_store_ema_colour_and_ssim(tmp_path, monkeypatch, capsys):
     """`stylelite distill --labels` fills the store, trains on it, and ships the EMA weights."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
 
     from stylelite.cli.main import main
@@ -113,13 +114,15 @@ def test_distill_cli_with_label_store_ema_and_colour(tmp_path, monkeypatch, caps
     assert main([*common, "--ema", "0.5"]) == 1  # the store has no features: the default --w-feature is refused
     assert "--w-feature 0" in capsys.readouterr().err
     assert not (tmp_path / "store").exists() and not (tmp_path / "runs").exists()
-    assert main([*common, "--w-feature", "0", "--w-color", "2", "--ema", "0.5"]) == 0
+    assert main([*common, "--w-feature", "0", "--w-color", "2", "--w-ssim", "0.5", "--ema", "0.5"]) == 0
     run = next((tmp_path / "runs").iterdir())
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert log[-1]["step"] == 3 and log[-1]["color"] > 0
+    assert log[-1]["step"] == 3 and log[-1]["color"] > 0 and log[-1]["ssim"] > 0
     state, student = load_file(run / "state.safetensors"), load_file(run / "student.safetensors")
     ema = {k.removeprefix("ema/"): v for k, v in state.items() if k.startswith("ema/")}
     assert ema and all(torch.equal(student[k], v) for k, v in ema.items())
+    with safe_open(run / "student.safetensors", "pt") as f:
+        assert f.metadata()["w_ssim"] == "0.5" and f.metadata()["w_color"] == "2.0"
     assert LabelStore(tmp_path / "store").complete
 
 

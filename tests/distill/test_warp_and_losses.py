@@ -2,9 +2,10 @@ import numpy as np
 import torch
 
 from stylelite.distill.data import synthetic_pair
-from stylelite.distill.losses import FeatureAdapters, temporal_loss
+from stylelite.distill.losses import FeatureAdapters, ssim_loss, temporal_loss
 from stylelite.distill.warp import warp
 from stylelite.runtime.flow import warp_image
+from stylelite.runtime.metrics import ssim_map
 from tests.conftest import make_photo
 
 
@@ -61,3 +62,20 @@ def test_feature_adapters_match_channels():
     assert ad.taps == ["deep"]
     loss = ad({"deep": torch.rand(2, 16, 8, 8)}, {"deep": torch.rand(2, 256, 4, 4)})
     assert loss.item() > 0
+
+
+def test_ssim_loss_is_the_metric_bench_reports():
+    """1 - ssim_loss on [-1, 1] tensors equals `bench`'s SSIM of the same frames as uint8 over the windows
+    inside the frame (the loss pads nothing), is 0 on the teacher itself, and trains the student only."""
+    rng = np.random.default_rng(0)
+    to_tensor = lambda u8: torch.from_numpy(u8).permute(2, 0, 1)[None].float() / 127.5 - 1  # noqa: E731
+    frame = make_photo(72, 88)
+    teacher = to_tensor(frame)
+    for noise in (5, 50):  # grey levels
+        noisy = np.clip(frame + rng.normal(0, noise, frame.shape), 0, 255).round().astype(np.uint8)
+        metric = ssim_map(noisy, frame)[5:-5, 5:-5].mean()
+        assert abs((1 - float(ssim_loss(to_tensor(noisy), teacher))) - metric) < 1e-5
+    assert float(ssim_loss(teacher, teacher)) < 1e-6
+    student, target = teacher.clone().requires_grad_(True), (teacher + 0.1).requires_grad_(True)
+    ssim_loss(student, target).backward()
+    assert student.grad.abs().sum() > 0 and target.grad is None
