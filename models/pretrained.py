@@ -12,6 +12,7 @@ register_pretrained(
 register_pretrained(
     "shufflegen_s_050.cartoon",
     "shufflegen_s_050_cartoon.safetensors",
-    "ShuffleGen student of cyclegan_r9_bn.cartoon, distilled by `stylelite distill` for 10,000 steps from a "
-    "label store of 2,560 augmented crops of the data extra's photos and textures (shufflegen_s_050_cartoon.md)",
+    "ShuffleGen student of cyclegan_r9_bn.cartoon, distilled by `stylelite distill` from a label store of 2,560 "
+    "augmented crops of the data extra's photos and textures: 10,000 steps of pixel L1 + temporal, then 5,000 "
+    "with perceptual and SSIM terms (shufflegen_s_050_cartoon.md)",
 )
