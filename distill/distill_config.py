@@ -146,8 +146,7 @@ class DistillConfig:
         if not _finite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr={self.lr}: use a finite learning rate > 0 (--lr 2e-3, e.g. 2e-3 to 2e-4)")
         weights = ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color", "w_ssim")
-        weights += ("w_perceptual",)
-        for name in (*weights, "w_adversarial"):
+        for name in (*weights, "w_perceptual", "w_adversarial"):
             value = getattr(self, name)
             if not _finite(value) or value < 0:
                 raise ConfigError(f"{name}={value}: use a finite loss weight >= 0 (0 turns it off; --{_flag(name)} 1)")
