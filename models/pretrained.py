@@ -20,7 +20,7 @@ register_pretrained(
 register_pretrained(
     "shufflegen_f_050.cartoon",
     "shufflegen_f_050_cartoon.safetensors",
-    "ShuffleGen student of cyclegan_r9_bn.cartoon with five blocks (0.44 GMAC), for 30 fps at 640x480 on two "
+    "ShuffleGen student of cyclegan_r9_bn.cartoon with five blocks (0.44 GMAC), for about 30 fps at 640x480 on two "
     "cores: shufflegen_s_050.cartoon less its last block, then 3,000 steps of pixel L1 + temporal and 4,000 with "
     "perceptual and SSIM terms (shufflegen_f_050_cartoon.md)",
 )

@@ -107,7 +107,7 @@ def shufflegen_t_038() -> ShuffleGen:
 
 @register_student
 def shufflegen_f_050() -> ShuffleGen:
-    """32 channels, 5 blocks (0.44 GMAC at 256x256): s_050 less one block, for 30 fps at 640x480 on two
+    """32 channels, 5 blocks (0.44 GMAC at 256x256): s_050 less one block, for about 30 fps at 640x480 on two
     cores where s_050 falls short (its shipped weights start from s_050's with a block dropped)."""
     return _build("shufflegen_f_050", 0.5, 5)
 
