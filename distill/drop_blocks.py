@@ -4,7 +4,7 @@ A residual block adds its output to what passes through it, so a stack without o
 computes something close to the whole stack's output; distilling from there (`distill --init-from`)
 recovers in a fraction of the steps a fresh student needs. ShuffleGen's `blocks.K.*` are renumbered
 so that the weights load strictly into the student with that many fewer blocks (shufflegen_s_050
-less one block is shufflegen_f_050).
+less one block is shufflegen_f_050, and that less one more is shufflegen_t_050).
 
     python -m stylelite.distill.drop_blocks shufflegen_s_050.cartoon f_init.safetensors --drop 3
 """

@@ -106,6 +106,13 @@ def shufflegen_t_038() -> ShuffleGen:
 
 
 @register_student
+def shufflegen_t_050() -> ShuffleGen:
+    """32 channels, 4 blocks (0.36 GMAC at 256x256): f_050 less one block, for 30 fps at 640x480 on two cores
+    with headroom (its shipped weights start from f_050's with a block dropped)."""
+    return _build("shufflegen_t_050", 0.5, 4)
+
+
+@register_student
 def shufflegen_f_050() -> ShuffleGen:
     """32 channels, 5 blocks (0.44 GMAC at 256x256): s_050 less one block, for about 30 fps at 640x480 on two
     cores where s_050 falls short (its shipped weights start from s_050's with a block dropped)."""

@@ -27,6 +27,7 @@ DEFAULT_CANDIDATES = (
     "mobilegen_s_050",
     "mobilegen_s_100",
     "shufflegen_t_038",
+    "shufflegen_t_050",
     "shufflegen_f_050",
     "shufflegen_s_050",
     "shufflegen_m_075",

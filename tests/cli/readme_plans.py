@@ -257,6 +257,19 @@ PLANS: dict[str, Plan] = {
         ),
         slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
     ),
+    "python -m stylelite.distill.drop_blocks shufflegen_f_050.cartoon t_init.safetensors --drop 4": run(
+        creates=("t_init.safetensors",)
+    ),
+    "stylelite export shufflegen_t_050.cartoon -o fastest.onnx": run(creates=("fastest.onnx",)),
+    "stylelite bench fastest.onnx fast.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
+        "--min-seconds 0.2",
+        {"--max-frames 40": "--max-frames 2"},
+        needs=(
+            "stylelite export shufflegen_t_050.cartoon -o fastest.onnx",
+            "stylelite export shufflegen_f_050.cartoon -o fast.onnx",
+        ),
+        slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
+    ),
     # ---- Students built for the silicon
     "stylelite bench mobilegen_s_025.onnx mobilegen_s_050.onnx shufflegen_t_038.onnx shufflegen_s_050.onnx "
     "shufflegen_m_075.onnx --clip clip.mp4 --process-size 640x480": parse_only(

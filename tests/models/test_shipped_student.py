@@ -12,7 +12,7 @@ import torch
 from stylelite.models.load import load_model, weights_metadata
 from stylelite.models.registry import PRETRAINED
 
-SHIPPED = ("shufflegen_s_050.cartoon", "shufflegen_f_050.cartoon")
+SHIPPED = ("shufflegen_s_050.cartoon", "shufflegen_f_050.cartoon", "shufflegen_t_050.cartoon")
 
 
 @pytest.mark.parametrize("shipped", SHIPPED)
