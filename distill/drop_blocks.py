@@ -6,7 +6,7 @@ recovers in a fraction of the steps a fresh student needs. ShuffleGen's `blocks.
 so that the weights load strictly into the student with that many fewer blocks (shufflegen_s_050
 less one block is shufflegen_f_050, and that less one more is shufflegen_t_050).
 
-    python -m stylelite.distill.drop_blocks shufflegen_s_050.cartoon f_init.safetensors --drop 3
+    python -m stylelite.distill.drop_blocks shufflegen_s_050.cartoon f_init.safetensors --drop 5
 """
 
 from __future__ import annotations

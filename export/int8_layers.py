@@ -133,9 +133,14 @@ def model_speedup(fp32_path: str | Path, int8_path: str | Path, width: int, heig
 def int8_nodes(fp32_path: str | Path, timings: list[LayerTiming], min_speedup: float = MIN_SPEEDUP) -> list[str]:
     """The convs int8 makes at least `min_speedup` times faster, each with the Relu that fuses into it:
     the nodes the int8 exporter quantizes (`--precision auto`); everything else stays float."""
+    return with_fused_relus(fp32_path, {t.node for t in timings if t.speedup >= min_speedup})
+
+
+def with_fused_relus(fp32_path: str | Path, convs: set[str]) -> list[str]:
+    """The Conv nodes named in `convs`, in graph order, each followed by the Relu that fuses into it (a Relu
+    that is the conv's only consumer): the node list to hand the quantizer."""
     import onnx
 
-    pays = {t.node for t in timings if t.speedup >= min_speedup}
     graph = onnx.load(str(fp32_path)).graph
     consumers: dict[str, list] = {}
     for n in graph.node:
@@ -143,7 +148,7 @@ def int8_nodes(fp32_path: str | Path, timings: list[LayerTiming], min_speedup: f
             consumers.setdefault(i, []).append(n)
     nodes = []
     for n in graph.node:
-        if n.op_type == "Conv" and n.name in pays:
+        if n.op_type == "Conv" and n.name in convs:
             nodes.append(n.name)
             after = consumers.get(n.output[0], [])
             if len(after) == 1 and after[0].op_type == "Relu":

@@ -66,9 +66,11 @@ def quantize_qdq(
     per_channel: bool = True,
     reduce_range: bool = True,
     only: tuple[str, ...] = (),
+    method: str = "MinMax",
 ) -> None:
-    """onnxruntime's static QDQ quantizer with the exporter's settings, calibrated (min-max) on `feeds`
-    (an iterable of input dicts); only the nodes named in `only` when it is given."""
+    """onnxruntime's static QDQ quantizer with the exporter's settings, calibrated on `feeds` (an iterable of
+    input dicts) by `method` (onnxruntime's CalibrationMethod name; the exporter uses min-max); only the
+    nodes named in `only` when it is given."""
     import logging
 
     from onnxruntime.quantization import CalibrationDataReader
@@ -84,12 +86,14 @@ def quantize_qdq(
     level = root.level
     root.setLevel(logging.ERROR)  # the quantizer's advice to pre-process, once per call, is ours to follow
     try:
-        _quantize_static(src, dst, _Feeds(), per_channel, reduce_range, only)
+        _quantize_static(src, dst, _Feeds(), per_channel, reduce_range, only, method)
     finally:
         root.setLevel(level)
 
 
-def _quantize_static(src, dst, reader, per_channel: bool, reduce_range: bool, only: tuple[str, ...]) -> None:
+def _quantize_static(
+    src, dst, reader, per_channel: bool, reduce_range: bool, only: tuple[str, ...], method: str = "MinMax"
+) -> None:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     quantize_static(
@@ -101,7 +105,7 @@ def _quantize_static(src, dst, reader, per_channel: bool, reduce_range: bool, on
         weight_type=QuantType.QInt8,
         per_channel=per_channel,
         reduce_range=reduce_range,
-        calibrate_method=CalibrationMethod.MinMax,
+        calibrate_method=getattr(CalibrationMethod, method),
         nodes_to_quantize=list(only) or None,
         extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
     )

@@ -1,6 +1,7 @@
 """Where int8 loses a student's fidelity: quantize an fp32 ONNX student with onnxruntime's static QDQ quantizer
-(the exporter's weight/activation types), one setting changed at a time, and score each graph against the teacher
-on the first 40 frames of a held-out clip as `bench --clip real` scores them (int8_sensitivity.txt).
+(the exporter's settings, export/onnx2int8.quantize_qdq), one setting changed at a time, and score each graph
+against the teacher on the first 40 frames of a held-out clip as `bench --clip real` scores them
+(int8_sensitivity.txt).
 
     stylelite export shufflegen_s_050.cartoon -o student.onnx
     stylelite export cyclegan_r9_bn.cartoon -o teacher.onnx
@@ -16,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stylelite.export.int8_layers import with_fused_relus
+from stylelite.export.onnx2int8 import quantize_qdq
 from stylelite.runtime.corpus import clip_paths, photo_paths
 from stylelite.runtime.engines import load_engine
 from stylelite.runtime.flicker import warping_error
@@ -44,34 +47,14 @@ def calibration_photos(square: bool) -> list[np.ndarray]:
 
 
 def quantize(fp32: Path, dst: Path, frames, int8_convs: list[str], reduce_range: bool, method: str) -> Path:
-    """Quantize the convs in `int8_convs` (with the Relus after them); the fp32 graph's metadata is kept."""
+    """Quantize the convs in `int8_convs` (with the Relus after them) as the exporter does, calibrated by
+    `method`; the fp32 graph's metadata is kept."""
     import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
 
     meta = load_engine(str(fp32)).meta
-    graph = onnx.load(str(fp32)).graph
-    relu_of = {n.input[0]: n.name for n in graph.node if n.op_type == "Relu"}
-    nodes = [x for n in graph.node if n.name in int8_convs for x in (n.name, relu_of.get(n.output[0])) if x]
-
-    class Feeds(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter([{"image": to_model_input(f, meta)[0]} for f in frames])
-
-        def get_next(self):
-            return next(self.it, None)
-
-    quantize_static(
-        str(fp32), str(dst), Feeds(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range,
-        calibrate_method=getattr(CalibrationMethod, method), nodes_to_quantize=nodes,
-        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
-    )  # fmt: skip
+    feeds = ({"image": to_model_input(f, meta)[0]} for f in frames)
+    nodes = tuple(with_fused_relus(fp32, set(int8_convs)))
+    quantize_qdq(fp32, dst, feeds, per_channel=True, reduce_range=reduce_range, only=nodes, method=method)
     model = onnx.load(str(dst))
     del model.metadata_props[:]
     model.metadata_props.extend(onnx.load(str(fp32)).metadata_props)
