@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = ("runtime", "models", "export", "distill", "benchmark", "device_tests", "reports", "search", "cli")
+LAYERS = ("runtime", "models", "export", "distill", "benchmark", "device_tests", "reports", "workflows", "cli")
 ALLOWED = {
     "runtime": {"runtime"},
     "models": {"models", "runtime"},
@@ -31,7 +31,7 @@ ALLOWED = {
     "benchmark": {"benchmark", "runtime"},
     "device_tests": {"device_tests", "benchmark", "runtime"},
     "reports": {"reports", "benchmark", "runtime"},
-    "search": {"search", "distill", "export", "benchmark", "device_tests", "reports", "models", "runtime"},
+    "workflows": {"workflows", "distill", "export", "benchmark", "device_tests", "reports", "models", "runtime"},
     "cli": set(LAYERS),
 }
 # What the runtime may import besides the standard library: the base install (numpy, OpenCV, onnxruntime,
@@ -43,7 +43,7 @@ STRING_IMPORTERS = {"import_module", "__import__", "require", "find_spec"}
 
 
 def _layer_files(layer: str) -> list[Path]:
-    return sorted(p for p in (ROOT / layer).rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(p for p in (ROOT / "stylelite" / layer).rglob("*.py") if "__pycache__" not in p.parts)
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -90,8 +90,8 @@ def test_layer_imports_follow_the_contract(layer):
 
 def test_the_contract_sees_string_imports(tmp_path, monkeypatch):
     # A file that reaches up by string, by require() and by a dotted entry-point string is caught.
-    (tmp_path / "runtime").mkdir()
-    (tmp_path / "runtime" / "sneaky.py").write_text(
+    (tmp_path / "stylelite" / "runtime").mkdir(parents=True)
+    (tmp_path / "stylelite" / "runtime" / "sneaky.py").write_text(
         "import importlib\nfrom stylelite.runtime.errors import require\n"
         "importlib.import_module('stylelite.export.api')\nrequire('torch', 'train')\n"
         "ENTRY = 'stylelite.distill.trainers.pix2pix:Pix2PixTrainer'\nimport runtime.video\n"
@@ -103,10 +103,12 @@ def test_the_contract_sees_string_imports(tmp_path, monkeypatch):
     assert any("stylelite.distill.trainers.pix2pix" in v for v in found) and any("write stylelite" in v for v in found)
 
 
-def test_every_layer_is_linked_into_the_one_namespace():
+def test_every_layer_is_a_real_folder_of_the_one_package():
+    # Real folders, not links: grep, find, tracebacks, wheels and Windows checkouts all see one path per file.
     for layer in LAYERS:
-        link = ROOT / "stylelite" / layer
-        assert link.is_symlink() and link.resolve() == (ROOT / layer).resolve(), layer
+        folder = ROOT / "stylelite" / layer
+        assert folder.is_dir() and not folder.is_symlink() and (folder / "__init__.py").is_file(), layer
+        assert not (ROOT / layer).exists(), f"{layer}/ at the repository root: layers live in stylelite/"
 
 
 def test_runtime_and_run_load_no_torch():

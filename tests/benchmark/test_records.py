@@ -32,7 +32,7 @@ def test_from_dict_round_trips_to_dict_and_a_json_line():
 
 def test_from_dict_reads_older_lines_with_their_fields_missing():
     """reports/reference/demo/bench.jsonl predates tOF, per-frame samples and retries."""
-    old = read_bench_records([ROOT / "reports" / "reference" / "demo" / "bench.jsonl"])
+    old = read_bench_records([ROOT / "stylelite" / "reports" / "reference" / "demo" / "bench.jsonl"])
     assert [r.model for r in old] == ["cyclegan_r9_bn", "mobilegen_s_050"]
     assert all(r.tof is None and r.latency_samples_ms == [] and r.retries == 0 for r in old)
     assert old[1].latency_ms["p90"] > 0 and old[1].fidelity_psnr_db > 0

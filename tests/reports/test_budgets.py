@@ -47,7 +47,7 @@ def test_ci_budget_gate_on_the_demo_student(student_onnx, clip_path, tmp_path):
     out = tmp_path / "bench.jsonl"
     proc = run_cli("bench", str(student_onnx), "--clip", str(clip_path), "--iters", "8", "--out", str(out), "--json")
     assert proc.returncode == 0, proc.stderr
-    gate = run_cli("budget", "check", "--budgets", str(ROOT / "reports" / "budgets.toml"), str(out),
+    gate = run_cli("budget", "check", "--budgets", str(ROOT / "stylelite" / "reports" / "budgets.toml"), str(out),
                    "-o", str(tmp_path / "ci"))  # fmt: skip
     print(gate.stdout)
     assert gate.returncode == 0, gate.stdout + gate.stderr

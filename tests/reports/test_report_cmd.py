@@ -62,7 +62,7 @@ def test_latency_plot_is_a_histogram_with_samples_and_bars_without(tmp_path):
 
 def test_report_rebuilds_from_the_committed_reference_records(tmp_path):
     """reports/reference/demo/bench.jsonl predates per-frame samples: the report falls back to percentile bars."""
-    src = ROOT / "reports" / "reference" / "demo" / "bench.jsonl"
+    src = ROOT / "stylelite" / "reports" / "reference" / "demo" / "bench.jsonl"
     assert not any("latency_samples_ms" in json.loads(line) for line in src.read_text().splitlines() if line.strip())
     proc = run_cli("report", str(src), "-o", str(tmp_path / "rep"))
     assert proc.returncode == 0, proc.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import stylelite
 
-PACKAGE = Path(stylelite.__file__).resolve().parent  # stylelite/ (its layers are links in a checkout)
+PACKAGE = Path(stylelite.__file__).resolve().parent  # stylelite/
 RUNNER_MODULES = (  # each imports only the standard library, numpy and the runtime
     "benchmark/__init__.py",
     "benchmark/facts.py",

@@ -1,4 +1,4 @@
-"""`stylelite search` -> stylelite.search.student_search.search."""
+"""`stylelite search` -> stylelite.workflows.student_search.search."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from stylelite.cli.options import add_json, add_out, add_size, non_negative_int,
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from stylelite.search.student_search import SearchConfig
+    from stylelite.workflows.student_search import SearchConfig
 
     d = SearchConfig()
     p.epilog = (
@@ -51,7 +51,7 @@ def execute(args: argparse.Namespace) -> int:
 
     from stylelite.reports.pareto import pareto_table
     from stylelite.runtime.pipeline import parse_size
-    from stylelite.search.student_search import SearchConfig, read_search, search
+    from stylelite.workflows.student_search import SearchConfig, read_search, search
 
     # every option named as a SearchConfig field is that field; three need converting
     given = {f.name: getattr(args, f.name) for f in fields(SearchConfig) if hasattr(args, f.name)}

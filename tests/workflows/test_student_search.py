@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stylelite.runtime.errors import ConfigError
-from stylelite.search.pareto import SearchPoint, mark_front, pick
+from stylelite.workflows.pareto import SearchPoint, mark_front, pick
 
 
 def _point(name, ms, db, flicker=0.01):
@@ -26,7 +26,7 @@ def test_front_keeps_what_nothing_beats_and_the_pick_respects_the_budget():
 
 
 def test_search_config_is_checked():
-    from stylelite.search.student_search import SearchConfig
+    from stylelite.workflows.student_search import SearchConfig
 
     with pytest.raises(ConfigError, match="budget"):
         SearchConfig(budget_ms=-1)

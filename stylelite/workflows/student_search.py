@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from stylelite.runtime.errors import ConfigError
-from stylelite.search.pareto import SearchPoint, mark_front, pick
+from stylelite.workflows.pareto import SearchPoint, mark_front, pick
 
 # both families at several widths and depths: the front shows where each pays
 DEFAULT_CANDIDATES = (
