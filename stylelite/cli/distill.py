@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from stylelite.cli.options import add_out
+from stylelite.distill.criteria import CRITERIA, LOSS_WEIGHTS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--" + key.replace("_", "-"), type=type(getattr(d, key)), default=keep, help=f"(default: {getattr(d, key)})"
         )
+    for c in CRITERIA:  # the loss weights, from the loss table
+        flag, help_text = "--" + c.weight.replace("_", "-"), f"{c.help} (default: {c.default})"
+        p.add_argument(flag, type=float, default=keep, help=help_text)
     p.add_argument(
         "--long-term-offsets",
         type=int,
@@ -78,6 +82,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="a label store: --label-crops augmented crops of the --data images labelled by the teacher once, "
         "shared by every run of this teacher and --crop (filled or completed first; needs --w-feature 0)",
     )
+    p.add_argument(
+        "--label-view",
+        default=keep,
+        choices=("crop", "frame"),
+        help="what each stored crop shows: crop (a region at a random scale) or frame (nearly the whole image "
+        "at --crop size: teachers that normalise per image, as style networks and CycleGANs do, need it) "
+        "(default: crop)",
+    )
 
 
 def _add_foreign_teacher_options(p: argparse.ArgumentParser, keep) -> None:
@@ -91,6 +103,14 @@ def _add_foreign_teacher_options(p: argparse.ArgumentParser, keep) -> None:
         "card or key=value (input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8 "
         "inputs.NAME=1,0,0 for a constant input; style_input=NAME styles=ink,wash [strength_input=NAME] for a "
         "style-conditioned graph); repeat",
+    )
+    p.add_argument(
+        "--trust-graph-code",
+        action="store_true",
+        default=keep,
+        help="run a TorchScript (.pt) or torch.export (.pt2) teacher: such a file is a program that runs its "
+        "author's code (it can read and write files), so give it only for a file you trust; ONNX and TFLite "
+        "teachers need no such flag",
     )
     p.add_argument(
         "--key-map",
@@ -122,7 +142,8 @@ def _add_scale_options(p: argparse.ArgumentParser, keep) -> None:
         default=1,
         metavar="N",
         help="N processes under torchrun (DDP: gloo on CPU, nccl on CUDA; each rank draws its own batches, "
-        "gradients are averaged); same as `torchrun --nproc-per-node N -m stylelite distill ...`",
+        "gradients are averaged; at most the CPU cores, and the GPUs with --device cuda); same as "
+        "`torchrun --nproc-per-node N -m stylelite distill ...`",
     )
 
 
@@ -133,16 +154,7 @@ NUMERIC = (
     "cache_size",
     "label_crops",
     "lr",
-    "w_pixel",
-    "w_feature",
-    "w_temporal",
-    "w_long_term",
-    "w_single_frame",
-    "w_color",
-    "w_ssim",
-    "w_perceptual",
     "perceptual_batch",
-    "w_adversarial",
     "disc_channels",
     "disc_lr_scale",
     "ema",
@@ -154,27 +166,31 @@ NUMERIC = (
 )
 
 
-OPTIONS = (*NUMERIC, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat", "init_from")
-OPTIONS += ("long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map", "teacher_card")
+OPTIONS = (*NUMERIC, *LOSS_WEIGHTS, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat")
+OPTIONS += ("init_from", "long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map", "teacher_card")
+OPTIONS += ("trust_graph_code", "label_view")
+
+
+REPEATED = ("data", "key_map", "teacher_card")  # append options: a flag per value (--long-term-offsets: nargs)
 
 
 def execute(args: argparse.Namespace) -> int:
     import os
 
+    from stylelite.cli.options import command_line
     from stylelite.distill.distiller import DistillConfig, distill
-    from stylelite.distill.distributed import launch_torchrun, under_torchrun
-    from stylelite.runtime.errors import ConfigError
+    from stylelite.distill.distributed import check_nproc_per_node, launch_torchrun, under_torchrun
 
     given = {k: getattr(args, k) for k in OPTIONS if hasattr(args, k)}
-    for k in ("data", "long_term_offsets", "key_map", "teacher_card"):
+    for k in (*REPEATED, "long_term_offsets"):
         if k in given:
             given[k] = tuple(given[k])
-    if args.nproc_per_node < 1:
-        raise ConfigError(f"--nproc-per-node {args.nproc_per_node}: use 1 or more")
+    check_nproc_per_node(args.nproc_per_node, getattr(args, "device", "cpu"))
     if args.nproc_per_node > 1 and not under_torchrun():
         if not args.resume:
             DistillConfig(**given)  # option errors in one line here, not once per rank
-        return launch_torchrun(args.nproc_per_node, _argv(args, given))
+        relaunch = command_line("distill", {"out": args.out, "resume": args.resume, **given}, REPEATED)
+        return launch_torchrun(args.nproc_per_node, relaunch)
     run = distill(out=args.out, resume=args.resume, **given)
     if os.environ.get("RANK", "0") != "0":
         return 0
@@ -183,20 +199,3 @@ def execute(args: argparse.Namespace) -> int:
         f"next: stylelite export {run / 'student.safetensors'} -o student.onnx"
     )
     return 0
-
-
-def _argv(args: argparse.Namespace, given: dict) -> list[str]:
-    """`distill` with the options the user typed (without --nproc-per-node), for torchrun's ranks."""
-    argv = ["distill", "--out", str(args.out)] + (["--resume", str(args.resume)] if args.resume else [])
-    for key, value in given.items():
-        flag = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            argv += [flag] if value else []
-        elif key in ("data", "key_map", "teacher_card"):
-            for v in value:
-                argv += [flag, str(v)]
-        elif isinstance(value, tuple):
-            argv += [flag, *map(str, value)]
-        else:
-            argv += [flag, str(value)]
-    return argv

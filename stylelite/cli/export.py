@@ -8,7 +8,8 @@ from stylelite.cli.options import add_out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from stylelite.export.api import FORMATS, PRECISIONS
+    from stylelite.export.formats import FORMATS, PRECISIONS
+    from stylelite.export.onnx2tflite import TFLITE_IO
     from stylelite.export.targets import TARGETS
 
     p.epilog = (
@@ -37,6 +38,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="MODEL is an ONNX/TFLite file stylelite did not make: write a copy with stylelite's metadata "
         "(input_range=0,255 output_range=0,255 layout=NHWC color=BGR stride=8, or a TOML card), verified "
         "against the original, so run/bench/serve can play it",
+    )
+    p.add_argument(
+        "--restamp",
+        action="store_true",
+        help="with --card: replace the stylelite metadata MODEL already carries (refused without it)",
     )
     p.add_argument(
         "--key-map",
@@ -77,20 +83,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tflite-io",
         default="int8",
-        choices=("int8", "uint8", "float32"),
+        choices=TFLITE_IO,
         help="TFLite int8: input/output tensor type (scale/zero-point are recorded in the metadata)",
     )
 
 
 def execute(args: argparse.Namespace) -> int:
     from stylelite.export.api import export_model
+    from stylelite.runtime.errors import ConfigError
 
     if args.int8 and args.precision not in ("fp32", "int8"):
-        from stylelite.runtime.errors import ConfigError
-
         raise ConfigError(f"--int8 and --precision {args.precision} disagree; give one of them")
     if args.card:
         return _stamp(args)
+    if args.restamp:
+        raise ConfigError("--restamp replaces the metadata of a graph stamped with --card: add --card")
     frames = None
     if args.verify_on:
         from stylelite.runtime.video import read_video
@@ -128,10 +135,10 @@ def execute(args: argparse.Namespace) -> int:
             f"  int8: {m.quantization['weights']} weights, {m.quantization['activations']} activations; "
             f"calibrated on {c['frames']} frames of {c['source']}"
         )
-    if m.extra.get("int8_probe"):
+    if m.int8_probe:
         from stylelite.export.int8_layers import probe_summary
 
-        print("  " + probe_summary(m.extra["int8_probe"]).replace("\n", "\n  "))
+        print("  " + probe_summary(m.int8_probe).replace("\n", "\n  "))
     if res.target_report is not None:
         print(res.target_report.format())
     return 0
@@ -143,7 +150,7 @@ def _stamp(args: argparse.Namespace) -> int:
 
     if not args.out:
         raise ConfigError("--card writes a stamped copy: give its path with -o (the original is not changed)")
-    path, psnr = stamp_graph(args.model, tuple(args.card), args.out)
+    path, psnr = stamp_graph(args.model, tuple(args.card), args.out, restamp=args.restamp)
     print(
         f"wrote {path}: {args.model} with stylelite metadata; verified through the runtime against the original "
         f"on a real frame: PSNR {psnr:.1f} dB"

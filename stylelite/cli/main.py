@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "measure latency, fps, memory, size, flicker and fidelity on a clip"),
     "budget": ("budget", "check benchmark results against size/latency/fps/flicker/fidelity budgets (CI gate)"),
     "report": ("report", "rebuild report.md/report.html and plots from benchmark JSON lines"),
+    "emulate": ("emulate", "prepare an emulated arm64 board (qemu) and add it to devices.toml"),
 }
 
 

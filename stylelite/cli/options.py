@@ -7,6 +7,7 @@
   does not take is an error).
 - sizes (`--size`, `--process-size`, `--clip-size`, ...): WxH, checked when the command line is parsed.
 - `--json`: print the result as JSON instead of a table.
+- `command_line`: the options a verb was given, as the argv that gives them again (torchrun's ranks).
 """
 
 from __future__ import annotations
@@ -109,3 +110,26 @@ def size_arg(text: str) -> str:
 def add_size(p: argparse.ArgumentParser, flag: str, help: str, **kwargs) -> None:
     """A WxH option (`--size 640x480`); the value stays a "WxH" string, checked by `size_arg`."""
     p.add_argument(flag, type=size_arg, metavar="WxH", help=help, **kwargs)
+
+
+def command_line(verb: str, values: dict[str, object], repeated: Iterable[str] = ()) -> list[str]:
+    """`verb` with `values` (option dest -> value) as the argv that sets them again, e.g. for a torchrun relaunch.
+
+    A dest names its flag (`key_map` -> `--key-map`). True is a bare flag, False and None are left out; a list,
+    or a tuple whose dest is in `repeated`, repeats the flag per item (`action="append"`); another tuple
+    follows one flag (`nargs="+"`)."""
+    argv = [verb]
+    for dest, value in values.items():
+        flag = "--" + dest.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, list) or (isinstance(value, tuple) and dest in repeated):
+            for item in value:
+                argv += [flag, str(item)]
+        elif isinstance(value, tuple):
+            argv += [flag, *map(str, value)]
+        else:
+            argv += [flag, str(value)]
+    return argv

@@ -129,20 +129,11 @@ def _given(args: argparse.Namespace) -> dict:
 
 def _train_teacher_argv(args: argparse.Namespace) -> list[str]:
     """The command line that reproduces `args` (without --nproc-per-node), for the relauncher."""
-    argv = ["train-teacher"]
-    for flag, kw in _TRAIN_TEACHER_OPTIONS:
-        dest = flag[2:].replace("-", "_")
-        if dest == "nproc_per_node" or not hasattr(args, dest):
-            continue
-        value = getattr(args, dest)
-        if kw.get("action") == "store_true":
-            argv += [flag] if value else []
-        elif isinstance(value, list):
-            for v in value:
-                argv += [flag, str(v)]
-        elif value is not None:
-            argv += [flag, str(value)]
-    return argv
+    from stylelite.cli.options import command_line
+
+    dests = (flag[2:].replace("-", "_") for flag, _ in _TRAIN_TEACHER_OPTIONS)
+    given = {d: getattr(args, d) for d in dests if d != "nproc_per_node" and hasattr(args, d)}
+    return command_line("train-teacher", given)
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ def artifacts(request, tmp_path_factory) -> list[Path]:
     given = [Path(a) for a in request.config.getoption("--artifact")]
     if given:
         return given
-    committed = Path(__file__).resolve().parent.parent / "tests" / "data" / "student.onnx"
+    committed = Path(__file__).resolve().parents[2] / "tests" / "data" / "student.onnx"  # the repository's tests/
     if not committed.is_file():
         pytest.skip("give --artifact FILE")
     return [committed]

@@ -19,6 +19,12 @@ from the user's agent or SSH config). Example:
     delegates = ["xnnpack", "gpu", "nnapi"]
     benchmark_model = "~/tools/android_aarch64_benchmark_model"
 
+    [devices.arm64]                 # written by `stylelite emulate arm64`
+    kind = "qemu"
+    sysroot = "~/.cache/stylelite/arm64/bookworm-py311-v1"
+    python = "/usr/bin/python3.11"
+    engines = ["onnxruntime", "litert"]
+
 A `local` device (this machine) is always there, even without a file.
 """
 
@@ -31,7 +37,7 @@ from pathlib import Path
 from stylelite.runtime.errors import ConfigError, UnknownNameError
 from stylelite.runtime.files import read_toml
 
-KINDS = ("local", "ssh", "adb")
+KINDS = ("local", "ssh", "adb", "qemu")
 ENGINES = ("onnxruntime", "tensorrt", "litert")
 DELEGATES = ("cpu", "xnnpack", "gpu", "nnapi")
 DEFAULT_INVENTORY = "devices.toml"
@@ -60,6 +66,9 @@ class DeviceSpec:
     benchmark_model: str = ""  # adb: LiteRT's benchmark_model binary on this machine
     adb: str = "adb"  # adb: the adb client on this machine
     timeout_s: int = 600  # per remote command
+    sysroot: str = ""  # qemu: the aarch64 tree (`stylelite emulate arm64` prepares it)
+    qemu: str = "qemu-aarch64-static"  # qemu: the user-mode emulator on this machine
+    cpu: str = ""  # qemu: the emulated CPU model (qemu's -cpu; empty: qemu's default)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -68,6 +77,8 @@ class DeviceSpec:
             raise ConfigError(f'device {self.name!r}: an ssh device needs `address = "host"`')
         if self.kind == "adb" and not self.serial:
             raise ConfigError(f'device {self.name!r}: an adb device needs `serial = "..."` (see `adb devices`)')
+        if self.kind == "qemu" and not self.sysroot:
+            raise ConfigError(f"device {self.name!r}: a qemu device needs `sysroot` (run: stylelite emulate arm64)")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"device {self.name!r}: port {self.port} is not a TCP port")
         if self.threads < 0 or self.retries < 0 or self.timeout_s <= 0:
@@ -78,6 +89,11 @@ class DeviceSpec:
         bad = [d for d in self.delegates if d not in DELEGATES]
         if bad:
             raise ConfigError(f"device {self.name!r}: unknown delegate(s) {bad}; choose from {', '.join(DELEGATES)}")
+
+    @property
+    def emulated(self) -> bool:
+        """Runs under an emulator (qemu): its outputs are the board's, its timings are not."""
+        return self.kind == "qemu"
 
 
 LOCAL = DeviceSpec(name="local", kind="local")
@@ -101,7 +117,7 @@ def _from_dict(name: str, raw: dict) -> DeviceSpec:
     for key in ("engines", "delegates"):
         if key in data:
             data[key] = tuple(data[key])
-    for key in ("known_hosts", "ssh_config", "benchmark_model"):
+    for key in ("known_hosts", "ssh_config", "benchmark_model", "sysroot"):
         if data.get(key):
             data[key] = os.path.expanduser(data[key])
     return DeviceSpec(name=name, **data)

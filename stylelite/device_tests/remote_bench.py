@@ -99,6 +99,7 @@ def _base_record(path: Path, host: HostSide, facts: dict, threads: int, **kw) ->
         flicker_per_frame=[],
         device=facts,
         timestamp=time.time(),
+        emulated=bool(facts.get("emulated")),
     )
     fields.update(kw)
     return BenchRecord(**fields)
@@ -253,7 +254,7 @@ def _score_efficiency(target, records: list[BenchRecord], host: HostSide, facts:
         except StyleliteError:
             return None
         p50 = rec.latency_ms.get("p50") if isinstance(rec.latency_ms, dict) else None
-        return achieved_gmacs_per_s(meta.extra.get("gmacs_256"), meta.width or w, meta.height or h, p50)
+        return achieved_gmacs_per_s(meta.gmacs_256, meta.width or w, meta.height or h, p50)
 
     for rec in records:
         if not rec.status.startswith("ok"):
@@ -267,7 +268,7 @@ def _score_efficiency(target, records: list[BenchRecord], host: HostSide, facts:
             ref = reference_artifact(f".{rec.format}", rec.precision)
             try:
                 if ref is not None:
-                    if target.spec.kind == "adb":  # latency only: the reference's outputs mean nothing
+                    if not isinstance(target, PythonTarget):  # latency only: the reference's outputs mean nothing
                         ref_recs = _bench_adb_target(target, ref, host, facts, warmup, iters, flicker=False)
                     else:
                         ref_recs = _bench_python_target(target, ref, host, facts, warmup, iters)
@@ -341,21 +342,21 @@ def bench_on_device(
             return records
         for path in models:
             try:
-                if spec.kind == "adb":
-                    if path.suffix != ".tflite":
-                        keep(_base_record(path, host, facts, spec.threads, status="skipped: adb runs .tflite files"))
-                        continue
-                    new = _bench_adb_target(target, path, host, facts, warmup, iters)
-                elif path.suffix == ".onnx":
+                formats = getattr(target, "formats", (".tflite",))  # benchmark_model on a phone: .tflite
+                if path.suffix not in formats:
+                    runs = f"skipped: {spec.kind} runs {' and '.join(formats)} files"
+                    keep(_base_record(path, host, facts, spec.threads, status=runs))
+                    continue
+                if isinstance(target, PythonTarget):
                     new = _bench_python_target(target, path, host, facts, warmup, iters)
                 else:
-                    keep(_base_record(path, host, facts, spec.threads, status=f"skipped: {spec.kind} runs .onnx files"))
-                    continue
+                    new = _bench_adb_target(target, path, host, facts, warmup, iters)
                 for rec in new:
                     keep(rec)
             except DeviceError as exc:
                 keep(_base_record(path, host, facts, spec.threads, status=f"error: {exc}"))
-        _score_efficiency(target, records, host, facts, warmup, iters)
+        if not spec.emulated:  # an emulator's GMAC/s says nothing about the board's ceiling
+            _score_efficiency(target, records, host, facts, warmup, iters)
     finally:
         close = getattr(target, "close", None)
         if close:

@@ -43,7 +43,7 @@ def _bench(args: argparse.Namespace) -> dict:
         min_iters=max(args.iters, len(frames)),
         keep=len(frames),
         # a recurrent model starts the clip from a fresh state, as on the host
-        after_warmup=engine.reset if hasattr(engine, "reset") else None,
+        after_warmup=engine.reset,
     )
     np.save(args.out, np.stack(timing.kept))
     meta = engine.meta
@@ -51,8 +51,8 @@ def _bench(args: argparse.Namespace) -> dict:
         "engine": engine.name,
         "model": meta.model,
         "precision": meta.precision,
-        "params": meta.extra.get("params"),
-        "gmacs_256": meta.extra.get("gmacs_256"),
+        "params": meta.params,
+        "gmacs_256": meta.gmacs_256,
         "latency_ms": timing.latency_ms,
         "latency_samples_ms": timing.samples_ms,
         "fps": timing.fps,

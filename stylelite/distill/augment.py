@@ -17,6 +17,9 @@ import numpy as np
 from stylelite.runtime.errors import ConfigError
 
 
+VIEWS = ("crop", "frame")
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
     """Ranges of the random crop augmentations (each drawn uniformly; probabilities per crop).
@@ -33,6 +36,9 @@ class AugmentConfig:
         noise_p: probability of Gaussian noise (std up to `noise_std` of 255).
         noise_std: largest noise std.
         tint_p: probability that a greyscale texture (same three channels) is tinted a random colour.
+        view: "crop" (a region at a random scale) or "frame" (nearly the whole image, 77-100 % of its short
+            side): a teacher that normalises per image (instance norm) draws a crop differently from the same
+            region of the whole frame, so its labels must be whole frames, as users run it.
     """
 
     scale: tuple[float, float] = (0.35, 1.25)
@@ -45,6 +51,7 @@ class AugmentConfig:
     noise_p: float = 0.25
     noise_std: float = 6.0
     tint_p: float = 0.9
+    view: str = "crop"
 
     def __post_init__(self) -> None:
         for name in ("scale", "saturation", "exposure", "gamma", "contrast"):
@@ -54,18 +61,25 @@ class AugmentConfig:
         for name in ("hue_p", "blur_p", "noise_p", "tint_p"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"augment {name}={getattr(self, name)}: give a probability in [0, 1]")
+        if self.view not in VIEWS:
+            raise ConfigError(f"augment view={self.view!r}: give one of {', '.join(VIEWS)}")
         if not 0.0 <= self.noise_std <= 64.0:
             raise ConfigError(f"augment noise_std={self.noise_std}: give 0..64 (of 255)")
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """The settings as JSON values; the default view is left out, so stores filled before views existed
+        still agree with a crop-view spec."""
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        if out["view"] == "crop":
+            del out["view"]
+        return out
 
 
 def augmented_crop(img: np.ndarray, size: int, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
     """A `size` x `size` uint8 RGB crop of `img` at a random scale, flipped, with random colour and camera."""
     h, w = img.shape[:2]
     lo = size / min(h, w)  # never smaller than the crop
-    s = max(lo, rng.uniform(*config.scale))
+    s = lo * rng.uniform(1.0, 1.3) if config.view == "frame" else max(lo, rng.uniform(*config.scale))
     if abs(s - 1.0) > 1e-3:
         interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
         img = cv2.resize(img, (max(size, round(w * s)), max(size, round(h * s))), interpolation=interp)

@@ -24,7 +24,7 @@ def teacher_styles(teacher) -> tuple[str, ...]:
     styles: the multistyle network, a graph teacher with `style_input`), else ()."""
     if not hasattr(teacher, "forward_styled"):
         return ()
-    return tuple(teacher.card.extra.get("styles") or ())
+    return tuple(teacher.card.styles)
 
 
 def sample_conditions(n_styles: int, count: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -90,8 +90,9 @@ def _stills(entry: str) -> dict[str, np.ndarray] | None:
 
 
 def check_sources(data: tuple[str, ...]) -> None:
-    """Check `--data` entries without reading them (cheap; runs before any model loads): each is 'builtin',
-    an image folder holding images, or an existing video file. InputError (one line) otherwise."""
+    """Check `--data` entries without decoding them (cheap; runs before any model loads): each is 'builtin',
+    an image folder holding images (checked by their signatures), or a video file that opens. InputError
+    (one line) otherwise."""
     for entry in data:
         path = Path(entry)
         if entry == "builtin":
@@ -102,11 +103,17 @@ def check_sources(data: tuple[str, ...]) -> None:
             photo_paths(), texture_paths()  # a missing data extra is one line naming it
             continue
         if path.is_dir():
-            list_images(path)  # an empty folder raises here
+            for image in list_images(path):  # an empty folder raises here
+                if not cv2.haveImageReader(str(image)):  # the file's signature, not a decode
+                    raise InputError(f"--data {entry}: {image.name} is not a readable image")
         elif not path.exists():
             raise InputError(f"--data {entry}: {DATA_ENTRIES} (no such file or folder)")
         elif not is_video(entry):
             raise InputError(f"--data {entry}: {DATA_ENTRIES}")
+        else:
+            from stylelite.runtime.video import video_info
+
+            video_info(path)  # opens the container only: a text file named .mp4 fails here
 
 
 def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

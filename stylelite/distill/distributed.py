@@ -125,13 +125,29 @@ class DistributedContext:
             self.backend = None
 
 
+def check_nproc_per_node(nproc: int, device: str = "cpu") -> None:
+    """ConfigError (one line) unless 1 <= `nproc` <= the CPU cores this process may use (and, on CUDA,
+    the GPUs torch sees): each rank is a whole training process, more of them than cores only thrash."""
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise ConfigError(f"--nproc-per-node {nproc}: use 1 or more")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if nproc > cores:
+        raise ConfigError(
+            f"--nproc-per-node {nproc}: more ranks than the {cores} CPU core(s) this process may use; "
+            f"use --nproc-per-node {cores} or fewer"
+        )
+    if device == "cuda" and torch.cuda.is_available() and nproc > (gpus := torch.cuda.device_count()):
+        raise ConfigError(f"--nproc-per-node {nproc}: one rank per GPU and torch sees {gpus}; use {gpus} or fewer")
+
+
 def launch_torchrun(nproc_per_node: int, argv: list[str]) -> int:
-    """Re-run `stylelite ARGV` as `python -m torch.distributed.run --standalone --nproc-per-node N`
-    (torch's own launcher: a free rendezvous port on this machine); return its exit code."""
+    """Re-run `stylelite ARGV` as torch's launcher (`torch.distributed.run --standalone --nproc-per-node N`:
+    a free rendezvous port on this machine), quieted: a rank that fails prints its own one-line error, and
+    the launcher then says in one line which rank ended how (not torchrun's report); returns its exit code."""
     cmd = [
         sys.executable,
         "-m",
-        "torch.distributed.run",
+        "stylelite.distill.torchrun_quiet",
         "--standalone",
         f"--nproc-per-node={nproc_per_node}",
         "-m",

@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     from safetensors.torch import save_file
 
     from stylelite.models.registry import create_student
+    from stylelite.models.shufflegen import ShuffleGen
     from stylelite.runtime.errors import StyleliteError
-    from stylelite.runtime.files import atomic_path
+    from stylelite.runtime.files import atomic_path, check_writable_folder, write_error
 
     p = argparse.ArgumentParser(prog="python -m stylelite.distill.drop_blocks", description=__doc__.split("\n")[0])
     p.add_argument("source", help="a shipped student (shufflegen_s_050.cartoon) or STUDENT=weights.safetensors")
@@ -60,11 +61,25 @@ def main(argv: list[str] | None = None) -> None:
         out = Path(args.output)
         if out.exists():
             raise ConfigError(f"{out} exists; give a new file name")
+        check_writable_folder(out.parent, out)  # before any model loads
         name, _, weights = args.source.partition("=")
+        if not weights and "." not in name:  # a bare name is a randomly initialised student: nothing to keep
+            raise ConfigError(
+                f"{name} names no trained weights: give shipped weights (shufflegen_s_050.cartoon) or "
+                f"{name}=weights.safetensors"
+            )
         model = create_student(name, checkpoint=weights or None)
+        if not isinstance(model, ShuffleGen):  # other families' blocks do not renumber into a registered student
+            raise ConfigError(
+                f"{name.split('.')[0]} is not a ShuffleGen student: drop_blocks makes a shallower shufflegen_* "
+                "(shufflegen_s_050 less a block is shufflegen_f_050)"
+            )
         state = drop_blocks({k: v.detach().clone() for k, v in model.state_dict().items()}, set(args.drop))
-        with atomic_path(out) as tmp:
-            save_file(state, str(tmp))
+        try:
+            with atomic_path(out) as tmp:
+                save_file(state, str(tmp))
+        except OSError as exc:  # read-only, full disk: one line, nothing left
+            raise write_error(exc, out) from None
     except StyleliteError as exc:
         raise SystemExit(f"error: {exc}") from None
     kept = len({k.split(".")[1] for k in state if k.startswith("blocks.")})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,12 @@ class LoopSettings:
     device: str = "cpu"
     distributed: bool = True
 
+    @classmethod
+    def of(cls, config, label: str, desc: str, schedule: LRSchedule, **more) -> LoopSettings:
+        """The settings of a run `config` (its steps, save_every, seed, threads and device) and the rest."""
+        run = {k: getattr(config, k) for k in ("steps", "save_every", "seed", "threads", "device")}
+        return cls(label=label, desc=desc, schedule=schedule, **run, **more)
+
 
 class Trainer:
     """The per-run part a trainer supplies to `run_training`.
@@ -179,9 +185,17 @@ def run_training(
             if not resume and ctx.is_main:
                 _remove_new_run(run)
             raise
-        if log is not None and start == 0 and (scores := trainer.evaluate()):
-            log.log(0, **scores)
-        _steps(trainer, settings, ctx, run, start, log, progress)
+        done = start
+        try:  # a fresh run that fails in its first step (a teacher's labels of the wrong shape) leaves none either
+            if log is not None and start == 0 and (scores := trainer.evaluate()):
+                log.log(0, **scores)
+            for n in _steps(trainer, settings, ctx, run, start, log, progress):
+                done = n
+        except BaseException:
+            if not resume and ctx.is_main and done == 0:
+                log.close()
+                _remove_new_run(run)
+            raise
         if log is not None:
             scores = trainer.evaluate()
             if scores:
@@ -206,7 +220,8 @@ def _remove_new_run(run: Path) -> None:
     """Delete a run folder this process has just made (only the files the loop writes before step 1)."""
     import shutil
 
-    if run.is_dir() and {p.name for p in run.iterdir()} <= {"config.json", "versions.json", "launch.json", "tb"}:
+    made = {"config.json", "versions.json", "inputs.json", "launch.json", "tb", "log.jsonl"}
+    if run.is_dir() and {p.name for p in run.iterdir()} <= made:
         shutil.rmtree(run, ignore_errors=True)
 
 
@@ -257,8 +272,9 @@ def _steps(
     start: int,
     log: ScalarLog | None,
     progress: bool,
-) -> None:
-    """Steps `start` .. `settings.steps - 1`: learning rate, step, logging, resumable state."""
+) -> Iterator[int]:
+    """Steps `start` .. `settings.steps - 1`: learning rate, step, logging, resumable state; yields the
+    number of steps done as soon as each step's update ran."""
     from tqdm import tqdm
 
     bar = tqdm(
@@ -277,6 +293,7 @@ def _steps(
                 group["lr"] = lr * group.get("lr_scale", 1.0)
         scalars = trainer.train_step()
         done = step + 1
+        yield done  # the step ran: what follows (its log row, its checks) belongs to a run worth keeping
         if not all(math.isfinite(float(v)) for v in scalars.values()):  # logged (as null), then stopped
             if log is not None:
                 log.log(done, **{k: float(v) for k, v in scalars.items()}, lr=lr)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.metadata
 import json
 import math
+import os
 import platform
 import re
 from pathlib import Path
@@ -46,16 +48,122 @@ def new_run_dir(root: str | Path, label: str) -> Path:
     return run
 
 
+# fields that name a file or folder on this machine: config.json records them relative to the run folder
+# (`../../labels`), or to the stylelite package (`stylelite:models/weights/x.safetensors`) for its own files,
+# never as this machine's absolute paths; read_run_config resolves them back
+PATH_FIELDS = ("teacher_checkpoint", "init_from", "labels", "vgg", "flow_cache")
+PATHS_KEY = "paths_relative_to"  # in a config.json whose path fields are recorded so: "run folder"
+PACKAGE_PREFIX = "stylelite:"
+
+
+def _package_dir() -> Path:
+    import stylelite
+
+    return Path(stylelite.__file__).resolve().parent
+
+
+def portable_path(value: str, run: Path) -> str:
+    """`value` (a path as typed, relative to the working folder) as config.json records it: relative to the
+    stylelite package when it lies inside it, else relative to the run folder."""
+    if value.startswith(PACKAGE_PREFIX):
+        return value
+    absolute = Path(os.path.abspath(value))
+    with contextlib.suppress(ValueError):
+        return PACKAGE_PREFIX + absolute.resolve().relative_to(_package_dir()).as_posix()
+    try:
+        return Path(os.path.relpath(absolute, os.path.abspath(run))).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return str(absolute)
+
+
+def resolved_path(value: str, run: Path) -> str:
+    """A recorded path back as a path usable from the working folder."""
+    if value.startswith(PACKAGE_PREFIX):
+        return str(_package_dir() / value.removeprefix(PACKAGE_PREFIX))
+    return os.path.normpath(os.path.join(run, value))
+
+
 def save_resolved_config(run: Path, config) -> None:
-    """config.json (the dataclass or dict as resolved) and versions.json into `run`."""
+    """config.json (the dataclass or dict as resolved, its path fields portable) and versions.json into `run`."""
     data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    recorded = {k: portable_path(data[k], run) for k in PATH_FIELDS if isinstance(data.get(k), str) and data[k]}
+    if recorded:
+        data = {**data, **recorded, PATHS_KEY: "run folder"}
     write_json_atomic(run / "config.json", data)
     write_json_atomic(run / "versions.json", dependency_versions())
+    digests = _input_digests(dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config))
+    if digests:  # what a resume checks it continues against
+        write_json_atomic(run / INPUTS_FILE, digests)
+
+
+INPUTS_FILE = "inputs.json"  # {field: {"sha256": hex}} of each teacher file the config names
+_HASHED_FIELDS = ("teacher", "teacher_checkpoint")
+
+
+def _input_digests(data: dict) -> dict[str, dict[str, str]]:
+    """{field: {"sha256": hex}} for the `_HASHED_FIELDS` of `data` that name files."""
+    return {
+        key: {"sha256": _sha256(Path(data[key]))}
+        for key in _HASHED_FIELDS
+        if isinstance(data.get(key), str) and data[key] and Path(data[key]).is_file()
+    }
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_inputs_unchanged(run: str | Path, saved) -> None:
+    """ConfigError (one line) when a teacher file recorded in the run's inputs.json (the file `saved`, the
+    run's config, names) is gone or holds other bytes now: a resume continues against the teacher the run
+    started with, never a replaced one."""
+    path = Path(run) / INPUTS_FILE
+    if not path.exists() and not path.is_symlink():  # a run from before inputs.json, or of a registered teacher
+        return
+    try:
+        recorded = {key: e["sha256"] for key, e in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):  # incl. UnicodeDecodeError
+        recorded = None
+    if not isinstance(recorded, dict) or not all(
+        key in _HASHED_FIELDS and isinstance(d, str) and re.fullmatch(r"[0-9a-f]{64}", d) for key, d in recorded.items()
+    ):  # only what _input_digests writes: a teacher field and a sha256 in hex
+        raise ConfigError(f"{path} is unreadable: the run cannot tell whether its teacher changed")
+
+    def given(key: str):
+        return getattr(saved, key, None) if not isinstance(saved, dict) else saved.get(key)
+
+    for key in _HASHED_FIELDS:  # a teacher file the run was started with must have its digest recorded
+        file = given(key)
+        if key not in recorded and isinstance(file, str) and file and Path(file).is_file():
+            raise ConfigError(
+                f"{path} records no digest of the {key} file {file}: the run cannot tell whether its teacher changed"
+            )
+    for key, digest in recorded.items():
+        file = given(key)
+        if not isinstance(file, str) or not Path(file).is_file():
+            raise ConfigError(f"{run} was started with a {key} file ({file}) that is gone: put it back to resume")
+        now = _sha256(Path(file))
+        if now != digest:
+            raise ConfigError(
+                f"{key} {file} changed since {run} started (sha256 {digest[:12]}... then, {now[:12]}... now): a "
+                "resume continues against the same teacher; put the original file back, or start a new run"
+            )
 
 
 def load_config_json(run: Path) -> dict:
-    """The raw config.json of a run folder."""
-    return json.loads((Path(run) / "config.json").read_text())
+    """The raw config.json of a run folder, its recorded paths resolved (usable from the working folder)."""
+    config = json.loads((Path(run) / "config.json").read_text())
+    if config.pop(PATHS_KEY, None) == "run folder":
+        for k in PATH_FIELDS:
+            if isinstance(config.get(k), str) and config[k]:
+                config[k] = resolved_path(config[k], Path(run))
+    return config
 
 
 def made_by(config: dict) -> str:
@@ -82,14 +190,15 @@ def read_run_config(run: str | Path, verb: str) -> dict:
     return config
 
 
-RESUME_MAY_CHANGE = ("save_every", "threads", "device", "flow_cache")  # none changes the result
+RESUME_MAY_CHANGE = ("save_every", "threads", "device", "flow_cache", "trust_graph_code")  # none changes the result
 
 
 def apply_resume_options(run: str | Path, saved, given: dict):
     """`saved` (a run's frozen config) with the options a resume may change: a larger `steps` extends the
     run, `save_every`, `threads`, `device` and `flow_cache` change freely; any other option given with a
     value other than the saved one is a ConfigError naming it. When something changed, config.json is
-    rewritten to say so."""
+    rewritten to say so. A teacher file that changed since the run started is a ConfigError too."""
+    check_inputs_unchanged(run, saved)
     known = {f.name for f in dataclasses.fields(saved)}
     changes = {}
     for key, value in given.items():
@@ -99,7 +208,7 @@ def apply_resume_options(run: str | Path, saved, given: dict):
         old = getattr(saved, key)
         if isinstance(old, tuple) and isinstance(value, list):
             value = tuple(value)
-        if value == old:
+        if value == old or (key in PATH_FIELDS and value and old and os.path.abspath(value) == os.path.abspath(old)):
             continue
         if key == "steps":
             if value < old:

@@ -1,7 +1,8 @@
 """`stylelite export`: a trained model -> a verified artifact.
 
 `export_model` resolves what the user named (a registered name or a weights file) into a model and
-its ModelIdentity, then `export_loaded` converts, verifies and renames the artifact into place.
+its ModelIdentity, then `export_loaded` converts (torch -> fp32 ONNX -> the format table's converter,
+stylelite.export.formats), verifies and renames the artifact into place.
 """
 
 from __future__ import annotations
@@ -13,76 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.errors import ConfigError, ExportError, UnknownNameError
+from stylelite.export.export_config import Calibration, ExportConfig, calibration_for, check_probe_threads
+from stylelite.export.formats import EXPORT_FORMATS, FORMATS, PRECISIONS, check_model
+from stylelite.runtime.errors import ExportError
 from stylelite.runtime.metadata import ArtifactMetadata
-
-FORMATS = ("onnx", "tflite")
-PRECISIONS = ("fp32", "fp16", "int8", "auto")
-AUTO_PROBE_SIZE = (640, 480)  # where --precision auto times a dynamic-size graph's layers
-TFLITE_IO = ("int8", "uint8", "float32")
-
-
-@dataclass(frozen=True)
-class ExportConfig:
-    """What to make of a model.
-
-    Attributes:
-        format: artifact kind: onnx, or tflite (NHWC, through onnx2tf; needs a fixed size: dynamic=False).
-        precision: fp32; fp16 (weights and activations, fp32 inputs/outputs); int8 (QDQ, needs calibration);
-            auto (ONNX: each conv timed here in fp32 and int8 (export/int8_layers.py); int8 QDQ on the convs
-            it speeds up, the rest float; fp32 when it speeds up none; needs calibration).
-        dynamic: dynamic H and W (else fixed at sample_size).
-        dynamo: use the torch.export-based ONNX exporter instead of the TorchScript one.
-        sample_size: the trace size, and the fixed size when not dynamic.
-        target: android-gpu | android-nnapi | xnnpack | tensorrt: list the ops that target would not
-            run natively (a warning; the export still succeeds).
-        simplify: simplify the graph (onnxslim) before the precision conversion.
-        tflite_io: TFLite int8 only: the input/output tensor type, int8 | uint8 | float32.
-        threads: precision auto only: the inference threads the layers are timed with (0: onnxruntime's
-            default); give the deployment's.
-    """
-
-    format: str = "onnx"
-    precision: str = "fp32"
-    dynamic: bool = True
-    dynamo: bool = False
-    sample_size: int = 256
-    target: str | None = None
-    simplify: bool = True
-    tflite_io: str = "int8"
-    threads: int = 0
-
-    def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise ConfigError(f"format {self.format!r} is not supported yet (supported: {', '.join(FORMATS)})")
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"precision {self.precision!r} is not supported (supported: {', '.join(PRECISIONS)})")
-        if self.precision == "auto" and self.format != "onnx":
-            raise ConfigError(
-                "--precision auto times onnxruntime kernels; for TFLite export fp32 and int8 and compare them "
-                "side by side with stylelite bench"
-            )
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
-            raise ConfigError(f"threads={self.threads}: use a whole number >= 0 (0: the engine's default)")
-        if self.format == "tflite" and self.dynamic:
-            raise ConfigError("TFLite export needs a fixed input size: add --static-size N (e.g. 256)")
-        if self.tflite_io not in TFLITE_IO:
-            raise ConfigError(f"tflite_io {self.tflite_io!r}: use one of {', '.join(TFLITE_IO)}")
-        if self.target is not None:
-            from stylelite.export.targets import TARGETS
-
-            if self.target not in TARGETS:
-                raise UnknownNameError(f"unknown target {self.target!r} (known: {', '.join(TARGETS)})")
-
-    @property
-    def quantizes(self) -> bool:
-        """int8, or auto (which may choose int8): needs calibration frames, refuses what int8 refuses."""
-        return self.precision in ("int8", "auto")
-
-    @property
-    def size(self) -> int | None:
-        """The fixed input size, or None for dynamic H and W."""
-        return None if self.dynamic else self.sample_size
 
 
 @dataclass(frozen=True)
@@ -92,13 +27,6 @@ class ExportResult:
     verification: object  # stylelite.export.verify.VerifyResult
     size_mb: float
     target_report: object | None = None  # stylelite.export.targets.TargetReport when a target was named
-
-
-@dataclass(frozen=True)
-class _Calibration:
-    frames: list[np.ndarray]  # calibrate on these
-    held_out: list[np.ndarray]  # verify int8 on these
-    source: str
 
 
 def export_model(
@@ -132,6 +60,13 @@ def export_model(
     from stylelite.models.graph_teacher import graph_kind
     from stylelite.models.load import load_model
 
+    if checkpoint is None and graph_kind(model) in ("torchscript", "pt2"):
+        name = Path(model).name  # export and stamping run nothing, and stamping takes ONNX and TFLite only
+        raise ExportError(
+            f"{name} is already an exported graph ({graph_kind(model)}), and stylelite stamps ONNX and TFLite "
+            "files only: export it to ONNX where it was made (torch.onnx.export), then stamp that copy; or, if you "
+            f"trust its code, distil from it: stylelite distill --teacher {name} --trust-graph-code --w-feature 0"
+        )
     if checkpoint is None and graph_kind(model):
         name = Path(model).name
         raise ExportError(
@@ -142,9 +77,9 @@ def export_model(
     config = dataclasses.replace(config or ExportConfig(), **config_fields)
     name = Path(model).stem if Path(model).suffix else str(model)
     suffix = "" if config.precision == "fp32" else f"_{config.precision}"
-    output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}.{config.format}")
+    output = Path(output) if output else Path(f"{name.replace('.', '_')}{suffix}{EXPORT_FORMATS[config.format].suffix}")
     check_output_writable(output)  # an unwritable output fails before any model loads
-    calibration = _calibration(config, calib)  # bad calibration data fails before the model loads
+    calibration = calibration_for(config, calib)  # bad calibration data fails before the model loads
     net, identity = load_model(model, checkpoint, key_map=key_map)
     return export_loaded(net, identity, output, config, verify_frames=verify_frames, calibration=calibration)
 
@@ -156,7 +91,7 @@ def export_loaded(
     config: ExportConfig,
     *,
     verify_frames: list[np.ndarray] | None = None,
-    calibration: _Calibration | None = None,
+    calibration: Calibration | None = None,
 ) -> ExportResult:
     """Export an already loaded model (`net, identity = load_model(...)`) to `output` and verify it there.
 
@@ -171,9 +106,9 @@ def export_loaded(
     from stylelite.runtime.files import replace_into
 
     if config.quantizes and calibration is None:
-        calibration = _calibration(config, None)  # raises: int8 needs real frames
+        calibration = calibration_for(config, None)  # raises: int8 needs real frames
     meta = model_metadata(net, identity, size=config.size)
-    _refuse_unsupported(meta, config)
+    check_model(meta, config)
     output = Path(output)
     check_output_writable(output)
     check_finite_model(net, meta.model)
@@ -264,48 +199,12 @@ def check_finite_model(net, name: str) -> None:
         )
 
 
-def _calibration(config: ExportConfig, calib) -> _Calibration | None:
-    if not config.quantizes:
-        return None
-    if calib is None:
-        raise ConfigError(
-            "int8 needs real calibration frames: add --calib DIR_OR_VIDEO (footage like what the model will see)"
-        )
-    from stylelite.export.calibration import load_calibration_frames, split_calibration
-
-    frames = load_calibration_frames(calib) if isinstance(calib, (str, Path)) else list(calib)
-    if not config.dynamic:  # a fixed-size graph calibrates and verifies at its size
-        import cv2
-
-        size = (config.sample_size, config.sample_size)
-        frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
-    calib_frames, held_out = split_calibration(frames)
-    source = str(calib) if isinstance(calib, (str, Path)) else "frames given in Python"
-    return _Calibration(calib_frames, held_out, source)
-
-
-def _refuse_unsupported(meta: ArtifactMetadata, config: ExportConfig) -> None:
-    quantized_or_tflite = config.quantizes or config.format == "tflite"
-    what = f"{config.format} {config.precision}"
-    if meta.styles and quantized_or_tflite:
-        raise ExportError(
-            f"{meta.model} is style-conditioned ({', '.join(meta.styles)}); its style inputs export to ONNX "
-            f"fp32 or fp16 only, not {what}: its activation ranges change with the style"
-        )
-    if meta.extra.get("recurrent") and quantized_or_tflite:
-        raise ExportError(
-            f"{meta.model} is recurrent (it takes its previous output as a second input, {meta.extra['recurrent']}): "
-            f"it exports to ONNX fp32 or fp16 only, not {what} (int8 calibration feeds single frames, "
-            "not the fed-back state; the TFLite path and the LiteRT engine take one image input); "
-            "use a per-frame mobilegen_s_* student for int8 or TFLite"
-        )
-
-
 def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration, verify_frames):
-    """torch -> fp32 ONNX (simplified) -> the asked format and precision, written to `tmp`.
+    """torch -> fp32 ONNX (simplified) -> the format's converter, which writes `tmp`.
     Returns the artifact's metadata and the target report (TFLite: checked on the ONNX it converts)."""
     import onnx
 
+    from stylelite.export.convert import Conversion
     from stylelite.export.torch2onnx import torch_to_onnx
 
     fp32 = work / "fp32.onnx"
@@ -316,112 +215,10 @@ def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration
         from stylelite.export.simplify import simplify_onnx
 
         proto, simplified_by = simplify_onnx(proto)
-    meta = dataclasses.replace(meta, precision=config.precision, simplified_by=simplified_by)
-    if config.format == "tflite":
-        return _to_tflite(proto, fp32, meta, config, tmp, calibration, verify_frames)
-    quant: dict = {}
-    only: tuple[str, ...] = ()
-    if config.precision == "auto":
-        onnx.save(proto, str(fp32))
-        precision, only, probe = _auto_precision(fp32, config)
-        meta = dataclasses.replace(meta, precision=precision, extra={**meta.extra, "int8_probe": probe})
-    if meta.precision == "fp16":
-        from stylelite.export.onnx2fp16 import onnx_to_fp16
-
-        proto, quant = onnx_to_fp16(proto)
-    elif meta.precision == "int8":
-        from stylelite.export.onnx2int8 import onnx_to_int8
-
-        onnx.save(proto, str(fp32))
-        quant = onnx_to_int8(
-            fp32,
-            work / "int8.onnx",
-            calibration.frames,
-            meta,
-            calibration_source=calibration.source,
-            only=only,
-        )
-        if config.precision == "auto" and not _int8_pays_whole(fp32, work / "int8.onnx", meta, config):
-            meta, quant = dataclasses.replace(meta, precision="fp32"), {}
-        else:
-            proto = onnx.load(str(work / "int8.onnx"))
-    _save_onnx(proto, meta, quant, tmp)
-    return _read_meta_back(meta, proto, quant), None
-
-
-def _auto_precision(fp32: Path, config: ExportConfig) -> tuple[str, tuple[str, ...], dict]:
-    """Time every conv of `fp32` in fp32 and int8 on this machine (at the static size, else 640x480):
-    ("int8", the nodes to quantize, the probe) when int8 speeds up at least one, else ("fp32", (), probe)."""
-    from stylelite.export.int8_layers import MIN_SPEEDUP, int8_nodes, measure_int8_layers
-
-    width, height = (config.sample_size, config.sample_size) if config.size else AUTO_PROBE_SIZE
-    timings = measure_int8_layers(fp32, width, height, config.threads)
-    nodes = tuple(int8_nodes(fp32, timings))
-    precision = "int8" if nodes else "fp32"
-    probe = {
-        "size": f"{width}x{height}",
-        "threads": config.threads,
-        "min_speedup": MIN_SPEEDUP,
-        "chosen": precision,
-        "layers": [t.to_dict() for t in timings],
-    }
-    return precision, nodes, probe
-
-
-def _int8_pays_whole(fp32: Path, int8: Path, meta: ArtifactMetadata, config: ExportConfig) -> bool:
-    """Time the mixed int8 graph against the fp32 one at the probe size and record it in the probe: the
-    layers' gains must survive the QDQ pairs between them, or the export stays fp32."""
-    from stylelite.export.int8_layers import MIN_SPEEDUP, model_speedup
-
-    probe = meta.extra["int8_probe"]
-    width, height = (int(v) for v in probe["size"].split("x"))
-    probe["model_speedup"] = round(model_speedup(fp32, int8, width, height, config.threads), 3)
-    pays = probe["model_speedup"] >= MIN_SPEEDUP
-    probe["chosen"] = "int8" if pays else "fp32"
-    return pays
-
-
-def _to_tflite(proto, fp32: Path, meta, config: ExportConfig, tmp: Path, calibration, verify_frames):
-    import onnx
-
-    from stylelite.export.onnx2tflite import onnx_to_tflite
-    from stylelite.export.tflite_metadata import embed_tflite_metadata
-
-    onnx.save(proto, str(fp32))
-    report = None
-    if config.target is not None:  # onnx2tf maps ONNX ops one to one onto TFLite builtins: check them here
-        from stylelite.export.targets import check_target
-
-        report = check_target(fp32, config.target)
-    meta = dataclasses.replace(meta, layout="NHWC")
-    frames = calibration.frames if calibration else []
-    quant = onnx_to_tflite(
-        fp32, tmp, meta, config.precision, frames, tflite_io=config.tflite_io, sample_frames=verify_frames
-    )
-    if calibration is not None:
-        quant["calibration"]["source"] = calibration.source
-    meta = dataclasses.replace(meta, quantization=quant)
-    embed_tflite_metadata(tmp, meta)
-    return meta, report
-
-
-def _read_meta_back(meta: ArtifactMetadata, proto, quant: dict) -> ArtifactMetadata:
-    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
-    return dataclasses.replace(meta, opset=opset, quantization=quant)
-
-
-def _save_onnx(proto, meta: ArtifactMetadata, quant: dict, tmp: Path) -> None:
-    import onnx
-
-    from stylelite.export.torch2onnx import embed_metadata
-
-    embed_metadata(proto, _read_meta_back(meta, proto, quant))
-    try:
-        onnx.checker.check_model(proto)
-    except onnx.checker.ValidationError as exc:
-        msg = str(exc).splitlines()[0]
-        raise ExportError(f"{meta.precision} graph of {meta.model} is invalid: {msg}") from None
-    onnx.save(proto, str(tmp))
+    precision = "fp32" if config.precision == "auto" else config.precision  # auto: the converter's choice
+    meta = dataclasses.replace(meta, precision=precision, simplified_by=simplified_by)
+    job = Conversion(proto, meta, config, work, tmp, calibration, verify_frames)
+    return EXPORT_FORMATS[config.format].convert(job)
 
 
 def _verify(net, tmp: Path, meta, config: ExportConfig, calibration, verify_frames, report):
@@ -439,7 +236,7 @@ def _verify(net, tmp: Path, meta, config: ExportConfig, calibration, verify_fram
         frames = [f for f in frames if f.shape[:2] == (size, size)]
         if not frames:
             raise ExportError(f"no {size}x{size} frames to verify the static-size artifact on")
-    if meta.extra.get("recurrent"):  # the state is carried over short moving sequences on both sides
+    if meta.is_recurrent:  # the state is carried over short moving sequences on both sides
         result = verify_recurrent(net, tmp, frames, meta.precision)
     else:
         result = verify_artifact(net, tmp, frames, meta.precision)
@@ -450,4 +247,5 @@ def _verify(net, tmp: Path, meta, config: ExportConfig, calibration, verify_fram
     return result, report
 
 
-__all__ = ["export_model", "export_loaded", "ExportConfig", "ExportResult", "FORMATS", "PRECISIONS", "ExportError"]
+__all__ = ["export_model", "export_loaded", "ExportConfig", "ExportResult", "FORMATS", "PRECISIONS", "ExportError",
+           "check_probe_threads"]  # fmt: skip

@@ -21,7 +21,7 @@ from torch import nn
 
 from stylelite.models.identity import ModelIdentity
 from stylelite.models.registry import ModelCard
-from stylelite.runtime.reference import REFERENCE_ARTIFACTS, REFERENCE_DIR
+from stylelite.runtime.reference import REFERENCE_DIR
 
 CHANNELS, LAYERS = 64, 4
 
@@ -59,8 +59,11 @@ class DenseConvReference(nn.Module):
 
 
 def build_references(out_dir: Path = REFERENCE_DIR) -> list[Path]:
-    """Export every reference artifact (REFERENCE_ARTIFACTS) into `out_dir`."""
-    from stylelite.export.api import ExportConfig, _calibration, export_loaded
+    """Export every reference artifact into `out_dir`: each format and precision the format table
+    (stylelite.export.formats) marks for the bench's ceiling (runtime/reference's REFERENCE_ARTIFACTS)."""
+    from stylelite.export.api import export_loaded
+    from stylelite.export.export_config import ExportConfig, calibration_for
+    from stylelite.export.formats import reference_sweep
     from stylelite.runtime.corpus import photo_paths
     from stylelite.runtime.video import read_image
 
@@ -68,9 +71,9 @@ def build_references(out_dir: Path = REFERENCE_DIR) -> list[Path]:
     identity = ModelIdentity.of(net, net.card, weights="dense_conv_reference (seed 0)")
     photos = [read_image(p) for p in photo_paths().values()]
     written = []
-    for (fmt, precision), (name, size) in REFERENCE_ARTIFACTS.items():
+    for (fmt, precision), (name, size) in reference_sweep().items():
         config = ExportConfig(format=fmt, precision=precision, dynamic=size is None, sample_size=size or 256)
-        calibration = _calibration(config, photos)  # int8 only: real photos, every fourth held out
+        calibration = calibration_for(config, photos)  # int8 only: real photos, every fourth held out
         result = export_loaded(net, identity, out_dir / name, config, verify_frames=photos[:4], calibration=calibration)
         print(f"{result.path.name}: {result.size_mb:.2f} MB, {result.verification}")
         written.append(result.path)

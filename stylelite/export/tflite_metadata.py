@@ -115,7 +115,7 @@ def build_model_metadata(meta: ArtifactMetadata, input_name: str = "image", outp
         1: f"stylelite style-transfer model {meta.model} ({meta.precision}{teacher}){styles}",
         2: meta.weights or meta.exported_by or "1",
         4: meta.exported_by or "stylelite",
-        5: str(meta.extra.get("license", "")) or None,
+        5: meta.license or None,
         7: METADATA_PARSER_VERSION,
     }
     slots = {slot: fb.b.CreateString(s) for slot, s in strings.items() if s}

@@ -29,7 +29,7 @@ def torch_to_onnx(
     dynamo=False uses the TorchScript exporter (0.4 s, opset 17); dynamo=True the
     torch.export path (slower, opset >= 18). Both give dynamic H/W when `dynamic`. When `meta.styles`
     is non-empty the model is style-conditioned and the graph takes its style inputs too (see
-    models/styled.py). When `meta.extra["recurrent"]` names an input (`prev_output`) the model is
+    models/styled.py). When `meta.recurrent` names an input (`prev_output`) the model is
     recurrent and the graph takes its previous output as that second [1,3,H,W] input (models/recurrent.py).
     """
     import onnx
@@ -49,7 +49,7 @@ def torch_to_onnx(
         core = StyledGraph(core).eval()
         args += example_style_inputs(len(meta.styles))
         names += [STYLE_WEIGHTS_INPUT, STRENGTH_INPUT]
-    recurrent = meta.extra.get("recurrent")  # recurrent models: the previous output is a second image input
+    recurrent = meta.recurrent  # recurrent models: the previous output is a second image input
     if recurrent:
         args += (torch.zeros(1, 3, sample_size, sample_size),)
         names += [recurrent]

@@ -93,7 +93,7 @@ def verify_recurrent(model: torch.nn.Module, artifact: str | Path, frames: list[
     from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT
 
     engine = load_engine(artifact)
-    if not getattr(engine, "recurrent", False):
+    if not engine.recurrent:
         raise ExportError(f"{Path(artifact).name} lost its {PREV_OUTPUT_INPUT} state input in export")
     ours, ref = [], []
     for f in frames:

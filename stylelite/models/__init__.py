@@ -14,12 +14,13 @@ from stylelite.models import (  # noqa: F401  (each registers its models)
     mobilegen_styled,
     mobilegen_temporal,
     multistyle,
+    normgen,
     shufflegen,
     unit,
 )
 
 # isort: split
-from stylelite.models import pretrained  # noqa: F401  (last: tags shipped weights of the families above)
+from stylelite.models import packaged, pretrained  # noqa: F401  (last: tag weights of the families above)
 from stylelite.models.registry import (
     PRETRAINED,
     STUDENTS,

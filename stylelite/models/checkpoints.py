@@ -244,18 +244,37 @@ def load_weights(
 
 def suggest_key_map(model: nn.Module, state: dict[str, torch.Tensor], max_rules: int = 3) -> list[str]:
     """`--key-map` rules (as strings) under which `state` fits `model` exactly, or []: a leading prefix
-    to drop, or key components renamed one for one (a fork's `block` for upstream's `conv_block`)."""
+    to drop, key components renamed one for one (a fork's `block` for upstream's `conv_block`), or both."""
     from stylelite.models.key_map import parse_key_map, remap_keys
 
     want = model.state_dict()
-    missing = [k for k in want if k not in state]
     unexpected = [k for k in state if k not in want]
-    if not missing or not unexpected:
+    if not unexpected or all(k in state for k in want):
         return []
     prefixes = {k.split(".", 1)[0] for k in unexpected}
-    tried: list[list[str]] = []
-    if len(prefixes) == 1:
-        tried.append([f"{prefixes.pop()}.="])
+    prefix = [f"{prefixes.pop()}.="] if len(prefixes) == 1 else []
+    try:  # renames after dropping the prefix, when there is one (a fork's `netG.` and its `blk`)
+        after_prefix = _component_renames(want, remap_keys(state, parse_key_map(prefix)), max_rules) if prefix else []
+    except Exception:
+        after_prefix = []
+    both = prefix + after_prefix if after_prefix else []
+    for rules in (prefix, _component_renames(want, state, max_rules), both):
+        if not rules:
+            continue
+        try:
+            mapped = normalize_legacy_keys(model, remap_keys(state, parse_key_map(rules)))
+        except Exception:  # two keys renamed onto one: not this rule set
+            continue
+        if describe_mismatch(model, mapped) is None:
+            return rules
+    return []
+
+
+def _component_renames(want: dict, state: dict, max_rules: int) -> list[str]:
+    """`OLD=NEW` renames of one key component that turn `state`'s unexpected keys into `want`'s missing ones
+    of the same shape and depth, the most frequent first."""
+    missing = [k for k in want if k not in state]
+    unexpected = [k for k in state if k not in want]
     renames: Counter = Counter()
     by_shape: dict[tuple, list[list[str]]] = {}
     for k in missing:
@@ -266,17 +285,7 @@ def suggest_key_map(model: nn.Module, state: dict[str, torch.Tensor], max_rules:
             diff = [(a, b) for a, b in zip(parts, m) if a != b]
             if len(diff) == 1 and not diff[0][0].isdigit():
                 renames[diff[0]] += 1
-    tried.append([f"{a}={b}" for (a, b), _ in renames.most_common(max_rules)])
-    for rules in tried:
-        if not rules:
-            continue
-        try:
-            mapped = normalize_legacy_keys(model, remap_keys(state, parse_key_map(rules)))
-        except Exception:  # two keys renamed onto one: not this rule set
-            continue
-        if describe_mismatch(model, mapped) is None:
-            return rules
-    return []
+    return [f"{a}={b}" for (a, b), _ in renames.most_common(max_rules)]
 
 
 def guess_architecture(

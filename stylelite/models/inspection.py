@@ -20,6 +20,8 @@ def inspect_file(path: str | Path, key_map: tuple = ()) -> dict:
     from stylelite.models.checkpoints import FILE_KINDS, WEIGHT_KINDS, sniff_kind
 
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder: give a file (a checkpoint or an exported graph)")
     if not path.is_file():
         raise CheckpointError(f"no such file: {path}")
     kind = sniff_kind(path)
@@ -35,6 +37,11 @@ def inspect_file(path: str | Path, key_map: tuple = ()) -> dict:
 
         with zipfile.ZipFile(path) as z:
             out["members"] = z.namelist()[:20]
+        if kind != "zip":
+            out["note"] = (
+                "a program (inspect runs nothing): it runs its author's code, so stylelite runs it only as a "
+                "distill teacher given with --trust-graph-code"
+            )
     return out
 
 
@@ -59,9 +66,9 @@ def _checkpoint(path: Path, key_map: tuple) -> dict:
 
 
 def _onnx(path: Path) -> dict:
-    import onnxruntime as ort
+    from stylelite.models.graph_files import open_onnx_session
 
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    sess = open_onnx_session(path)  # opened, never run; a refusal is one line
     meta = sess.get_modelmeta()
     out = {
         "inputs": [{"name": i.name, "shape": i.shape, "type": i.type} for i in sess.get_inputs()],
@@ -85,10 +92,12 @@ def _tflite(path: Path) -> dict:
 
     stylelite = STYLELITE_METADATA in metadata_entries(path)
     try:
-        from ai_edge_litert.interpreter import Interpreter
+        import ai_edge_litert.interpreter  # noqa: F401
     except ImportError:
         return {"stylelite": stylelite, "note": "install the litert extra to list its inputs and outputs"}
-    interp = Interpreter(model_path=str(path))
+    from stylelite.models.graph_files import open_tflite
+
+    interp = open_tflite(path)  # opened, never run; a refusal is one line
 
     def io(details: list[dict]) -> list[dict]:
         return [

@@ -9,7 +9,13 @@ from typing import NamedTuple
 from torch import nn
 
 from stylelite.models.identity import ModelIdentity, weights_label
-from stylelite.models.registry import STUDENTS, TEACHERS, create_student, create_teacher
+from stylelite.models.registry import (
+    STUDENTS,
+    TEACHERS,
+    create_student,
+    create_teacher,
+    resolve_packaged,
+)
 from stylelite.runtime.errors import CheckpointError, UnknownNameError
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".pth", ".pt")
@@ -37,17 +43,30 @@ def weights_metadata(path: str | Path) -> dict[str, str]:
 
 
 def load_model(
-    spec: str | Path, checkpoint: str | Path | None = None, key_map: tuple = (), card: tuple = (), device: str = "cpu"
+    spec: str | Path,
+    checkpoint: str | Path | None = None,
+    key_map: tuple = (),
+    card: tuple = (),
+    device: str = "cpu",
+    trust_graph_code: bool = False,
 ) -> LoadedModel:
     """`spec` is a registered name (`mobilegen_s_050`, `cyclegan_r9_bn.cartoon`) or a weights file
     written by stylelite (its metadata names the architecture). `key_map`: `--key-map` rules (strings or
     parsed, models/key_map.py) for a fork's checkpoint. An exported graph (ONNX, TorchScript, .pt2, TFLite)
-    loads as a GraphTeacher fed as `card` says (GraphCard.parse specs). Returns the model and its identity."""
+    loads as a GraphTeacher fed as `card` says (GraphCard.parse specs); a TorchScript or .pt2 program runs its
+    author's code, so it loads only with `trust_graph_code=True`. Returns the model and its identity."""
     from stylelite.models.graph_teacher import GraphCard, GraphTeacher, graph_kind
 
-    if checkpoint is None and graph_kind(spec):
-        model = GraphTeacher(spec, GraphCard.parse(card), device=device)
+    kind = graph_kind(spec) if checkpoint is None else None
+    if kind:
+        specs = ("layout=NHWC", *card) if kind == "tflite" else tuple(card)  # TFLite images are NHWC unless said
+        model = GraphTeacher(spec, GraphCard.parse(specs), device=device, trust_graph_code=trust_graph_code)
         return LoadedModel(model, ModelIdentity.of(model, model.card, Path(spec).name))
+    packaged = resolve_packaged(str(spec)) if checkpoint is None else None
+    if packaged is not None:  # a teacher from an optional extra (models/packaged.py)
+        entry, style = packaged
+        model = entry.build(style, card=tuple(card), device=device)
+        return LoadedModel(model, ModelIdentity.of(model, model.card, str(spec)))
     from stylelite.models.key_map import parse_key_map
 
     rules = parse_key_map([r for r in key_map if isinstance(r, str)]) + tuple(
@@ -74,8 +93,10 @@ def load_model(
     elif arch in STUDENTS:
         model = create_student(spec, checkpoint=checkpoint, key_map=rules)
     else:
-        known = TEACHERS.names() + STUDENTS.names()
-        close = difflib.get_close_matches(arch, known, n=3, cutoff=0.5)
+        from stylelite.models.registry import PACKAGED
+
+        known = TEACHERS.names() + sorted(PACKAGED) + STUDENTS.names()
+        close = difflib.get_close_matches(spec if "." in spec else arch, known, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown model {spec!r}{hint} (known: {', '.join(known)})")
     return LoadedModel(model, ModelIdentity.of(model, model.card, weights_label(arch, tag, checkpoint)))

@@ -6,7 +6,6 @@ from torch import nn
 
 from stylelite.models.identity import ModelIdentity
 from stylelite.models.profile import count_macs, count_params
-from stylelite.runtime.engines.recurrent import RECURRENT_KEY
 from stylelite.runtime.metadata import ArtifactMetadata
 
 
@@ -22,6 +21,7 @@ def model_metadata(model: nn.Module, identity: ModelIdentity, size: int | None =
         model=identity.name,
         weights=identity.weights,
         teacher=identity.teacher,
+        family=identity.family,
         precision="fp32",
         input_range=identity.input_range,
         output_range=identity.output_range,
@@ -31,14 +31,11 @@ def model_metadata(model: nn.Module, identity: ModelIdentity, size: int | None =
         height=size,
         width=size,
         styles=identity.styles,
+        recurrent=identity.recurrent,
+        params=count_params(model),
+        gmacs_256=round(count_macs(model, 256, 256) / 1e9, 4),
+        qat=identity.qat,
         exported_by=stylelite_version(),
-        extra={
-            "params": count_params(model),
-            "gmacs_256": round(count_macs(model, 256, 256) / 1e9, 4),
-            "family": identity.family,
-            **({"qat": identity.qat} if identity.qat else {}),
-            **({RECURRENT_KEY: identity.recurrent} if identity.recurrent else {}),
-        },
     )
 
 

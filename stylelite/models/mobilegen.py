@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from stylelite.models.registry import ModelCard, register_student
+from stylelite.models.registry import register_student
 from stylelite.models.taps import FeatureTapsMixin
 from stylelite.models.tensors import pad_to_multiple
 
@@ -104,10 +104,9 @@ class MobileGen(FeatureTapsMixin, nn.Module):
         return core(x)
 
 
-def _build(name: str, width: float) -> MobileGen:
-    m = MobileGen(width)
-    m.card = ModelCard(
-        name=name,
+def _card(width: float) -> dict:
+    """The card of a MobileGen of `width` (its name is the registered function's)."""
+    return dict(
         family="mobilegen",
         stride=4,
         resolution=256,
@@ -115,22 +114,21 @@ def _build(name: str, width: float) -> MobileGen:
         license="same as the teacher it was distilled from",
         extra={"width": width},
     )
-    return m
 
 
-@register_student
+@register_student(**_card(0.25))
 def mobilegen_s_025() -> MobileGen:
     """Width 0.25: the CPU/phone-first student."""
-    return _build("mobilegen_s_025", 0.25)
+    return MobileGen(0.25)
 
 
-@register_student
+@register_student(**_card(0.5))
 def mobilegen_s_050() -> MobileGen:
     """Width 0.5: the balanced student."""
-    return _build("mobilegen_s_050", 0.5)
+    return MobileGen(0.5)
 
 
-@register_student
+@register_student(**_card(1.0))
 def mobilegen_s_100() -> MobileGen:
     """Width 1.0: the quality student."""
-    return _build("mobilegen_s_100", 1.0)
+    return MobileGen(1.0)

@@ -10,7 +10,7 @@ difference between styles a network learns last through the deeper layers alone)
 ONNX Runtime's and the mobile delegates' common set.
 
 Styles: names travel with the weights in the `style_names` buffer (as the multistyle teacher's), and
-`card.extra["styles"]` lists them, so the export gets `style_weights` / `strength` inputs and the
+`card.styles` lists them, so the export gets `style_weights` / `strength` inputs and the
 runtime's `--style`, `--blend-with`, `--mix` and `--strength` drive it. The weights are normalised to
 sum 1 inside the network. `forward(x)` renders the first style at full strength, or the condition
 set with `conditioned(...)` (how the distiller runs the shared loss code on conditioned batches).
@@ -67,9 +67,9 @@ class StyledMobileGen(MobileGen):
             resolution=256,
             source="stylelite (distilled from a style-conditioned teacher)",
             license="same as the teacher it was distilled from",
+            styles=tuple(self.style_list),
             extra={
                 "width": self.width,
-                "styles": self.style_list,
                 "strength": "forward(x) renders the first style at strength 1; forward_styled(x, weights, strength)",
             },
         )

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from stylelite.models.mobilegen import MobileGen, _ch, conv_bn_act
-from stylelite.models.registry import ModelCard, register_student
+from stylelite.models.registry import register_student
 from stylelite.models.tensors import pad_to_multiple
 from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT  # the graph's second input
 
@@ -55,17 +55,15 @@ class MobileGenTemporal(MobileGen):
         return self.forward_core(x, prev)
 
 
-@register_student
+@register_student(
+    family="mobilegen",
+    stride=4,
+    resolution=256,
+    source="stylelite (distilled)",
+    license="same as the teacher it was distilled from",
+    recurrent=PREV_OUTPUT_INPUT,
+    extra={"width": 0.5},
+)
 def mobilegen_t_050() -> MobileGenTemporal:
     """Width 0.5, recurrent: feeds its previous output back in (needs the state-carrying runtime)."""
-    m = MobileGenTemporal(0.5)
-    m.card = ModelCard(
-        name="mobilegen_t_050",
-        family="mobilegen",
-        stride=4,
-        resolution=256,
-        source="stylelite (distilled)",
-        license="same as the teacher it was distilled from",
-        extra={"width": 0.5, "recurrent": PREV_OUTPUT_INPUT},
-    )
-    return m
+    return MobileGenTemporal(0.5)

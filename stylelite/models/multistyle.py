@@ -20,7 +20,7 @@ exactly Dumoulin et al.'s convex combination of the normalization parameters. He
     dial strength the same way, towards the content image's own style code).
 
 Style names travel with the weights in the `style_names` buffer (UTF-8, one row per slot), so a
-trained file knows its styles; `card.extra["styles"]` lists them. `forward(x)` renders
+trained file knows its styles; `card.styles` lists them. `forward(x)` renders
 `default_style` at full strength, so distillation and export see an ordinary image-to-image model;
 `forward_styled` is the full interface. Inputs and outputs are RGB in [-1, 1] (tanh).
 """
@@ -163,8 +163,8 @@ class MultiStyleGenerator(FeatureTapsMixin, nn.Module):
             "conditional instance norm, Dumoulin et al. 2017)",
             license="stylelite code (Apache-2.0); the trained weights inherit the terms of their style and "
             "content images",
+            styles=tuple(self.style_list),
             extra={
-                "styles": self.style_list,
                 "default_style": self.default_style,
                 "strength": "forward(x) renders default_style at strength 1; forward_styled(x, weights, strength)",
             },

@@ -1,6 +1,6 @@
 """Recurrent models (e.g. `mobilegen_t_050`): the torch reference that carries the state over frames.
 
-A model is recurrent when its card says `extra["recurrent"] == "prev_output"`; it is called as
+A model is recurrent when its card's `recurrent` names its state input (`prev_output`); it is called as
 `model(x, prev)` and its artifact takes a second input PREV_OUTPUT_INPUT, float32 [1,3,H,W] in the output
 range, that the runtime fills with the previous frame's raw output (runtime/engines/recurrent.py).
 Export verification (export/verify.py) runs the artifact and this reference over short moving

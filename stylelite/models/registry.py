@@ -16,13 +16,21 @@ TEACHERS: Registry = Registry("teacher")
 STUDENTS: Registry = Registry("student")
 # "arch.tag" -> (weights file, description); files ship inside the package.
 PRETRAINED: dict[str, tuple[Path, str]] = {}
+# "arch.tag" -> models/packaged.PackagedTeacher: weights inside another registry package (an optional extra)
+PACKAGED: dict = {}
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    """What a user and the exporter need to know to feed a model."""
+    """What a user and the exporter need to know to feed a model.
+
+    Attributes:
+        styles: the style names of a style-conditioned model (it has `forward_styled`), else ().
+        recurrent: the state input of a recurrent model (`prev_output`: called as `model(x, prev)`), or "".
+        extra: notes for people (width, norm, ...); nothing reads a capability from it.
+    """
 
     name: str
     family: str
@@ -34,15 +42,48 @@ class ModelCard:
     resolution: int = 256  # the size it was designed/trained for
     source: str = ""
     license: str = ""
+    styles: tuple[str, ...] = ()
+    recurrent: str = ""
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_range", tuple(float(v) for v in self.input_range))
+        object.__setattr__(self, "output_range", tuple(float(v) for v in self.output_range))
+        object.__setattr__(self, "styles", tuple(self.styles))
 
-def register_teacher(fn):
-    return TEACHERS.decorator()(fn)
+
+def register_teacher(fn=None, /, **card):
+    """`@register_teacher`, or `@register_teacher(family=..., stride=..., ...)` to declare the model's card
+    where it is registered (see register_student)."""
+    return _register(TEACHERS, fn, card)
 
 
-def register_student(fn):
-    return STUDENTS.decorator()(fn)
+def register_student(fn=None, /, **card):
+    """`@register_student`, or `@register_student(family="mobilegen", stride=4, ...)`: the keywords are the
+    ModelCard's fields but the name, which is the function's. A declared card is readable without building
+    the model (`STUDENTS.get(name).card`) and is attached to every model the builder returns; a builder
+    registered without one attaches its own (`.card` is None until built)."""
+    return _register(STUDENTS, fn, card)
+
+
+def _register(registry: Registry, fn, card: dict):
+    import functools
+
+    def register(fn):
+        declared = ModelCard(name=fn.__name__, **card) if card else None
+
+        @functools.wraps(fn)
+        def build(*args, **kwargs):
+            model = fn(*args, **kwargs)
+            if declared is not None:
+                model.card = declared
+            return model
+
+        build.card = declared
+        registry.add(fn.__name__, build)
+        return build
+
+    return register(fn) if fn is not None else register
 
 
 def register_pretrained(name: str, filename: str, description: str) -> None:
@@ -59,8 +100,38 @@ def all_models() -> dict:
 
 def create_teacher(name: str, checkpoint: str | Path | None = None, key_map: tuple = ()):
     """Build a teacher by name; load `checkpoint` (its keys renamed by `key_map`, models/key_map.py;
-    builder options such as dropout read off its keys) or the shipped weights of `name.tag`."""
+    builder options such as dropout read off its keys) or the shipped weights of `name.tag`, or the
+    weights of a packaged teacher (`multistyle26.magenta[.STYLE]`, `cyclegan_r9.vintagify`; models/packaged.py)."""
+    packaged = resolve_packaged(name) if checkpoint is None else None
+    if packaged is not None:
+        entry, style = packaged
+        return entry.build(style)
     return _create(TEACHERS, name, checkpoint, key_map=key_map)
+
+
+def resolve_packaged(name: str) -> tuple | None:
+    """(PackagedTeacher, style) for `arch.tag`, or `arch.tag.STYLE` of a style-conditioned one; else None."""
+    if name in PACKAGED:
+        return PACKAGED[name], ""
+    base, _, style = name.rpartition(".")
+    if base in PACKAGED and PACKAGED[base].graph_card:
+        if not style:  # `arch.tag.`: a style left out, not "the first style"
+            styles = PACKAGED[base].styles
+            raise UnknownNameError(f"{name!r} ends with '.': add a style ({styles[0]} .. {styles[-1]}) or drop the dot")
+        return PACKAGED[base], style
+    return None
+
+
+def weights_file(name: str) -> Path | None:
+    """The weights file behind a registered `arch.tag` (shipped or packaged; None when neither)."""
+    if name in PRETRAINED:
+        return PRETRAINED[name][0]
+    packaged = resolve_packaged(name)
+    if packaged is None:
+        return None
+    from stylelite.runtime.corpus import locate
+
+    return locate(packaged[0].item)
 
 
 def create_student(name: str, checkpoint: str | Path | None = None, **kwargs):
@@ -81,7 +152,7 @@ def _create(registry: Registry, name: str, checkpoint, key_map: tuple = (), **kw
     model = builder(**kwargs)
     if tag:
         if name not in PRETRAINED:
-            tags = [p for p in PRETRAINED if p.startswith(arch + ".")]
+            tags = [p for p in (*PRETRAINED, *PACKAGED) if p.startswith(arch + ".")]
             raise UnknownNameError(
                 f"no shipped weights {name!r} (shipped: {', '.join(tags) or 'none'}); "
                 f"pass the file instead: --checkpoint PATH"

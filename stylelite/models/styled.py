@@ -1,6 +1,6 @@
 """Style-conditioned models (e.g. `multistyle`) as graphs with style inputs, and their torch reference.
 
-A model is style-conditioned when its card lists styles (`card.extra["styles"]`) and it has
+A model is style-conditioned when its card lists styles (`card.styles`) and it has
 `forward_styled(x, style_weights [B,n], strength [B])`. Its artifact takes two extra inputs, named in
 stylelite.runtime.style_control: STYLE_WEIGHTS_INPUT float32 [1, n_styles] and STRENGTH_INPUT float32 [1].
 """

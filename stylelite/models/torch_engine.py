@@ -48,7 +48,7 @@ class TorchEngine(RecurrentMixin, Engine):
         self.model = model.float().eval()
         self.meta = model_metadata(self.model, identity)
         self.options = {"threads": threads or torch.get_num_threads(), **({"arch": arch} if arch else {})}
-        self.init_recurrent(["image", PREV_OUTPUT_INPUT] if self.meta.extra.get("recurrent") else ["image"])
+        self.init_recurrent(["image", PREV_OUTPUT_INPUT] if self.meta.is_recurrent else ["image"])
 
     def infer(self, batch: np.ndarray, control: StyleControl | None = None) -> np.ndarray:
         if self.recurrent:  # the previous output travels frame to frame, as in the ONNX engine

@@ -9,8 +9,10 @@
     max_flicker = 0.001
     min_fidelity_psnr_db = 20.0
 
-A missing measurement is a failure, and so is a rule no record matches. The checks take the records
-they are given (`stylelite budget check` reads them from JSON lines or measures model files first).
+A missing measurement is a failure, and so is a rule no record matches. A latency limit (p90, fps) on
+a record from an emulated board (`emulated = true`, `stylelite emulate arm64`) is refused (BudgetError).
+The checks take the records they are given (`stylelite budget check` reads them from JSON lines or
+measures model files first).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ LIMITS: dict[str, tuple[str, str, str]] = {
     "min_fidelity_psnr_db": ("fidelity_psnr_db", "min", "dB"),
 }
 DEFAULT_BUDGETS = Path(__file__).resolve().parent / "budgets.toml"
+LATENCY_LIMITS = ("max_p90_ms", "min_fps")  # meaningless on an emulated board (records with emulated = true)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,13 @@ def check_budgets(budgets: list[Budget], records: list[BenchRecord]) -> list[Che
             continue
         for r in matched:
             device = _device(r)
+            timed = [key for key, _ in b.limits if key in LATENCY_LIMITS]
+            if r.emulated and timed:
+                raise BudgetError(
+                    f"budget {b.model}: {', '.join(timed)} cannot be checked on {device}, whose latency is emulated "
+                    f"({r.device.get('emulator', 'qemu')}), not the board's; limit the budget to real boards "
+                    '(device = "NAME") or keep only size, flicker and fidelity limits for it'
+                )
             subject = f"{Path(r.artifact).name} [{r.engine}]"
             for key, bound in b.limits:
                 name, kind, _ = LIMITS[key]

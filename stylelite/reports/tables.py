@@ -17,10 +17,10 @@ _RESULT_COLUMNS = (
     ("size MB", ">", lambda r: _num(r.size_mb, ".2f")),
     ("params", ">", lambda r: _num(r.params or None, ",")),
     ("GMAC@256", ">", lambda r: _num(r.gmacs_256 or None, ".2f")),
-    ("p50 ms", ">", lambda r: _num(r.latency_ms.get("p50"), ".1f")),
-    ("p90 ms", ">", lambda r: _num(r.latency_ms.get("p90"), ".1f")),
-    ("p99 ms", ">", lambda r: _num(r.latency_ms.get("p99"), ".1f")),
-    ("FPS", ">", lambda r: _num(r.fps or None, ".1f")),
+    ("p50 ms", ">", lambda r: _timed(r, r.latency_ms.get("p50"))),
+    ("p90 ms", ">", lambda r: _timed(r, r.latency_ms.get("p90"))),
+    ("p99 ms", ">", lambda r: _timed(r, r.latency_ms.get("p99"))),
+    ("FPS", ">", lambda r: _timed(r, r.fps or None)),
     ("model memory MB", ">", lambda r: _num(r.model_memory_mb or None, ".0f")),
     ("flicker", ">", lambda r: _num(r.flicker, ".5f")),
     ("tOF px", ">", lambda r: _num(r.tof, ".3f")),
@@ -33,6 +33,11 @@ _RESULT_COLUMNS = (
 
 def _num(v: float | None, fmt: str) -> str:
     return "-" if v is None else format(v, fmt)
+
+
+def _timed(r: BenchRecord, v: float | None) -> str:
+    """A latency or fps cell; an emulated board's (qemu) is marked: the emulator's speed, not the board's."""
+    return _num(v, ".1f") + (" (emulated)" if r.emulated and v is not None else "")
 
 
 def _to_reference(r: BenchRecord, v: float | None, fmt: str) -> str:

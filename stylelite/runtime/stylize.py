@@ -194,7 +194,31 @@ def memory_limit_bytes(config: RunConfig) -> int | None:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation without swapping (Linux MemAvailable), None when unknown."""
+    """Bytes of memory available to a new allocation: Linux MemAvailable (no swapping), or less where an
+    address-space limit (`ulimit -v`) leaves less room; None when unknown."""
+    free = _free_memory()
+    room = _address_space_room()
+    if room is None:
+        return free
+    return room if free is None else min(free, room)
+
+
+def _address_space_room() -> int | None:
+    """Bytes this process may still map under RLIMIT_AS (ulimit -v), None without such a limit."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm", encoding="ascii") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return max(0, soft - mapped)
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+
+
+def _free_memory() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:

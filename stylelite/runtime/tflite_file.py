@@ -79,11 +79,20 @@ def _root(buf: bytes) -> _Table:
 
 
 def metadata_entries(model: bytes | str | Path) -> dict[str, bytes]:
-    """{name: bytes} of a .tflite model's `metadata` entries (the buffers they point at)."""
+    """{name: bytes} of a .tflite model's `metadata` entries (the buffers they point at); InputError (one
+    line) for a file that is not TFLite or whose FlatBuffer is damaged."""
+    name = "the model" if isinstance(model, (bytes, bytearray)) else Path(model).name
     buf = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
     buf = bytes(buf)
     if buf[4:8] != b"TFL3":
-        raise InputError("not a TFLite model (file identifier is not TFL3)")
+        raise InputError(f"{name} is not a TFLite model (file identifier is not TFL3)")
+    try:
+        return _entries(buf)
+    except (struct.error, IndexError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{name} is not a readable TFLite model: its FlatBuffer is damaged ({exc})") from None
+
+
+def _entries(buf: bytes) -> dict[str, bytes]:
     root = _root(buf)
     buffers = root.tables(4)
     out = {}

@@ -8,8 +8,9 @@ the target (this machine, or an ssh/adb/local inventory device through the devic
 held-out clip at the deployment size: latency there, PSNR/SSIM to the teacher and flicker. The front is
 what no other candidate beats on all three; the pick is the most faithful front point within the budget.
 
-An interrupted search resumes: a candidate whose student or export is already in the output folder is
-not trained or exported again.
+An interrupted search resumes: a candidate whose student or export is already in the output folder, made
+with the same settings, is not trained or exported again (workflows/search_folder.py records what made each
+file; a folder made with other settings is refused, a changed file is named).
 """
 
 from __future__ import annotations
@@ -103,16 +104,28 @@ def search(config: SearchConfig, out: str | Path = "search", progress: bool = Tr
     """Train, export and measure every candidate; write search.json, search.md and pareto.png into `out`."""
     from stylelite.reports.pareto import pareto_table, plot_pareto
     from stylelite.runtime.files import write_json_atomic, write_text_atomic
+    from stylelite.workflows.search_folder import SearchFolder
 
-    out = Path(out)
-    clip = _search_clip(config, out)  # a bad clip fails before any training
+    folder = SearchFolder(out)  # a file, or another search's files without a record: refused here
+    out = folder.out
+    folder.clean()  # what a killed search left
+    clip = _search_clip(config, folder)  # a bad clip fails before any training
+    if config.device and config.budget_ms is not None:  # so does a latency budget on an emulated board
+        from stylelite.device_tests.inventory import load_inventory, select_devices
+
+        if select_devices(load_inventory(config.devices), config.device)[0].emulated:
+            raise ConfigError(
+                f"--budget-ms: {config.device} is an emulated board (qemu), whose latency is not the board's; "
+                "search there without a latency budget, or time on a real board"
+            )
     models_dir = out / "models"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    teacher = _export(config.teacher, config.teacher_checkpoint, models_dir / "teacher.onnx")
+    teacher_settings = _teacher_settings(config)
+    teacher = _export(folder, config.teacher, config.teacher_checkpoint, models_dir / "teacher.onnx", teacher_settings)
     artifacts = {}
     for name in config.candidates:
-        weights = _train(config, name, out / "runs" / name, progress)
-        artifacts[name] = _export(str(weights), None, models_dir / f"{name}.onnx")
+        settings = {**teacher_settings, **_training_settings(config), "student": name}
+        weights = _train(config, name, folder, settings, progress)
+        artifacts[name] = _export(folder, str(weights), None, models_dir / f"{name}.onnx", settings)
     records = _measure(config, list(artifacts.values()), teacher, clip)
     by_artifact = {}
     for r in records:  # the first record of each artifact (a device may add a latency-only one)
@@ -136,6 +149,8 @@ def search(config: SearchConfig, out: str | Path = "search", progress: bool = Tr
     front = mark_front(points)
     picked = pick(points, config.budget_ms)
     device = config.device or "this machine"
+    if any(r.emulated for r in records):
+        device += " (emulated: latency is the emulator's, not the board's)"
     summary = {
         "config": {**asdict(config), "size": f"{config.size[0]}x{config.size[1]}"},
         "device": device,
@@ -169,32 +184,60 @@ def _verdict(picked: SearchPoint | None, budget_ms: float | None) -> str:
     return text
 
 
-def _search_clip(config: SearchConfig, out: Path) -> Path:
-    """The held-out clip's first `frames` frames at the deployment size, written once into `out`."""
+def _digest(path: str | None) -> str:
+    """The digest of a file the user named ("" for a name that is not a file)."""
+    from stylelite.distill.label_store import file_digest
+
+    return file_digest(path) if path else ""
+
+
+def _teacher_settings(config: SearchConfig) -> dict:
+    """What makes the teacher export: the teacher and its file's bytes (a path typed two ways is one file)."""
+    return {
+        "teacher": config.teacher if not Path(config.teacher).is_file() else Path(config.teacher).name,
+        "teacher_file": _digest(config.teacher),
+        "teacher_checkpoint": _digest(config.teacher_checkpoint),
+        "random_teacher": config.random_teacher,
+    }
+
+
+def _training_settings(config: SearchConfig) -> dict:
+    """What makes a candidate's student besides the teacher (not threads: the same result on any count)."""
+    names = ("labels", "label_crops", "crop", "steps", "batch", "lr", "data", "seed", "extra_distill")
+    return {k: getattr(config, k) for k in names}
+
+
+def _search_clip(config: SearchConfig, folder) -> Path:
+    """The held-out clip's first `frames` frames at the deployment size, written once into the search folder."""
     import cv2
 
     from stylelite.runtime.corpus import CLIPS, clip_paths
     from stylelite.runtime.video import read_video, write_video
 
     w, h = config.size
-    path = out / f"clip_{Path(config.clip).stem}_{w}x{h}.mp4"
-    if path.is_file():
+    path = folder.out / f"clip_{Path(config.clip).stem}_{w}x{h}.mp4"
+    named = config.clip in CLIPS
+    settings = {"clip": config.clip if named else Path(config.clip).name, "size": [w, h], "frames": config.frames}
+    settings["clip_file"] = "" if named else _digest(config.clip)
+    if folder.reusable(path, settings):
         return path
-    source = clip_paths((config.clip,))[config.clip] if config.clip in CLIPS else Path(config.clip)
+    source = clip_paths((config.clip,))[config.clip] if named else Path(config.clip)
     frames, fps = read_video(source, config.frames)
     if len(frames) < 2:
         raise ConfigError(f"{source.name} has {len(frames)} frame(s); the search needs at least 2 (flicker)")
-    out.mkdir(parents=True, exist_ok=True)
-    return write_video(path, [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames], fps)
+    write_video(path, [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames], fps)
+    folder.made(path, settings)
+    return path
 
 
-def _train(config: SearchConfig, student: str, folder: Path, progress: bool) -> Path:
-    """The candidate's distilled weights (trained now unless a finished run is already in `folder`)."""
+def _train(config: SearchConfig, student: str, folder, settings: dict, progress: bool) -> Path:
+    """The candidate's distilled weights (trained now unless the search folder records a finished run of it
+    made with the same settings)."""
     from stylelite.distill.distiller import distill
 
-    done = sorted(folder.glob("*/student.safetensors"))
-    if done:
-        return done[-1]
+    for key in [k for k in folder.files if k.startswith(f"runs/{student}/")]:
+        if folder.reusable(folder.out / key, settings):
+            return folder.out / key
     fields = dict(
         teacher_checkpoint=config.teacher_checkpoint,
         random_teacher=config.random_teacher,
@@ -210,17 +253,21 @@ def _train(config: SearchConfig, student: str, folder: Path, progress: bool) -> 
     if config.labels:
         fields.update(labels=config.labels, label_crops=config.label_crops, w_feature=0.0)
     fields.update(config.extra_distill)
-    run = distill(config.teacher, student, out=folder, progress=progress, **fields)
+    run = distill(config.teacher, student, out=folder.out / "runs" / student, progress=progress, **fields)
+    folder.made(run / "student.safetensors", settings)
     return run / "student.safetensors"
 
 
-def _export(model: str, checkpoint: str | None, path: Path) -> Path:
-    """An fp32 ONNX export (verified against PyTorch), unless `path` already holds one."""
-    if path.is_file():
+def _export(folder, model: str, checkpoint: str | None, path: Path, settings: dict) -> Path:
+    """An fp32 ONNX export (verified against PyTorch), unless the search folder records one made with
+    the same settings."""
+    if folder.reusable(path, settings):
         return path
     from stylelite.export.api import export_model
 
-    return export_model(model, path, checkpoint).path
+    made = export_model(model, path, checkpoint).path
+    folder.made(made, settings)
+    return made
 
 
 def _measure(config: SearchConfig, models: list[Path], teacher: Path, clip: Path) -> list:

@@ -73,5 +73,5 @@ def test_ceiling_references_ship_for_every_format_and_precision():
         assert path is not None and path.name == name, f"{name} is missing: rebuild the references"
         meta = load_engine(path).meta
         assert meta.model == "dense_conv_reference" and meta.precision == precision
-        assert meta.extra["gmacs_256"] == pytest.approx(0.6291, abs=1e-3)  # four 64->64 3x3 convs at 64x64 and more
+        assert meta.gmacs_256 == pytest.approx(0.6291, abs=1e-3)  # four 64->64 3x3 convs at 64x64 and more
         assert (meta.height, meta.width) == ((size, size) if size else (None, None))

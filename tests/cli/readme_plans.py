@@ -1,5 +1,6 @@
-"""The plan of every README command for tests/cli/test_readme_commands.py, keyed by its README text:
-run it (with tiny-size substitutions and options) or parse it only, and why."""
+"""The plan of every documented command (README.md and docs/**/*.md bash blocks) for
+tests/cli/test_readme_commands.py, keyed by its text: run it (with tiny-size substitutions and options) or
+parse it only, and why."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ EXPORT_TFLITE = (
     "--calib reports/demo/clip.mp4 --tflite-io uint8 -o student_int8.tflite"
 )
 BENCH_JETSON = "stylelite bench student.onnx --clip clip.mp4 --device jetson --out results.jsonl"
+EXPORT_SHIPPED = "stylelite export shufflegen_s_050.cartoon -o shipped.onnx"
+EXPORT_FAST = "stylelite export shufflegen_f_050.cartoon -o fast.onnx"
+EXPORT_FASTEST = "stylelite export shufflegen_t_050.cartoon -o fastest.onnx"
 TEMPORAL_CLIPS = (
     'python -c "from stylelite.distill.photos import load_photo; from stylelite.runtime.synthetic import '
     "make_camera_clip; from stylelite.runtime.video import write_video; [write_video(f'clip_{n}.mp4', "
@@ -121,6 +125,21 @@ PLANS: dict[str, Plan] = {
         slow="exports and verifies the 11.4 M-parameter teacher at 256x256 (~30 s)",
         creates=("horse2zebra_teacher.onnx",),
     ),
+    # ---- Packaged teachers, TorchScript teachers, the label store (docs/guides)
+    "stylelite distill --teacher multistyle26.magenta.style_07 --w-feature 0 --student shufflegen_s_050": run(
+        TINY_DISTILL
+    ),
+    "stylelite distill --teacher generator.pt --trust-graph-code --w-feature 0 --student shufflegen_s_050": parse_only(
+        "needs a TorchScript generator; tests/models/test_graph_teacher_hostile.py runs one only when trusted"
+    ),
+    (
+        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_s_050 --data world --labels labels "
+        "--label-crops 2560 --crop 160 --w-feature 0"
+    ): run(
+        "--steps 2 --batch 1 --cache-size 2",
+        {"--label-crops 2560": "--label-crops 4", "--crop 160": "--crop 32"},
+        creates=("labels/store.json",),
+    ),
     # ---- Train a teacher
     TRAIN_CYCLEGAN: run(TINY_TRAIN + " --threads 1", slow="two DDP processes through torch.distributed.run (~45 s)"),
     (
@@ -153,6 +172,7 @@ PLANS: dict[str, Plan] = {
         "an interactive server that runs until Ctrl+C (tests/runtime/test_serve.py drives it in a browser)"
     ),
     "stylelite bench student.onnx --clip clip.mp4 --pipeline": run("--size 64x48 --max-frames 4"),
+    "stylelite bench student.onnx --clip clip.mp4 --pipeline --threads 2": run("--size 64x48 --max-frames 4"),
     # ---- Temporal students and the full comparison (its own empty folder, as the README says)
     TEMPORAL_CLIPS: run(
         subs={"40, (320, 240)": "4, (64, 48)"}, folder=TEMPORAL, creates=("clip_chelsea.mp4", "clip_ihc.mp4")
@@ -237,38 +257,54 @@ PLANS: dict[str, Plan] = {
     "stylelite bench student.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
         "--min-seconds 0.2", {"--max-frames 40": "--max-frames 2"}
     ),
-    "stylelite export shufflegen_s_050.cartoon -o shipped.onnx": run(creates=("shipped.onnx",)),
+    EXPORT_SHIPPED: run(creates=("shipped.onnx",)),
     "stylelite bench shipped.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
         "--min-seconds 0.2",
         {"--max-frames 40": "--max-frames 2"},
-        needs=("stylelite export shufflegen_s_050.cartoon -o shipped.onnx",),
+        needs=(EXPORT_SHIPPED,),
         slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
     ),
     "python -m stylelite.distill.drop_blocks shufflegen_s_050.cartoon f_init.safetensors --drop 5": run(
         creates=("f_init.safetensors",)
     ),
-    "stylelite export shufflegen_f_050.cartoon -o fast.onnx": run(creates=("fast.onnx",)),
+    EXPORT_FAST: run(creates=("fast.onnx",)),
     "stylelite bench fast.onnx shipped.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
         "--min-seconds 0.2",
         {"--max-frames 40": "--max-frames 2"},
-        needs=(
-            "stylelite export shufflegen_f_050.cartoon -o fast.onnx",
-            "stylelite export shufflegen_s_050.cartoon -o shipped.onnx",
-        ),
+        needs=(EXPORT_FAST, EXPORT_SHIPPED),
         slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
     ),
     "python -m stylelite.distill.drop_blocks shufflegen_f_050.cartoon t_init.safetensors --drop 4": run(
         creates=("t_init.safetensors",)
     ),
-    "stylelite export shufflegen_t_050.cartoon -o fastest.onnx": run(creates=("fastest.onnx",)),
+    EXPORT_FASTEST: run(creates=("fastest.onnx",)),
     "stylelite bench fastest.onnx fast.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 40": run(
         "--min-seconds 0.2",
         {"--max-frames 40": "--max-frames 2"},
-        needs=(
-            "stylelite export shufflegen_t_050.cartoon -o fastest.onnx",
-            "stylelite export shufflegen_f_050.cartoon -o fast.onnx",
-        ),
+        needs=(EXPORT_FASTEST, EXPORT_FAST),
         slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
+    ),
+    # ---- Measurements pages (docs/measurements/): the shipped students' speed, the demo recipe, int8
+    "stylelite bench fastest.onnx fast.onnx shipped.onnx --clip bikes.mp4 --process-size 640x480": run(
+        "--min-seconds 0.2",
+        {"--process-size 640x480": "--process-size 64x48"},
+        needs=(EXPORT_FASTEST, EXPORT_FAST, EXPORT_SHIPPED),
+    ),
+    "stylelite distill --teacher cyclegan_r9_bn.cartoon --student mobilegen_s_050 --steps 600": parse_only(
+        "the demo's recipe (minutes); the same command with mobilegen_s_025 runs above at tiny size"
+    ),
+    (
+        "stylelite export shufflegen_s_050.cartoon --precision auto --calib calib --threads 2 -o shipped_auto.onnx"
+    ): parse_only(
+        "needs the measurement's calibration photos and times every conv (~35 s); the --precision auto command "
+        "of the export guide runs (slow) and tests/export/test_int8_layers.py covers it"
+    ),
+    "stylelite bench candidate.onnx shipped_auto.onnx --clip bikes.mp4 --process-size 640x480": parse_only(
+        "benches the measurement's own files (candidate.onnx, shipped_auto.onnx); the bench of the shipped "
+        "students at 640x480 above runs the same way"
+    ),
+    "python docs/measurements/int8_sensitivity.py student.onnx teacher.onnx --clip carphone": parse_only(
+        "a measurement script: dozens of quantized exports scored on a real clip (minutes)"
     ),
     # ---- Students built for the silicon
     "stylelite bench mobilegen_s_025.onnx mobilegen_s_050.onnx shufflegen_t_038.onnx shufflegen_s_050.onnx "
@@ -291,7 +327,23 @@ PLANS: dict[str, Plan] = {
         needs=(BENCH_JETSON,), creates=("report/report.md", "report/report.html")
     ),
     "stylelite budget check results.jsonl": run(needs=(BENCH_JETSON,), creates=("budget-check/junit.xml",)),
-    "pytest device_tests --device jetson": parse_only(
+    "stylelite bench student.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40": parse_only(
+        "needs Debian's opencv-doc (tests skip without it); tests/runtime/test_corpus.py decodes the textured clips"
+    ),
+    "stylelite emulate arm64": parse_only(
+        "needs qemu-user-static, mmdebstrap and the network; tests/device_tests/test_arm64_board.py builds the board"
+    ),
+    "stylelite bench student.onnx student_int8.tflite --device arm64 --clip clip.mp4": parse_only(
+        "needs the emulated board; tests/device_tests/test_arm64_board.py runs ONNX and TFLite on it"
+    ),
+    "pytest stylelite/device_tests --device arm64 --artifact student.onnx": parse_only(
+        "needs the emulated board in devices.toml (parsed: --collect-only); tests/device_tests/test_arm64_board.py "
+        "runs the suite on it"
+    ),
+    "python docs/measurements/teacher_crop_consistency.py": parse_only(
+        "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
+    ),
+    "pytest stylelite/device_tests --device jetson": parse_only(
         "needs a Jetson declared in devices.toml (parsed: --collect-only)"
     ),
 }

@@ -1,4 +1,5 @@
-"""The README opens with the two commands, and CI runs exactly the second one."""
+"""The README opens with the two commands, CI runs exactly the second one, and the README stays short: the
+long form lives in docs/ (the documentation site)."""
 
 import re
 
@@ -26,3 +27,12 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_has_no_unfilled_placeholders():
     text = (ROOT / "README.md").read_text()
     assert not re.findall(r"\b(?:DEMO|TEACHER)_[A-Z]+\b", text)
+
+
+def test_readme_is_short_and_points_into_the_docs():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 200, "the README is the front page: put the long form in docs/"
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text)
+    assert any(link.startswith("docs/") and link.endswith(".md") for link in links)
+    missing = [link for link in links if "://" not in link and not (ROOT / link).exists()]
+    assert not missing, f"README links to files that do not exist: {missing}"

@@ -1,13 +1,15 @@
-"""Every command in README.md's ```bash blocks, as a user types it, at tiny sizes.
+"""Every command in the ```bash blocks of README.md and of the documentation pages (docs/**/*.md), as a
+user types it, at tiny sizes.
 
-Each command has an entry in PLANS (tests/cli/readme_plans.py), keyed by its README text (continuation lines joined, the
-comment dropped). An entry either runs the command with the installed `stylelite` console script in a
+Each command has an entry in PLANS (tests/cli/readme_plans.py), keyed by its text (continuation lines joined,
+the comment dropped); a command shown on several pages has one entry and runs once. An entry either runs the
+command with the installed `stylelite` console script in a
 fresh process, from a working folder that holds the files the README names (a short clip, small ONNX
 models, photo folders, stand-in checkpoints), shrunk by an explicit substitution table; or it says in
 one line why the command cannot run here (a camera, a Jetson, a display, a server that never exits).
 Every command, runnable or not, is also parsed as typed (`build_parser(verb).parse_args(argv)`), so a
-renamed flag in the README fails here. A README command without an entry, or an entry whose README
-text is gone, fails too.
+renamed flag in the docs fails here. A documented command without an entry, or an entry whose text is in no
+page any more, fails too.
 
 Stand-ins: files the README takes from elsewhere (`horse2zebra.pth`, `candy.pth`, torchvision's
 `vgg16-397923af.pth`) are made here with random weights in the upstream key layout, so the commands run
@@ -36,14 +38,20 @@ from tests.cli.readme_plans import DISTILL_1, PLACEHOLDERS, PLANS, SHARED, TEMPO
 from tests.conftest import COMMITTED_STUDENT, ROOT, make_photo, multistyle_weights
 
 README = ROOT / "README.md"
+DOC_PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]  # every page whose bash blocks are tested
 
 # ------------------------------------------------------------------------------------------- README
 
 
 @dataclass(frozen=True)
 class Command:
-    line: int  # README line the command starts on
+    page: str  # the page, relative to the repository root
+    line: int  # page line the command starts on
     text: str  # continuation lines joined, trailing comment dropped
+
+    @property
+    def where(self) -> str:
+        return f"{self.page} line {self.line}"
 
 
 def _strip_comment(line: str) -> str:
@@ -60,7 +68,13 @@ def _strip_comment(line: str) -> str:
 
 
 def readme_commands() -> list[Command]:
-    text = README.read_text()
+    """The commands of every page's bash blocks, page by page, in page order."""
+    return [c for page in DOC_PAGES for c in page_commands(page)]
+
+
+def page_commands(page: Path) -> list[Command]:
+    text = page.read_text()
+    name = page.relative_to(ROOT).as_posix()
     out = []
     for block in re.finditer(r"^```bash\n(.*?)^```", text, re.S | re.M):
         first = text.count("\n", 0, block.start(1)) + 1
@@ -74,7 +88,7 @@ def readme_commands() -> list[Command]:
             i += 1
             cmd = _strip_comment(joined.strip())
             if cmd:
-                out.append(Command(first + start, cmd))
+                out.append(Command(name, first + start, cmd))
     return out
 
 
@@ -166,6 +180,7 @@ def _save_state(teacher: str, path: Path) -> None:
 # files of the shared folder that the README's commands name, made when a command mentions them
 MAKERS: dict[str, Callable[[Path], None]] = {
     "clip.mp4": _make_clip,
+    "bikes.mp4": _make_clip,  # stands in for the data extra's bikes clip written as a file
     "my_clips/walk.mp4": _make_clip,
     "reports/demo/clip.mp4": _make_clip,  # the demo's clip, in the demo's place
     "photos/": lambda p: _make_images(p, 0),
@@ -253,7 +268,7 @@ class Workspace:
         """The temporal recipe is a sequence: each command needs the ones above it."""
         if PLANS[text].folder != TEMPORAL:
             return ()
-        order = [c.text for c in readme_commands() if PLANS.get(c.text, Plan()).folder == TEMPORAL]
+        order = list(dict.fromkeys(c.text for c in readme_commands() if PLANS.get(c.text, Plan()).folder == TEMPORAL))
         return tuple(order[: order.index(text)])
 
 
@@ -270,7 +285,7 @@ COMMANDS = readme_commands()
 def _id(c: Command) -> str:
     words = [w for w in c.text.split() if not w.startswith("-")]
     verb = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "stylelite"), words[0])
-    return f"L{c.line}-{verb}"
+    return f"{c.page.removeprefix('docs/').removesuffix('.md')}:L{c.line}-{verb}"
 
 
 def _marks(plan: Plan) -> list:
@@ -281,10 +296,15 @@ def _marks(plan: Plan) -> list:
 
 
 def test_every_readme_command_has_a_plan():
-    missing = [f"README line {c.line}: {c.text}" for c in COMMANDS if c.text not in PLANS]
-    assert not missing, "add these README commands to PLANS (run at tiny sizes, or why not):\n" + "\n".join(missing)
+    missing = [f"{c.where}: {c.text}" for c in COMMANDS if c.text not in PLANS]
+    assert not missing, "add these documented commands to PLANS (run at tiny sizes, or why not):\n" + "\n".join(missing)
     stale = set(PLANS) - {c.text for c in COMMANDS}
-    assert not stale, f"PLANS entries no longer in README.md: {sorted(stale)}"
+    assert not stale, f"PLANS entries in neither README.md nor docs/: {sorted(stale)}"
+
+
+def test_the_docs_pages_are_read():
+    pages = {c.page for c in COMMANDS}
+    assert {"README.md", "docs/getting-started.md", "docs/guides/run-serve-stream.md"} <= pages, sorted(pages)
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=_id)
@@ -300,12 +320,14 @@ def test_readme_command_parses(cmd, capsys):
             try:
                 build_parser(argv[1]).parse_args(argv[1:])
             except SystemExit:
-                pytest.fail(f"README line {cmd.line} does not parse: {part}\n{capsys.readouterr().err}")
+                pytest.fail(f"{cmd.where} does not parse: {part}\n{capsys.readouterr().err}")
         elif argv[:2] == ["python", "-c"]:
-            compile(argv[2], f"README line {cmd.line}", "exec")
+            compile(argv[2], cmd.where, "exec")
         elif argv[:2] == ["python", "-m"]:
-            assert importlib.util.find_spec(argv[2]), f"README line {cmd.line}: no module {argv[2]}"
-        elif argv[0] == "pytest" and "device_tests" in argv:
+            assert importlib.util.find_spec(argv[2]), f"{cmd.where}: no module {argv[2]}"
+        elif argv[0] == "python":
+            assert (ROOT / argv[1]).is_file(), f"{cmd.where}: no script {argv[1]}"
+        elif argv[0] == "pytest" and any(a.endswith("device_tests") for a in argv):
             proc = subprocess.run(
                 [sys.executable, "-m", "pytest", *argv[1:], "--collect-only", "-q", "-p", "no:cacheprovider"],
                 capture_output=True,
@@ -327,8 +349,8 @@ def test_readme_command_runs(cmd, workspace):
         out = proc.stdout[-3000:] + proc.stderr[-3000:]
         if plan.bug and proc.returncode != 0 and re.search(plan.bug_match, out):
             raise KnownBug(f"{typed}\n{out}")
-        assert proc.returncode == 0, f"README line {cmd.line} failed: {typed}\n{out}"
-        assert "Traceback" not in proc.stderr, f"README line {cmd.line}: {typed}\n{out}"
+        assert proc.returncode == 0, f"{cmd.where} failed: {typed}\n{out}"
+        assert "Traceback" not in proc.stderr, f"{cmd.where}: {typed}\n{out}"
     folder = workspace.folder(plan)
     for name in plan.creates:
-        assert (folder / name).exists(), f"README line {cmd.line}: {cmd.text} did not write {name}"
+        assert (folder / name).exists(), f"{cmd.where}: {cmd.text} did not write {name}"

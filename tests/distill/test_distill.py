@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from stylelite.distill import distiller
+from stylelite.distill import criteria
 from stylelite.distill.distiller import DistillConfig, distill
 from stylelite.runtime.errors import ConfigError, InputError, UnknownNameError
 from stylelite.runtime.files import read_jsonl
@@ -43,7 +43,7 @@ def test_distill_writes_a_complete_run(tmp_path, data_dirs):
 
 def test_resume_continues_an_interrupted_run(tmp_path, data_dirs, monkeypatch):
     calls = {"n": 0}
-    real = distiller.pixel_loss
+    real = criteria.pixel_loss
 
     def flaky(*a):
         calls["n"] += 1
@@ -51,12 +51,12 @@ def test_resume_continues_an_interrupted_run(tmp_path, data_dirs, monkeypatch):
             raise KeyboardInterrupt  # the user pressed Ctrl-C during step 4
         return real(*a)
 
-    monkeypatch.setattr(distiller, "pixel_loss", flaky)
+    monkeypatch.setattr(criteria, "pixel_loss", flaky)
     with pytest.raises(KeyboardInterrupt):
         distill("cyclegan_r6", "mobilegen_s_025", out=tmp_path / "runs", progress=False, data=data_dirs, **TINY)
     run = next((tmp_path / "runs").iterdir())
     assert not (run / "student.safetensors").exists()
-    monkeypatch.setattr(distiller, "pixel_loss", real)
+    monkeypatch.setattr(criteria, "pixel_loss", real)
     distill(resume=run, progress=False)
     steps = [r["step"] for r in read_jsonl(run / "log.jsonl")]
     assert steps[-1] == 4 and (run / "student.safetensors").exists()

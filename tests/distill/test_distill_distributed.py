@@ -10,18 +10,9 @@ import torch.multiprocessing as mp
 
 from stylelite.distill.distiller import DistillConfig, DistillTrainer, distill
 from tests.conftest import run_cli
+from tests.distill.tiny import TINY_ADVERSARIAL
 
-CONFIG = dict(
-    teacher="cyclegan_r6",
-    student="shufflegen_t_038",
-    random_teacher=True,
-    batch=2,
-    crop=32,
-    cache_size=8,
-    temporal_batch=1,
-    w_adversarial=0.05,
-    disc_channels=8,
-)
+CONFIG = dict(**TINY_ADVERSARIAL, cache_size=8)
 
 
 def _free_port() -> int:

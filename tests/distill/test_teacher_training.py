@@ -88,7 +88,7 @@ def test_family_trains_and_writes_a_complete_run(tmp_path, data, family):
         y = model(torch.rand(1, 3, 32, 32) * (hi - lo) + lo)
     assert y.shape == (1, 3, 32, 32) and torch.isfinite(y).all()
     if family == "multistyle":
-        assert model.card.extra["styles"] == ["ink", "wash"]
+        assert model.card.styles == ("ink", "wash")
         assert weights_metadata(run / "teacher_fp16.safetensors")["styles"] == "ink,wash"
     if family in ("cyclegan", "unit"):
         assert weights_metadata(run / "teacher_b2a_fp16.safetensors")["direction"] == "b2a"
@@ -252,7 +252,7 @@ def test_multistyle_blends_and_dials_strength():
 
     model = create_teacher("multistyle")
     model.set_style_names(["ink", "wash"])
-    assert model.card.extra["styles"] == ["ink", "wash"] and model.n_styles == 2
+    assert model.card.styles == ("ink", "wash") and model.n_styles == 2
     with torch.no_grad():
         model.style_codes.normal_()  # distinct codes and code-dependent AdaINs, as after training
         for m in model.modules():

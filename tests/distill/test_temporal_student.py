@@ -45,7 +45,7 @@ def _frames(n=3, h=60, w=84):
 
 def test_card_says_recurrent_and_forward_uses_prev():
     model = create_student(NAME)
-    assert model.card.extra["recurrent"] == "prev_output"
+    assert model.card.recurrent == "prev_output"
     x = torch.rand(1, 3, 37, 53) * 2 - 1
     with torch.no_grad():
         first = model(x)
@@ -61,7 +61,7 @@ def test_export_has_two_inputs_and_the_recurrent_flag(onnx_path):
     graph = onnx.load(str(onnx_path)).graph
     assert [i.name for i in graph.input] == ["image", "prev_output"]
     engine = load_engine(onnx_path)
-    assert engine.recurrent and engine.meta.extra["recurrent"] == "prev_output"
+    assert engine.recurrent and engine.meta.recurrent == "prev_output"
 
 
 def test_round_trip_matches_pytorch_over_a_sequence_with_the_state_carried(weights, onnx_path):

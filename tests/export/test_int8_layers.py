@@ -81,7 +81,7 @@ def test_auto_quantizes_only_the_convs_measured_faster(monkeypatch, real_frames,
     meta = load_engine(res.path).meta
     assert meta.precision == "int8" and res.verification.passed
     assert meta.quantization["int8_nodes"] == ["/head/Conv"]
-    probe = meta.extra["int8_probe"]
+    probe = meta.int8_probe
     assert probe["chosen"] == "int8" and probe["size"] == "64x64" and len(probe["layers"]) == len(_convs(res.path))
     graph = onnx.load(str(res.path)).graph
     quantized_weights = {n.input[1] for n in graph.node if n.op_type == "Conv" and "DequantizeLinear" in n.input[1]}
@@ -94,7 +94,7 @@ def test_auto_stays_fp32_when_the_whole_graph_is_not_faster(monkeypatch, real_fr
     meta = load_engine(res.path).meta
     assert meta.precision == "fp32" and meta.quantization == {}
     assert not {"QuantizeLinear", "DequantizeLinear"} & {n.op_type for n in onnx.load(str(res.path)).graph.node}
-    assert "but the whole graph only 0.90x" in probe_summary(meta.extra["int8_probe"])
+    assert "but the whole graph only 0.90x" in probe_summary(meta.int8_probe)
 
 
 def test_model_speedup_times_two_whole_graphs(fp32_graph, real_frames, tmp_path):
@@ -105,9 +105,9 @@ def test_model_speedup_times_two_whole_graphs(fp32_graph, real_frames, tmp_path)
 def test_auto_exports_fp32_when_int8_speeds_up_nothing(monkeypatch, real_frames, tmp_path):
     res = _export_auto(monkeypatch, real_frames, tmp_path / "a.onnx", lambda n: 0.9)
     meta = load_engine(res.path).meta
-    assert meta.precision == "fp32" and meta.extra["int8_probe"]["chosen"] == "fp32"
+    assert meta.precision == "fp32" and meta.int8_probe["chosen"] == "fp32"
     assert not {"QuantizeLinear", "DequantizeLinear"} & {n.op_type for n in onnx.load(str(res.path)).graph.node}
-    assert probe_summary(meta.extra["int8_probe"]).startswith("precision auto: fp32; int8 sped up none")
+    assert probe_summary(meta.int8_probe).startswith("precision auto: fp32; int8 sped up none")
 
 
 @pytest.mark.slow  # times every conv of a real export (~16 s); the auto logic is tested through the API above
@@ -118,7 +118,7 @@ def test_cli_auto_prints_the_probe_and_follows_it(clip_path, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "precision auto:" in r.stdout and "speedup" in r.stdout and "choice" in r.stdout
     meta = load_engine(out).meta
-    probe = meta.extra["int8_probe"]
+    probe = meta.int8_probe
     assert probe["size"] == "640x480" and probe["threads"] == 1
     pays = [d for d in probe["layers"] if d["speedup"] >= probe["min_speedup"]]
     whole = probe.get("model_speedup", 0.0)

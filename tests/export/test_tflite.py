@@ -46,7 +46,7 @@ def _one_student_per_family() -> list[str]:
     smallest: dict[tuple, tuple[int, str]] = {}
     for name in STUDENTS.names():
         model = create_student(name)
-        key = (model.card.family, bool(model.card.extra.get("recurrent")))
+        key = (model.card.family, bool(model.card.recurrent))
         smallest[key] = min(smallest.get(key, (count_params(model), name)), (count_params(model), name))
     return sorted(name for _, name in smallest.values())
 
@@ -54,9 +54,9 @@ def _one_student_per_family() -> list[str]:
 @pytest.mark.parametrize("name", _one_student_per_family())
 @pytest.mark.parametrize("precision", ["fp32", pytest.param("fp16", marks=pytest.mark.slow), "int8"])  # fp16: slow
 def test_every_student_family_exports_to_tflite(name, precision, real_frames, tmp_path):
-    extra = create_student(name).card.extra
-    if extra.get("recurrent") or extra.get("styles"):  # more than an image input: ONNX fp32/fp16 only, said clearly
-        with pytest.raises(ExportError, match="recurrent" if extra.get("recurrent") else "style-conditioned"):
+    card = create_student(name).card
+    if card.recurrent or card.styles:  # more than an image input: ONNX fp32/fp16 only, said clearly
+        with pytest.raises(ExportError, match="recurrent" if card.recurrent else "style-conditioned"):
             export_model(name, tmp_path / "m.tflite", format="tflite", precision=precision, calib=real_frames,
                          dynamic=False, sample_size=SIZE)  # fmt: skip
         assert not list(tmp_path.iterdir())

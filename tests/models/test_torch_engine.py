@@ -45,7 +45,7 @@ def test_torch_engine_matches_the_onnx_export_of_the_same_weights(student_weight
     assert engine.meta.model == STUDENT == ort_engine.meta.model
     for field in ("input_range", "output_range", "stride", "layout", "height", "width"):
         assert getattr(engine.meta, field) == getattr(ort_engine.meta, field)
-    assert engine.meta.extra["params"] == ort_engine.meta.extra["params"]
+    assert engine.meta.params == ort_engine.meta.params
     for frame in (_photo(), _photo(60, 70)):  # one size not a multiple of the stride
         assert psnr(engine.stylize(frame), ort_engine.stylize(frame)) >= 40
 

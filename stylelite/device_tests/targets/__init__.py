@@ -22,14 +22,25 @@ def _ssh(spec):
 
 
 def _adb(spec):
+    if not spec.benchmark_model:  # the phone's Python with LiteRT's interpreter runs the runner bundle
+        from stylelite.device_tests.targets.adb_python import AdbPythonTarget
+
+        return AdbPythonTarget(spec)
     from stylelite.device_tests.targets.adb import AdbTarget
 
     return AdbTarget(spec)
 
 
+def _qemu(spec):
+    from stylelite.device_tests.targets.qemu import QemuTarget
+
+    return QemuTarget(spec)
+
+
 TARGETS.add("local", _local)
 TARGETS.add("ssh", _ssh)
 TARGETS.add("adb", _adb)
+TARGETS.add("qemu", _qemu)
 
 
 def open_target(spec: DeviceSpec) -> Target:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -10,11 +11,18 @@ from stylelite.device_tests.bundle import BUNDLE_NAME, build_runner_bundle
 from stylelite.device_tests.targets.base import Target
 from stylelite.runtime.errors import DeviceError
 
+_FORMAT_PACKAGES = {".onnx": "onnxruntime", ".tflite": "ai-edge-litert"}  # what a board needs per format
+
 
 class PythonTarget(Target):
     """A target with Python + numpy + OpenCV + onnxruntime; stylelite's code travels in a zip."""
 
     _workdir: str | None = None
+    formats: tuple[str, ...] = (".onnx",)  # the model files `stylelite bench --device` runs here
+
+    def install_hint(self, package: str) -> str:
+        """How to give the board `package` (a target that builds its board says how to rebuild it)."""
+        return f"pip install {package} on the board (for {self.python()})"
 
     def python(self) -> str:
         return self.spec.python
@@ -63,9 +71,19 @@ class PythonTarget(Target):
         self.push(artifact, model)
         self.push(frames_npy, frames)
         threads = str(self.spec.threads)
-        result = self.runner(
-            ["bench", model, frames, outs, "--warmup", str(warmup), "--iters", str(iters), "--threads", threads]
-        )
+        try:
+            result = self.runner(
+                ["bench", model, frames, outs, "--warmup", str(warmup), "--iters", str(iters), "--threads", threads]
+            )
+        except DeviceError as exc:
+            missing = re.search(r"MissingBackendError: ([^;]+)", str(exc))
+            if not missing:
+                raise
+            package = _FORMAT_PACKAGES.get(artifact.suffix, "its runtime")
+            raise DeviceError(
+                f"{self.name}: the board cannot load {artifact.suffix} files ({missing.group(1).strip()}); "
+                f"install {package}: {self.install_hint(package)}"
+            ) from None
         self.pull(outs, out_npy)
         result["remote_artifact"] = model
         return result

@@ -103,18 +103,7 @@ def build_trainer(config: FamilyTrainConfig, ctx: DistributedContext) -> FamilyT
 def loop_settings(config: FamilyTrainConfig, label: str, desc: str, distributed: bool = True) -> LoopSettings:
     """The shared loop's settings of a teacher run."""
     schedule = LRSchedule(config.lr_policy, config.lr, config.steps, config.decay_from, config.lr_step, config.lr_gamma)
-    return LoopSettings(
-        label=label,
-        desc=desc,
-        steps=config.steps,
-        schedule=schedule,
-        save_every=config.save_every,
-        log_every=config.log_every,
-        seed=config.seed,
-        threads=config.threads,
-        device=config.device,
-        distributed=distributed,
-    )
+    return LoopSettings.of(config, label, desc, schedule, log_every=config.log_every, distributed=distributed)
 
 
 def train_teacher_family(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.errors import ExportError
+from stylelite.runtime.errors import ExportError, InputError
 from stylelite.runtime.metadata import ArtifactMetadata
 from stylelite.runtime.style_control import StyleControl, blend_strength
 
-# Activation memory per input pixel, when the artifact does not record it (extra["activation_bytes_per_pixel"]):
+# Activation memory per input pixel, when the artifact does not record it (meta.activation_bytes_per_pixel):
 # about 1.25 * sqrt(parameters) bytes. Activations grow with a network's width and parameters with its square;
 # measured with onnxruntime on the CPU: mobilegen_s_025 (18.7k parameters) 150 B/px, a 62k-parameter student
 # about 300 B/px. Without a parameter count: DEFAULT_BYTES_PER_PIXEL.
@@ -22,11 +22,16 @@ class Engine(ABC):
     """One artifact loaded in one inference runtime."""
 
     name: str = "engine"
+    recurrent: bool = False  # fed its own previous output (RecurrentMixin sets it from the metadata)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.meta: ArtifactMetadata
         self.options: dict = {}  # the engine settings in effect (threads, providers, ...), for reports
+
+    def reset(self) -> None:
+        """Forget any state carried between frames (a recurrent engine's previous output); a no-op here."""
+        return None
 
     @property
     def styles(self) -> tuple[str, ...]:
@@ -63,6 +68,11 @@ class Engine(ABC):
         from stylelite.runtime.frames import as_rgb, from_model_output
 
         h, w = hw
+        if not np.isfinite(y).all():  # NaN weights or a broken graph: never saved as a picture
+            raise ExportError(
+                f"{self.path.name} returned NaN/Inf values on a {w}x{h} frame: the model is broken (non-finite "
+                "weights or a diverged training), so its output is not an image; export a working checkpoint"
+            )
         out = from_model_output(y, self.meta)[0, :h, :w]
         if out.shape[:2] != frame.shape[:2]:
             out = cv2.resize(out, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -80,10 +90,9 @@ class Engine(ABC):
     def activation_bytes(self, height: int, width: int) -> int:
         """A cheap estimate of the memory one frame of this size takes in the model (bytes): pixels times a
         per-pixel factor from the artifact's metadata (see DEFAULT_BYTES_PER_PIXEL)."""
-        extra = self.meta.extra or {}
-        per_pixel = extra.get("activation_bytes_per_pixel")
+        per_pixel = self.meta.activation_bytes_per_pixel
         if not per_pixel:
-            params = extra.get("params")
+            params = self.meta.params
             per_pixel = 1.25 * float(params) ** 0.5 if params else DEFAULT_BYTES_PER_PIXEL
         return int(height * width * float(per_pixel))
 
@@ -91,6 +100,24 @@ class Engine(ABC):
         """e.g. `onnxruntime:student.onnx (providers=CPUExecutionProvider, graph_optimization=all)`."""
         opts = ", ".join(f"{k}={','.join(v) if isinstance(v, (list, tuple)) else v}" for k, v in self.options.items())
         return f"{self.name}:{self.path.name}" + (f" ({opts})" if opts else "")
+
+
+def inference_error(path: Path, batch_shape, exc: BaseException) -> InputError:
+    """The one-line error for an inference call that failed on a [N,3,H,W] batch: out of memory (with a
+    --process-size that halves the frame) or the graph refusing the frame (a size it cannot take)."""
+    h, w = (int(v) for v in tuple(batch_shape)[-2:])
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    why = (lines[0] if lines else type(exc).__name__)[:240]
+    low = str(exc).lower()
+    if isinstance(exc, MemoryError) or any(k in low for k in ("bad_alloc", "failed to allocate", "out of memory")):
+        return InputError(
+            f"{path.name} ran out of memory on a {w}x{h} frame: add --process-size {max(8, w // 2)}x{max(8, h // 2)} "
+            "(the output is resized back), or free memory"
+        )
+    return InputError(
+        f"{path.name} failed on a {w}x{h} frame ({why}): the graph cannot take this frame; run it at a size it "
+        "takes with --process-size WxH, or check the card it was stamped with"
+    )
 
 
 def no_metadata_message(path: Path) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.engines.base import Engine, check_input_shape, no_metadata_message
+from stylelite.runtime.engines.base import Engine, check_input_shape, inference_error, no_metadata_message
 from stylelite.runtime.errors import ExportError, InputError, require
 from stylelite.runtime.metadata import ArtifactMetadata
 from stylelite.runtime.tflite_file import STYLELITE_METADATA, metadata_entries
@@ -29,7 +29,7 @@ class LiteRTEngine(Engine):
         entries = metadata_entries(self.path)
         if STYLELITE_METADATA not in entries:
             raise ExportError(no_metadata_message(self.path))
-        self.meta = ArtifactMetadata.from_json(entries[STYLELITE_METADATA].decode("utf-8"))
+        self.meta = ArtifactMetadata.from_json(entries[STYLELITE_METADATA], source=self.path.name)
         if self.styles:
             raise ExportError(f"{self.path.name} is style-conditioned; LiteRT runs single-style models only")
         resolver = interpreter.OpResolverType
@@ -56,12 +56,18 @@ class LiteRTEngine(Engine):
                     f"{self.path.name} takes {tuple(self._in['shape'])} NHWC input, got {x.shape}; "
                     "export it at this size or resize the frames"
                 )
-            self.interp.resize_tensor_input(self._in["index"], list(x.shape))
-            self.interp.allocate_tensors()
+            try:
+                self.interp.resize_tensor_input(self._in["index"], list(x.shape))
+                self.interp.allocate_tensors()
+            except (ValueError, RuntimeError, MemoryError) as exc:
+                raise inference_error(self.path, batch.shape, exc) from None
             self._in = self.interp.get_input_details()[0]
             self._out = self.interp.get_output_details()[0]
-        self.interp.set_tensor(self._in["index"], _quantize(x, self._in))
-        self.interp.invoke()
+        try:
+            self.interp.set_tensor(self._in["index"], _quantize(x, self._in))
+            self.interp.invoke()
+        except (ValueError, RuntimeError, MemoryError) as exc:
+            raise inference_error(self.path, batch.shape, exc) from None
         y = _dequantize(self.interp.get_tensor(self._out["index"]), self._out)
         return y.transpose(0, 3, 1, 2)  # [N,H,W,3] -> [N,3,H,W]
 

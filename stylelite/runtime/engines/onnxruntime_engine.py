@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylelite.runtime.engines.base import Engine, check_input_shape, no_metadata_message
+from stylelite.runtime.engines.base import Engine, check_input_shape, inference_error, no_metadata_message
 from stylelite.runtime.engines.recurrent import PREV_OUTPUT_INPUT, RecurrentMixin
 from stylelite.runtime.errors import ConfigError, ExportError, InputError
 from stylelite.runtime.metadata import METADATA_KEY, ArtifactMetadata
@@ -54,7 +54,7 @@ class OrtEngine(RecurrentMixin, Engine):
         wanted = resolve_providers(providers)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATIONS[graph_optimization])
-        opts.log_severity_level = 3
+        opts.log_severity_level = 4  # fatal only: a failed call is raised as one line (inference_error)
         if threads:
             opts.intra_op_num_threads = threads
         if not spin:  # idle worker threads sleep instead of spinning: leaves the cores to decode/encode stages
@@ -78,7 +78,7 @@ class OrtEngine(RecurrentMixin, Engine):
         props = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in props:
             raise ExportError(no_metadata_message(self.path))
-        self.meta = ArtifactMetadata.from_json(props[METADATA_KEY])
+        self.meta = ArtifactMetadata.from_json(props[METADATA_KEY], source=self.path.name)
         inputs = self.session.get_inputs()
         self.input_name = inputs[0].name
         # stylelite's own exports are NCHW RGB; a stamped foreign graph may be NHWC and/or BGR (its card)
@@ -97,6 +97,7 @@ class OrtEngine(RecurrentMixin, Engine):
         return self._run(batch, control)
 
     def _run(self, batch: np.ndarray, control=None, prev: np.ndarray | None = None) -> np.ndarray:
+        shape = batch.shape  # [N,3,H,W]
         if self._bgr:
             batch = batch[:, ::-1]
         if self._nhwc:
@@ -109,7 +110,10 @@ class OrtEngine(RecurrentMixin, Engine):
         for name, value in feeds.items():
             if self._types[name] == "tensor(float16)":
                 feeds[name] = value.astype(np.float16)
-        y = self.session.run(None, feeds)[0]
+        try:
+            y = self.session.run(None, feeds)[0]
+        except Exception as exc:  # onnxruntime's Fail/RuntimeException/InvalidArgument, MemoryError
+            raise inference_error(self.path, shape, exc) from None
         if self._nhwc:
             y = y.transpose(0, 3, 1, 2)
         return np.ascontiguousarray(y[:, ::-1]) if self._bgr else y

@@ -1,6 +1,6 @@
 """State for recurrent artifacts: models that take their own previous output as a second input.
 
-An artifact is recurrent when its metadata says `extra["recurrent"] == "prev_output"` (the
+An artifact is recurrent when its metadata's `recurrent` field names PREV_OUTPUT_INPUT (the
 `mobilegen_t_*` students). The engine keeps the previous raw output (float, in the model's output
 range, at the padded size) and feeds it as `prev_output` with the next frame, so `Engine.infer` must be
 called once per frame, in order — as `Engine.stylize`, `stylelite run` and `stylelite bench` do.
@@ -19,14 +19,9 @@ from collections.abc import Callable
 import numpy as np
 
 from stylelite.runtime.errors import ExportError
-from stylelite.runtime.metadata import ArtifactMetadata
+from stylelite.runtime.metadata import PREV_OUTPUT_INPUT, ArtifactMetadata
 
-PREV_OUTPUT_INPUT = "prev_output"  # float32 [1,3,H,W] in the model's output range
-RECURRENT_KEY = "recurrent"  # ArtifactMetadata.extra key; value PREV_OUTPUT_INPUT
-
-
-def is_recurrent(meta: ArtifactMetadata) -> bool:
-    return meta.extra.get(RECURRENT_KEY) == PREV_OUTPUT_INPUT
+__all__ = ["PREV_OUTPUT_INPUT", "RecurrentMixin", "initial_prev"]
 
 
 def initial_prev(x: np.ndarray, meta: ArtifactMetadata) -> np.ndarray:
@@ -51,7 +46,7 @@ class RecurrentMixin:
     recurrent: bool = False
 
     def init_recurrent(self, input_names) -> None:
-        self.recurrent = is_recurrent(self.meta)
+        self.recurrent = self.meta.is_recurrent
         if self.recurrent and PREV_OUTPUT_INPUT not in set(input_names):
             raise ExportError(
                 f"{getattr(self.path, 'name', self.path)} is marked recurrent but has no {PREV_OUTPUT_INPUT} "

@@ -10,7 +10,8 @@ from pathlib import Path
 
 REFERENCE_DIR = Path(__file__).resolve().parent
 # the ONNX references take any size (timed at 640x480: the dense convs run at 160x120); TFLite needs
-# a fixed one. (format, precision) -> (file name, fixed size or None)
+# a fixed one. (format, precision) -> (file name, fixed size or None); the export format table says which
+# (stylelite.export.formats.reference_sweep, tested equal)
 REFERENCE_ARTIFACTS: dict[tuple[str, str], tuple[str, int | None]] = {
     ("onnx", "fp32"): ("dense_conv_fp32.onnx", None),
     ("onnx", "fp16"): ("dense_conv_fp16.onnx", None),
