@@ -16,7 +16,6 @@ import numpy as np
 
 from stylelite.runtime.errors import ConfigError
 
-
 VIEWS = ("crop", "frame")
 
 
