@@ -32,6 +32,7 @@ from stylelite.distill.data import label_crops
 from stylelite.models.tensors import to_tensor
 from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.files import atomic_path, check_writable_folder, write_error
+from stylelite.runtime.json_text import loads_bounded
 
 STORE_FORMAT = 2  # 2: the spec names the teacher's weights by digest, not only by name
 SPEC_FILE = "store.json"
@@ -133,7 +134,7 @@ def read_spec(folder: str | Path) -> StoreSpec:
     try:
         if path.stat().st_size > 1 << 24:  # a spec is a few kB; never read a huge file whole
             raise InputError(f"{path} is {path.stat().st_size} bytes, not a label store's spec")
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = loads_bounded(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(
             f"{folder} is not a label store (no {SPEC_FILE}): fill one with stylelite distill --labels"

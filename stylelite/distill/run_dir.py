@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stylelite.runtime.errors import ConfigError
 from stylelite.runtime.files import append_jsonl, read_jsonl, write_json_atomic
+from stylelite.runtime.json_text import loads_bounded
 
 _VERSIONED = (
     "torch",
@@ -127,7 +128,7 @@ def check_inputs_unchanged(run: str | Path, saved) -> None:
     if not path.exists() and not path.is_symlink():  # a run from before inputs.json, or of a registered teacher
         return
     try:
-        recorded = {key: e["sha256"] for key, e in json.loads(path.read_text(encoding="utf-8")).items()}
+        recorded = {key: e["sha256"] for key, e in loads_bounded(path.read_text(encoding="utf-8")).items()}
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):  # incl. UnicodeDecodeError
         recorded = None
     if not isinstance(recorded, dict) or not all(

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 
 from stylelite.runtime.errors import MetadataError
+from stylelite.runtime.json_text import loads_bounded
 
 METADATA_KEY = "stylelite"
 SCHEMA_VERSION = 2
@@ -132,7 +133,7 @@ class ArtifactMetadata:
             source: the artifact's file name, for the one-line MetadataError a bad value gives.
         """
         try:
-            raw = json.loads(text)
+            raw = loads_bounded(text)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise MetadataError(_unreadable(source, f"is not JSON ({str(exc)[:80]})")) from None
         if not isinstance(raw, dict):

@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 
 from stylelite.runtime.errors import ConfigError, InputError
+from stylelite.runtime.json_text import loads_bounded
 
 RECORD = "search-files.json"
 _RUN = re.compile(r"^\d{5}-")
@@ -53,7 +54,7 @@ class SearchFolder:
         record = self.out / RECORD
         if record.is_file():
             try:
-                files = json.loads(record.read_text(encoding="utf-8")).get("files")
+                files = loads_bounded(record.read_text(encoding="utf-8")).get("files")
             except (OSError, ValueError, AttributeError, RecursionError):  # RecursionError: absurdly nested
                 files = None
             if not isinstance(files, dict) or not all(_entry_ok(e) for e in files.values()):

@@ -64,7 +64,8 @@ PLANS: dict[str, Plan] = {
     'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[full]" && stylelite demo': parse_only(
         "installs into a new venv: tests/cli/test_readme.py checks the line, tests/cli/test_demo.py runs the demo"
     ),
-    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && pytest -q': parse_only(
+    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" '
+    "&& pip install --no-deps vintagify==0.1.2 && pytest -q": parse_only(
         "installs into a new venv and runs the whole suite: tests/cli/test_readme.py checks it is what .ci/run runs"
     ),
     # ---- Commands
