@@ -20,10 +20,8 @@ if TYPE_CHECKING:
 
 
 def teacher_styles(teacher) -> tuple[str, ...]:
-    """The style names of a style-conditioned teacher (one with `forward_styled` whose card lists
-    styles: the multistyle network, a graph teacher with `style_input`), else ()."""
-    if not hasattr(teacher, "forward_styled"):
-        return ()
+    """The style names of a style-conditioned teacher (its card lists them, and it has `forward_styled`:
+    the multistyle network, a graph teacher with `style_input`), else ()."""
     return tuple(teacher.card.styles)
 
 
@@ -49,7 +47,7 @@ def check_styled_pair(teacher_name: str, styles: tuple[str, ...], student) -> No
     no more styles than it holds. (A one-style student of a style-conditioned teacher learns its first
     style at full strength: the fastest student, and the one TFLite and int8 exports take.)"""
     name = student.card.name
-    if not hasattr(student, "set_style_names"):
+    if not student.card.styles:  # a one-style student (a style-conditioned one names its style slots)
         return
     if not styles:
         raise ConfigError(f"{name} takes style inputs but {teacher_name} has one style: use --student mobilegen_s_050")

@@ -65,7 +65,7 @@ class DistillTrainer(Trainer):
         # learns the teacher's first style at full strength (what its forward renders)
         teacher_has = teacher_styles(self.teacher)
         check_styled_pair(self.teacher.card.name, teacher_has, self.float_model)
-        self.styles = teacher_has if hasattr(self.float_model, "set_style_names") else ()
+        self.styles = teacher_has if self.float_model.card.styles else ()  # a style-conditioned student
         if teacher_has and not self.styles and progress and ctx.is_main:
             print(
                 f"{self.teacher.card.name} is style-conditioned ({', '.join(teacher_has)}); {config.student} learns "
@@ -76,7 +76,7 @@ class DistillTrainer(Trainer):
             refuse_for_styles(config)
             self.float_model.set_style_names(self.styles)
         self._condition = None  # the current batch's (style weights, strengths), for a style-conditioned teacher
-        self.recurrent = getattr(self.float_model, "recurrent", False)  # fed its previous output: frame pairs
+        self.recurrent = bool(self.float_model.card.recurrent)  # fed its previous output: frame pairs
         self.adapters = FeatureAdapters(self.float_model.tap_channels(), self.teacher.tap_channels()).to(device)
         self.taps = [t for t in config.taps if t in self.adapters.taps]
         self.student = self._quantization_aware(self.float_model) if config.qat else self.float_model

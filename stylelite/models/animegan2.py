@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stylelite.models.registry import ModelCard, register_teacher
+from stylelite.models.registry import register_teacher
 from stylelite.models.taps import FeatureTapsMixin
 
 
@@ -113,22 +113,9 @@ class AnimeGANv2Generator(FeatureTapsMixin, nn.Module):
         return F.interpolate(out, scale_factor=2, mode="bilinear", align_corners=False)
 
 
-@register_teacher
-def animegan2() -> AnimeGANv2Generator:
-    """AnimeGANv2 generator (bryandlee/animegan2-pytorch port), ~2.1M params."""
-    return _build("animegan2", align_corners=True)
-
-
-@register_teacher
-def animegan2_align_false() -> AnimeGANv2Generator:
-    """AnimeGANv2 as the port's test.py runs it by default (--upsample_align False); same weights."""
-    return _build("animegan2_align_false", align_corners=False)
-
-
-def _build(name: str, align_corners: bool) -> AnimeGANv2Generator:
-    m = AnimeGANv2Generator(align_corners)
-    m.card = ModelCard(
-        name=name,
+def _card(align_corners: bool) -> dict:
+    """The card fields of an AnimeGANv2 generator (its name is the registered function's)."""
+    return dict(
         family="animegan2",
         stride=4,
         resolution=256,  # AnimeGANv2's training crops; face_paint_512_* were trained on 512x512 faces
@@ -140,4 +127,15 @@ def _build(name: str, align_corners: bool) -> AnimeGANv2Generator:
         if align_corners
         else {"upsampling": "bilinear x2, align_corners=False (test.py --upsample_align False)"},
     )
-    return m
+
+
+@register_teacher(**_card(align_corners=True))
+def animegan2() -> AnimeGANv2Generator:
+    """AnimeGANv2 generator (bryandlee/animegan2-pytorch port), ~2.1M params."""
+    return AnimeGANv2Generator(align_corners=True)
+
+
+@register_teacher(**_card(align_corners=False))
+def animegan2_align_false() -> AnimeGANv2Generator:
+    """AnimeGANv2 as the port's test.py runs it by default (--upsample_align False); same weights."""
+    return AnimeGANv2Generator(align_corners=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -87,7 +88,8 @@ class ResnetGenerator(FeatureTapsMixin, nn.Module):
         return self.model(x)
 
 
-def _card(name: str, n_blocks: int, norm: str = "instance", use_dropout: bool = False) -> ModelCard:
+def _card(n_blocks: int, norm: str = "instance", use_dropout: bool = False) -> dict:
+    """The card fields of a ResNet generator with these options (its name is the registered function's)."""
     files = {
         "instance": "CycleGAN's released generators (horse2zebra.pth, monet2photo.pth, ...) and latest_net_G.pth "
         "of a CycleGAN run",
@@ -96,8 +98,7 @@ def _card(name: str, n_blocks: int, norm: str = "instance", use_dropout: bool = 
     }[norm]
     flags = f"--netG resnet_{n_blocks}blocks --norm {'instance' if norm.startswith('instance') else norm}"
     flags += "" if use_dropout else " --no_dropout"
-    return ModelCard(
-        name=name,
+    return dict(
         family="cyclegan_resnet",
         stride=4,
         resolution=256,
@@ -116,32 +117,31 @@ def resnet_variant(state: dict) -> dict:
     return {"use_dropout": dropout, "affine": affine}
 
 
-def _instance_resnet(name: str, n_blocks: int, use_dropout: bool, affine: bool) -> ResnetGenerator:
-    norm = "instance_affine" if affine else "instance"
+def _variant(declared: ModelCard, n_blocks: int, norm: str, use_dropout: bool) -> ResnetGenerator:
+    """A generator with these options, carrying the card declared at registration (the default options')
+    refined to them (a checkpoint's dropout or affine norm changes its source and extra)."""
     m = ResnetGenerator(n_blocks, 64, use_dropout, norm)
-    m.card = _card(name, n_blocks, norm, use_dropout)
+    m.card = replace(declared, **_card(n_blocks, norm, use_dropout))
     return m
 
 
-@register_teacher
+@register_teacher(**_card(9))
 def cyclegan_r9(use_dropout: bool = False, affine: bool = False) -> ResnetGenerator:
     """CycleGAN ResNet-9 generator (ngf=64), the 256x256 CycleGAN default; dropout and affine
     InstanceNorm variants are read off the checkpoint."""
-    return _instance_resnet("cyclegan_r9", 9, use_dropout, affine)
+    return _variant(cyclegan_r9.card, 9, "instance_affine" if affine else "instance", use_dropout)
 
 
-@register_teacher
+@register_teacher(**_card(6))
 def cyclegan_r6(use_dropout: bool = False, affine: bool = False) -> ResnetGenerator:
     """CycleGAN ResNet-6 generator (ngf=64), the 128x128 CycleGAN default."""
-    return _instance_resnet("cyclegan_r6", 6, use_dropout, affine)
+    return _variant(cyclegan_r6.card, 6, "instance_affine" if affine else "instance", use_dropout)
 
 
-@register_teacher
+@register_teacher(**_card(9, "batch"))
 def cyclegan_r9_bn(use_dropout: bool = False) -> ResnetGenerator:
     """ResNet-9 generator with --norm batch (pix2pix's default norm): sees absolute colour."""
-    m = ResnetGenerator(9, 64, use_dropout, norm="batch")
-    m.card = _card("cyclegan_r9_bn", 9, "batch", use_dropout)
-    return m
+    return _variant(cyclegan_r9_bn.card, 9, "batch", use_dropout)
 
 
 cyclegan_r9.variant_of = cyclegan_r6.variant_of = resnet_variant

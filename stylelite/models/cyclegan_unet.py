@@ -17,6 +17,8 @@ explicitly (without in-place ops, which the ONNX tracer mishandles).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import nn
 
@@ -95,10 +97,10 @@ class UnetGenerator(FeatureTapsMixin, nn.Module):
         return self.model(x)
 
 
-def _card(name: str, num_downs: int, norm: str, use_dropout: bool) -> ModelCard:
+def _card(num_downs: int, norm: str, use_dropout: bool) -> dict:
+    """The card fields of a U-Net generator with these options (its name is the registered function's)."""
     size = 2**num_downs
-    return ModelCard(
-        name=name,
+    return dict(
         family="cyclegan_unet",
         stride=size,
         resolution=size,
@@ -121,25 +123,27 @@ def _card(name: str, num_downs: int, norm: str, use_dropout: bool) -> ModelCard:
     )
 
 
-@register_teacher
+def _variant(declared: ModelCard, num_downs: int, norm: str, use_dropout: bool) -> UnetGenerator:
+    """A generator with these options, carrying the card declared at registration (the default options')
+    refined to them (dropout changes its source)."""
+    m = UnetGenerator(num_downs, 64, norm, use_dropout)
+    m.card = replace(declared, **_card(num_downs, norm, use_dropout))
+    return m
+
+
+@register_teacher(**_card(8, "batch", True))
 def pix2pix_unet256(use_dropout: bool = True) -> UnetGenerator:
     """pix2pix U-Net-256 (8 levels, ngf=64, --norm batch): the pix2pix default generator."""
-    m = UnetGenerator(8, 64, "batch", use_dropout)
-    m.card = _card("pix2pix_unet256", 8, "batch", use_dropout)
-    return m
+    return _variant(pix2pix_unet256.card, 8, "batch", use_dropout)
 
 
-@register_teacher
+@register_teacher(**_card(7, "batch", True))
 def pix2pix_unet128(use_dropout: bool = True) -> UnetGenerator:
     """pix2pix U-Net-128 (7 levels, ngf=64, --norm batch)."""
-    m = UnetGenerator(7, 64, "batch", use_dropout)
-    m.card = _card("pix2pix_unet128", 7, "batch", use_dropout)
-    return m
+    return _variant(pix2pix_unet128.card, 7, "batch", use_dropout)
 
 
-@register_teacher
+@register_teacher(**_card(8, "instance", False))
 def cyclegan_unet256(use_dropout: bool = False) -> UnetGenerator:
     """CycleGAN with --netG unet_256 --norm instance (convs with bias, no norm parameters)."""
-    m = UnetGenerator(8, 64, "instance", use_dropout)
-    m.card = _card("cyclegan_unet256", 8, "instance", use_dropout)
-    return m
+    return _variant(cyclegan_unet256.card, 8, "instance", use_dropout)

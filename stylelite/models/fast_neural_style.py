@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stylelite.models.registry import ModelCard, register_teacher
+from stylelite.models.registry import register_teacher
 from stylelite.models.taps import FeatureTapsMixin
 
 
@@ -100,20 +100,17 @@ class TransformerNet(FeatureTapsMixin, nn.Module):
         return self.deconv3(y)
 
 
-@register_teacher
+@register_teacher(
+    family="fast_neural_style",
+    input_range=(0.0, 255.0),
+    output_range=(0.0, 255.0),
+    stride=4,
+    resolution=256,
+    source="pytorch/examples fast_neural_style: saved_models.zip (download_saved_models.py) with "
+    "candy.pth, mosaic.pth, rain_princess.pth, udnie.pth",
+    license="BSD-3-Clause (pytorch/examples); the released .pth files state no terms of their own: "
+    "check the weights' terms (and the style paintings') before commercial use",
+)
 def fast_neural_style() -> TransformerNet:
     """Fast neural style TransformerNet (pytorch/examples): one network per style, ~1.7M params."""
-    m = TransformerNet()
-    m.card = ModelCard(
-        name="fast_neural_style",
-        family="fast_neural_style",
-        input_range=(0.0, 255.0),
-        output_range=(0.0, 255.0),
-        stride=4,
-        resolution=256,
-        source="pytorch/examples fast_neural_style: saved_models.zip (download_saved_models.py) with "
-        "candy.pth, mosaic.pth, rain_princess.pth, udnie.pth",
-        license="BSD-3-Clause (pytorch/examples); the released .pth files state no terms of their own: "
-        "check the weights' terms (and the style paintings') before commercial use",
-    )
-    return m
+    return TransformerNet()

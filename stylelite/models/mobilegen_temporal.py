@@ -27,9 +27,8 @@ def initial_prev(x: torch.Tensor, input_range=(-1.0, 1.0), output_range=(-1.0, 1
 
 
 class MobileGenTemporal(MobileGen):
-    """Recurrent student: (frame, previous output), both [B,3,H,W] in [-1, 1] -> output in [-1, 1]."""
-
-    recurrent = True
+    """Recurrent student: (frame, previous output), both [B,3,H,W] in [-1, 1] -> output in [-1, 1]
+    (its card's `recurrent` names the state input)."""
 
     def __init__(self, width: float = 0.5, n_blocks: int = 6, expand: int = 4) -> None:
         super().__init__(width, n_blocks, expand)

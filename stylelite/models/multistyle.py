@@ -204,6 +204,8 @@ class MultiStyleGenerator(FeatureTapsMixin, nn.Module):
         return self.forward_code(x, code)
 
 
+# No card declared here: its styles are set at run time (set_style_names, a checkpoint's names), so the
+# model computes its card (MultiStyleGenerator.card).
 @register_teacher
 def multistyle() -> MultiStyleGenerator:
     """Multi-style TransformerNet with AdaIN: up to 8 styles, blends and a strength dial (~1.9M params)."""

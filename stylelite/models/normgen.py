@@ -19,10 +19,10 @@ import torch
 from torch import nn
 
 from stylelite.models.registry import register_student
+from stylelite.models.shufflegen import STRIDE, channels_for_width
+from stylelite.models.shufflegen import _card as shufflegen_card
 from stylelite.models.taps import FeatureTapsMixin
 from stylelite.models.tensors import pad_to_multiple
-
-STRIDE = 4
 
 
 class NormPair(nn.Module):
@@ -78,35 +78,24 @@ class NormGen(FeatureTapsMixin, nn.Module):
         return self.forward_core(x)
 
 
-def _channels(width: float) -> int:
-    return int(round(64 * width / 8)) * 8
-
-
 def _card(width: float, n_blocks: int) -> dict:
-    return dict(
-        family="normgen",
-        stride=STRIDE,
-        resolution=256,
-        source="stylelite (distilled)",
-        license="same as the teacher it was distilled from",
-        extra={"width": width, "channels": _channels(width), "blocks": n_blocks, "norm": "instance"},
-    )
+    return shufflegen_card(width, n_blocks, family="normgen", norm="instance")
 
 
 @register_student(**_card(0.5, 4))
 def normgen_t_050() -> NormGen:
     """32 channels, 4 blocks (0.36 GMAC at 256x256): per-image normalised, draws its output; the student
     of teachers that repaint the frame (instance-norm style networks, CycleGANs)."""
-    return NormGen(_channels(0.5), 4)
+    return NormGen(channels_for_width(0.5), 4)
 
 
 @register_student(**_card(0.5, 5))
 def normgen_f_050() -> NormGen:
     """32 channels, 5 blocks (0.44 GMAC at 256x256)."""
-    return NormGen(_channels(0.5), 5)
+    return NormGen(channels_for_width(0.5), 5)
 
 
 @register_student(**_card(0.5, 6))
 def normgen_s_050() -> NormGen:
     """32 channels, 6 blocks (0.52 GMAC at 256x256)."""
-    return NormGen(_channels(0.5), 6)
+    return NormGen(channels_for_width(0.5), 6)

@@ -61,8 +61,10 @@ def register_teacher(fn=None, /, **card):
 def register_student(fn=None, /, **card):
     """`@register_student`, or `@register_student(family="mobilegen", stride=4, ...)`: the keywords are the
     ModelCard's fields but the name, which is the function's. A declared card is readable without building
-    the model (`STUDENTS.get(name).card`) and is attached to every model the builder returns; a builder
-    registered without one attaches its own (`.card` is None until built)."""
+    the model (`STUDENTS.get(name).card`) and is attached to every model the builder returns that carries
+    none of its own: a builder whose options change the card (a checkpoint's variant) attaches the declared
+    card refined (`dataclasses.replace`); a builder registered without one attaches its own (`.card` is None
+    until built)."""
     return _register(STUDENTS, fn, card)
 
 
@@ -75,7 +77,7 @@ def _register(registry: Registry, fn, card: dict):
         @functools.wraps(fn)
         def build(*args, **kwargs):
             model = fn(*args, **kwargs)
-            if declared is not None:
+            if declared is not None and vars(model).get("card") is None:  # not refined by the builder
                 model.card = declared
             return model
 

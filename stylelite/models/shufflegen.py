@@ -84,49 +84,50 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
         return self.forward_core(x)
 
 
-def _channels(width: float) -> int:
+def channels_for_width(width: float) -> int:
     return int(round(64 * width / 8)) * 8
 
 
-def _card(width: float, n_blocks: int) -> dict:
-    """The card of a ShuffleGen of `width` and `n_blocks` (its name is the registered function's)."""
+def _card(width: float, n_blocks: int, family: str = "shufflegen", **notes) -> dict:
+    """The card of a ShuffleGen-shaped student of `width` and `n_blocks` (its name is the registered function's);
+    `notes` go into the card's extra (for people, never read as a capability)."""
     return dict(
-        family="shufflegen",
+        family=family,
         stride=STRIDE,
         resolution=256,
         source="stylelite (distilled)",
         license="same as the teacher it was distilled from",
-        extra={"width": width, "channels": _channels(width), "blocks": n_blocks},
+        extra={"width": width, "channels": channels_for_width(width), "blocks": n_blocks, **notes},
     )
 
 
 @register_student(**_card(0.375, 4))
 def shufflegen_t_038() -> ShuffleGen:
     """24 channels, 4 blocks (0.22 GMAC at 256x256): the fastest."""
-    return ShuffleGen(_channels(0.375), 4)
+    return ShuffleGen(channels_for_width(0.375), 4)
 
 
 @register_student(**_card(0.5, 4))
 def shufflegen_t_050() -> ShuffleGen:
     """32 channels, 4 blocks (0.36 GMAC at 256x256): f_050 less one block, for 30 fps at 640x480 on two cores
     with headroom (its shipped weights start from f_050's with a block dropped)."""
-    return ShuffleGen(_channels(0.5), 4)
+    return ShuffleGen(channels_for_width(0.5), 4)
 
 
 @register_student(**_card(0.5, 5))
 def shufflegen_f_050() -> ShuffleGen:
     """32 channels, 5 blocks (0.44 GMAC at 256x256): s_050 less one block, for about 30 fps at 640x480 on two
     cores where s_050 falls short (its shipped weights start from s_050's with a block dropped)."""
-    return ShuffleGen(_channels(0.5), 5)
+    return ShuffleGen(channels_for_width(0.5), 5)
 
 
 @register_student(**_card(0.5, 6))
 def shufflegen_s_050() -> ShuffleGen:
     """32 channels, 6 blocks (0.52 GMAC at 256x256): 27-32 fps at 640x480 on two CPU cores, by CPU."""
-    return ShuffleGen(_channels(0.5), 6)
+    return ShuffleGen(channels_for_width(0.5), 6)
 
 
 @register_student(**_card(0.75, 6))
 def shufflegen_m_075() -> ShuffleGen:
     """48 channels, 6 blocks (1.11 GMAC at 256x256): the quality end."""
-    return ShuffleGen(_channels(0.75), 6)
+    return ShuffleGen(channels_for_width(0.75), 6)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from stylelite.models.registry import ModelCard, register_teacher
+from stylelite.models.registry import register_teacher
 from stylelite.models.taps import FeatureTapsMixin
 
 
@@ -141,18 +141,15 @@ class UnitTranslator(FeatureTapsMixin, nn.Module):
         return self.decoder(self.dec_shared(self.enc_shared(self.encoder(x))))
 
 
-@register_teacher
+@register_teacher(
+    family="unit",
+    stride=4,
+    resolution=256,
+    source="trained by `stylelite train-teacher --family unit` (architecture: mingyuliutw/UNIT NIPS 2017 "
+    "COCOResGen, exps/unit/cat2tiger.yaml); the released UNIT checkpoints use other layouts",
+    license="stylelite code (Apache-2.0); the trained weights inherit the terms of their training images",
+    extra={"direction": "a2b", "latent": "shared, unit-variance Gaussian (mean used at inference)"},
+)
 def unit_a2b() -> UnitTranslator:
     """UNIT translator A->B (NIPS 2017 release config: ch 64, 2 downsamples, 3+1 / 1+3 res blocks)."""
-    m = UnitTranslator(64, 3, 1)
-    m.card = ModelCard(
-        name="unit_a2b",
-        family="unit",
-        stride=4,
-        resolution=256,
-        source="trained by `stylelite train-teacher --family unit` (architecture: mingyuliutw/UNIT NIPS 2017 "
-        "COCOResGen, exps/unit/cat2tiger.yaml); the released UNIT checkpoints use other layouts",
-        license="stylelite code (Apache-2.0); the trained weights inherit the terms of their training images",
-        extra={"direction": "a2b", "latent": "shared, unit-variance Gaussian (mean used at inference)"},
-    )
-    return m
+    return UnitTranslator(64, 3, 1)

@@ -127,9 +127,10 @@ PLANS: dict[str, Plan] = {
         creates=("horse2zebra_teacher.onnx",),
     ),
     # ---- Packaged teachers, TorchScript teachers, the label store (docs/guides)
-    "stylelite distill --teacher multistyle26.magenta.style_07 --w-feature 0 --student shufflegen_s_050": run(
-        TINY_DISTILL
-    ),
+    (
+        "stylelite distill --teacher multistyle26.magenta.style_07 --w-feature 0 --student normgen_t_050 --data world "
+        "--labels magenta07 --label-view frame --crop 256"
+    ): run("--steps 2 --batch 1 --label-crops 2", {"--crop 256": "--crop 32"}),
     "stylelite distill --teacher generator.pt --trust-graph-code --w-feature 0 --student shufflegen_s_050": parse_only(
         "needs a TorchScript generator; tests/models/test_graph_teacher_hostile.py runs one only when trusted"
     ),
@@ -340,6 +341,15 @@ PLANS: dict[str, Plan] = {
     "pytest stylelite/device_tests --device arm64 --artifact student.onnx": parse_only(
         "needs the emulated board in devices.toml (parsed: --collect-only); tests/device_tests/test_arm64_board.py "
         "runs the suite on it"
+    ),
+    "python docs/measurements/real_teacher_students.py --student shufflegen_t_050 --steps 1500": parse_only(
+        "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
+    ),
+    "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 1500": parse_only(
+        "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
+    ),
+    "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
+        "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
     ),
     "python docs/measurements/teacher_crop_consistency.py": parse_only(
         "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"

@@ -215,3 +215,16 @@ def test_the_multistyle_teacher_distils_with_its_features_under_each_condition(t
                   student="mobilegen_styled_s_050", steps=2, batch=2, crop=32, cache_size=4, temporal_batch=1,
                   out=tmp_path / "runs", progress=False)  # fmt: skip
     assert load_model(str(run / "student.safetensors")).identity.styles == ("ink", "wash")
+
+
+def test_being_style_conditioned_is_read_off_the_card_not_probed():
+    from types import SimpleNamespace
+
+    from stylelite.distill.conditions import check_styled_pair, teacher_styles
+    from stylelite.models.registry import ModelCard
+
+    styled = SimpleNamespace(card=ModelCard("two_slots", "f", styles=("a", "b")), slots=1)  # no forward_styled
+    assert teacher_styles(styled) == ("a", "b")
+    with pytest.raises(ConfigError, match="^t has 3 styles; two_slots holds at most 1$"):
+        check_styled_pair("t", ("a", "b", "c"), styled)
+    check_styled_pair("t", ("a",), SimpleNamespace(card=ModelCard("plain", "f"), set_style_names=print))  # one style

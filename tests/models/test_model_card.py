@@ -2,6 +2,7 @@
 recurrent state) is a typed field of the card and of the artifact metadata."""
 
 import pytest
+import torch
 
 from stylelite.models.identity import ModelIdentity
 from stylelite.models.load import load_model
@@ -17,6 +18,21 @@ def test_a_declared_card_is_read_without_building_the_model(monkeypatch):
     monkeypatch.setattr(mobilegen_temporal.MobileGenTemporal, "__init__", lambda *a, **k: built.append(1))
     card = STUDENTS.get("mobilegen_t_050").card
     assert card.name == "mobilegen_t_050" and card.recurrent == PREV_OUTPUT_INPUT and not built
+
+
+def test_teacher_cards_are_declared_at_registration_but_the_run_time_styled_one():
+    undeclared = {name for name in TEACHERS.names() if TEACHERS.get(name).card is None}
+    assert undeclared == {"multistyle"}  # its styles are set at run time: it computes its card
+    assert TEACHERS.get("pix2pix_unet256").card.stride == 256
+    assert TEACHERS.get("fast_neural_style").card.input_range == (0.0, 255.0)
+
+
+def test_a_teacher_variant_carries_the_declared_card_refined():
+    builder = TEACHERS.get("cyclegan_r9")
+    with torch.device("meta"):
+        card = builder(use_dropout=True, affine=True).card
+    assert card.name == "cyclegan_r9" and card.extra == {"dropout": True, "norm": "instance_affine"}
+    assert builder.card.extra == {} and "--no_dropout" in builder.card.source
 
 
 @pytest.mark.parametrize("name", STUDENTS.names() + TEACHERS.names())

@@ -58,9 +58,11 @@ def test_a_missing_debian_package_says_how_to_install_it(monkeypatch):
         corpus.clip_paths(("foliage",), clip_set="textured")
 
 
-def test_bench_clip_sets_expand_to_their_clips(monkeypatch):
+def test_bench_clip_sets_expand_to_their_clips(monkeypatch, tmp_path):
     from stylelite.cli.bench import _clips
 
     monkeypatch.setattr(corpus, "locate", lambda item: Path(item.path))
-    got = _clips(["textured", "mine.mp4"])
+    mine = tmp_path / "mine.mp4"
+    mine.write_bytes(b"")  # a file given by path passes through as it is
+    got = _clips(["textured", str(mine)])
     assert [Path(p).name for p in got] == ["tree.avi", "vtest.avi", "Megamind.avi", "mine.mp4"]
