@@ -8,6 +8,8 @@ first 40 frames of the three held-out real clips (320 px wide) against the teach
     python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 1500
     python docs/measurements/real_teacher_students.py --student shufflegen_t_050 --steps 1500
     python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000
+    python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 2500 --lr 1e-3 \
+        --init runs/real_teacher/shufflenorm_in_4_32_s0_1500_ssim0.5_lr0.002.pt --tag _cont
 
 Writes runs/real_teacher/<tag>.{json,jpg,pt} (input | teacher | student, frame 20 of each clip).
 """
@@ -177,12 +179,14 @@ def ssim_loss(a, b):
     return 1 - m.mean()
 
 
-def train(name, labels: Path, steps, out: Path, batch=4, lr=2e-3, w_ssim=0.5):
+def train(name, labels: Path, steps, out: Path, batch=4, lr=2e-3, w_ssim=0.5, init=None):
     torch.manual_seed(0)
     d = np.load(labels)
     xs = torch.from_numpy(d["inputs"]).permute(0, 3, 1, 2).float() / 255
     ys = torch.from_numpy(d["outputs"]).permute(0, 3, 1, 2).float() / 255
     model = build(name)
+    if init:  # continue an earlier run's student
+        model.load_state_dict(torch.load(init, weights_only=True))
     print(
         name, "params", sum(p.numel() for p in model.parameters()), "GMAC@256", round(macs(model) / 1e9, 3), flush=True
     )
@@ -276,13 +280,15 @@ if __name__ == "__main__":
     ap.add_argument("--w-ssim", type=float, default=0.5)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", default=None, help="a student .pt of an earlier run to continue")
+    ap.add_argument("--tag", default="", help="appended to the run's file names")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     out = Path("runs/real_teacher")
     out.mkdir(parents=True, exist_ok=True)
     lab = out / f"labels_s{a.style}_{a.labels}.npz"
     make_labels(a.labels, a.style, lab)
-    tag = f"{a.student}_s{a.style}_{a.steps}_ssim{a.w_ssim}_lr{a.lr}"
-    model = train(a.student, lab, a.steps, out / f"{tag}.pt", lr=a.lr, w_ssim=a.w_ssim)
+    tag = f"{a.student}_s{a.style}_{a.steps}_ssim{a.w_ssim}_lr{a.lr}{a.tag}"
+    model = train(a.student, lab, a.steps, out / f"{tag}.pt", lr=a.lr, w_ssim=a.w_ssim, init=a.init)
     r = evaluate(model, a.style, save=out / f"{tag}.jpg")
     (out / f"{tag}.json").write_text(json.dumps(r))

@@ -351,6 +351,10 @@ PLANS: dict[str, Plan] = {
     "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
         "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
     ),
+    (
+        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 2500 --lr 1e-3 "
+        "--init runs/real_teacher/shufflenorm_in_4_32_s0_1500_ssim0.5_lr0.002.pt --tag _cont"
+    ): parse_only("a measurement script: continues the NormGen run above for 2,500 steps (about 30 minutes)"),
     "python docs/measurements/teacher_crop_consistency.py": parse_only(
         "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
     ),
