@@ -115,10 +115,11 @@ def test_cyclegan_cycle_loss_falls_on_a_fixed_batch(tmp_path, data, monkeypatch)
     from stylelite.distill.trainers import cyclegan
     from stylelite.models.cyclegan_resnet import ResnetGenerator, _card
     from stylelite.models.patchgan import NLayerDiscriminator
+    from stylelite.models.registry import ModelCard
 
     def small_generator(name):  # the loop and losses under test, with networks small enough for CI
         g = ResnetGenerator(n_blocks=2, ngf=8)
-        g.card = _card(name, 2)
+        g.card = ModelCard(name=name, **_card(2))
         return g
 
     monkeypatch.setattr(cyclegan, "create_teacher", small_generator)
