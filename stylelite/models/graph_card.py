@@ -17,6 +17,7 @@ import numpy as np
 from stylelite.models.registry import ModelCard
 from stylelite.runtime.errors import ConfigError
 from stylelite.runtime.metadata import COLORS, LAYOUTS, MAX_RANGE, MAX_STRIDE, MIN_RANGE_SPAN
+from stylelite.runtime.metadata_checks import image_range_fault
 
 MAX_CONSTANT_VALUES = 65536  # numbers in one constant input (a style vector, a noise map of a small graph)
 MAX_STYLES = 64
@@ -120,12 +121,13 @@ def _finite_number(value) -> bool:
 
 def _range(name: str, value) -> tuple[float, float]:
     """[low, high]: two finite numbers an image range can be (the artifact metadata's bounds)."""
-    if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(_finite_number(v) for v in value):
+    fault = image_range_fault(value)
+    if fault == "numbers":
         raise ConfigError(f"{name}={_show(value)}: give two finite numbers [low, high], e.g. {name}=0,255")
     lo, hi = float(value[0]), float(value[1])
-    if not lo < hi:
+    if fault == "order":
         raise ConfigError(f"{name}={[lo, hi]}: low must be below high, e.g. {name}=0,255")
-    if hi - lo < MIN_RANGE_SPAN or max(abs(lo), abs(hi)) > MAX_RANGE:
+    if fault == "span":
         raise ConfigError(
             f"{name}={[lo, hi]} is not an image's value range: give one spanning {MIN_RANGE_SPAN:g} to "
             f"{MAX_RANGE:g}, e.g. {name}=0,255 or {name}=-1,1"

@@ -57,17 +57,17 @@ def check_fields(meta) -> None:
             raise MetadataError(f"{name}={_show(getattr(meta, name))} should be an object")
     for name in ("input_range", "output_range"):
         value = getattr(meta, name)
-        if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(_number(v) for v in value):
+        fault = image_range_fault(value)
+        if fault == "numbers":
             raise MetadataError(f"{name}={_show(value)} should be two finite numbers [low, high], e.g. [-1, 1]")
-        lo, hi = float(value[0]), float(value[1])
-        if not lo < hi:
+        if fault == "order":
             raise MetadataError(f"{name}={_show(value)}: low must be below high (e.g. [0, 255])")
-        if hi - lo < MIN_RANGE_SPAN or max(abs(lo), abs(hi)) > MAX_RANGE:
+        if fault == "span":
             raise MetadataError(
                 f"{name}={_show(value)} is not an image range: it should span {MIN_RANGE_SPAN:g} to "
                 f"{MAX_RANGE:g} (e.g. [-1, 1] or [0, 255])"
             )
-        object.__setattr__(meta, name, (lo, hi))
+        object.__setattr__(meta, name, (float(value[0]), float(value[1])))
     if meta.layout not in LAYOUTS:
         raise MetadataError(f"layout={_show(meta.layout)}: one of {', '.join(LAYOUTS)}")
     if meta.color not in COLORS:
@@ -98,6 +98,22 @@ def check_fields(meta) -> None:
             raise MetadataError(f"{name}={_show(value)} should be a number >= 0")
     if meta.opset is not None and (not _whole(meta.opset) or not 1 <= meta.opset <= 1000):
         raise MetadataError(f"opset={_show(meta.opset)} should be an ONNX opset number")
+
+
+def image_range_fault(value) -> str:
+    """What is wrong with `value` as an image's value range [low, high], the one rule that artifact metadata
+    and teacher cards share: "numbers" (not two finite numbers), "order" (low not below high), "span" (too
+    narrow or too wide for an image), or "" when it is sound."""
+    from stylelite.runtime.metadata import MAX_RANGE, MIN_RANGE_SPAN  # (metadata imports this module)
+
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(_number(v) for v in value):
+        return "numbers"
+    lo, hi = float(value[0]), float(value[1])
+    if not lo < hi:
+        return "order"
+    if hi - lo < MIN_RANGE_SPAN or max(abs(lo), abs(hi)) > MAX_RANGE:
+        return "span"
+    return ""
 
 
 def _number(v) -> bool:
