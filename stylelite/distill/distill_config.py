@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from stylelite.distill.augment import VIEWS
 from stylelite.distill.criteria import LOSS_WEIGHTS, with_loss_weights
 from stylelite.distill.label_store import MAX_CROPS
 from stylelite.models.registry import STUDENTS
@@ -178,8 +179,8 @@ class DistillConfig:
                 )
             if self.w_feature:
                 raise ConfigError("a label store holds the teacher's outputs, not its features: add --w-feature 0")
-        if self.label_view not in ("crop", "frame"):
-            raise ConfigError(f"label_view={self.label_view!r}: give crop or frame (--label-view frame)")
+        if self.label_view not in VIEWS:
+            raise ConfigError(f"label_view={self.label_view!r}: give {' or '.join(VIEWS)} (--label-view frame)")
         if self.label_view == "frame" and not self.labels:
             raise ConfigError("--label-view frame fills a label store: add --labels DIR")
 
