@@ -32,7 +32,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=keep,
         help="allow a teacher without weights (randomly initialised; tests and smoke runs only)",
     )
-    p.add_argument("--student", default=keep, help=f"student name (stylelite list) (default: {d.student})")
+    p.add_argument(
+        "--student",
+        default=keep,
+        help="student name (stylelite list); without it the default recipe measures the teacher and chooses the "
+        "student, labels, losses and schedule for --budget-minutes, and prints what it chose and why",
+    )
+    p.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=60.0,
+        metavar="M",
+        help="the default recipe's time on this machine, label store included (0: no recipe, plain defaults: "
+        f"{d.student}, {d.steps} steps)",
+    )
     p.add_argument(
         "--data",
         action="append",
@@ -182,23 +195,32 @@ REPEATED = ("data", "key_map", "teacher_card")  # append options: a flag per val
 
 
 def execute(args: argparse.Namespace) -> int:
+    import math
     import os
 
     from stylelite.cli.options import command_line
-    from stylelite.distill.distiller import DistillConfig, distill
+    from stylelite.distill.distiller import DistillConfig, distill, with_recipe
     from stylelite.distill.distributed import check_nproc_per_node, launch_torchrun, under_torchrun
+    from stylelite.runtime.errors import ConfigError
 
     given = {k: getattr(args, k) for k in OPTIONS if hasattr(args, k)}
     for k in (*REPEATED, "long_term_offsets"):
         if k in given:
             given[k] = tuple(given[k])
     check_nproc_per_node(args.nproc_per_node, getattr(args, "device", "cpu"))
+    if not math.isfinite(args.budget_minutes) or not 0 <= args.budget_minutes <= 10_000:
+        raise ConfigError(f"--budget-minutes {args.budget_minutes}: give 0 (no recipe) to 10000 minutes, e.g. 60")
+    # the recipe runs once, here: under torchrun every rank would measure (and choose) on its own
+    minutes = 0.0 if under_torchrun() else args.budget_minutes
+    if args.nproc_per_node > 1 and not under_torchrun() and not args.resume and "student" not in given and minutes:
+        if not given.get("random_teacher"):
+            given = {k: v for k, v in with_recipe(given, args.out, minutes).items() if k != "recipe"}
     if args.nproc_per_node > 1 and not under_torchrun():
         if not args.resume:
             DistillConfig(**given)  # option errors in one line here, not once per rank
         relaunch = command_line("distill", {"out": args.out, "resume": args.resume, **given}, REPEATED)
         return launch_torchrun(args.nproc_per_node, relaunch)
-    run = distill(out=args.out, resume=args.resume, **given)
+    run = distill(out=args.out, resume=args.resume, recipe_minutes=minutes, **given)
     if os.environ.get("RANK", "0") != "0":
         return 0
     print(

@@ -57,8 +57,6 @@ def check_styled_pair(teacher_name: str, styles: tuple[str, ...], student) -> No
 
 def refuse_for_styles(c: DistillConfig) -> None:
     """ConfigError for the options a style-conditioned distillation does not take (yet)."""
-    if c.labels:
-        raise ConfigError("a label store holds one-style labels; distil a style-conditioned teacher without --labels")
     if c.qat:
         raise ConfigError("style-conditioned students export to ONNX fp32/fp16 only, so --qat does not apply")
     if c.w_adversarial:

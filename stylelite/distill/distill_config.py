@@ -82,6 +82,8 @@ class DistillConfig:
     random_teacher: bool = False  # allow a teacher without weights (randomly initialised): tests, smoke runs
     # A TorchScript or .pt2 teacher is a program that runs its author's code: run it only when this says so
     trust_graph_code: bool = False
+    # what the default recipe (distill/recipe.py) measured and chose, when the run named no student
+    recipe: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):  # lists from config.json -> tuples

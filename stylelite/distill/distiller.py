@@ -37,7 +37,7 @@ from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
 from stylelite.models.mobilegen_styled import tile
 from stylelite.models.registry import create_student
 
-__all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity"]
+__all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity", "with_recipe"]
 
 
 class DistillTrainer(Trainer):
@@ -118,7 +118,7 @@ class DistillTrainer(Trainer):
                     file=sys.stderr,
                 )
         if c.labels:
-            self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx)
+            self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx, len(self.styles))
         else:
             self.cache = TeacherCache(
                 self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress,
@@ -260,7 +260,7 @@ def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
             e.copy_(m)
 
 
-def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: DistributedContext):
+def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: DistributedContext, styles: int = 0):
     """Fill (or complete) the label store `c.labels` with `teacher`, then read it; DistillTrainer reseeds
     its batch generator from (seed, step) every step, so a resumed run draws what the uninterrupted run would.
     The crops come from the `--data` images (`--data world`: the bundled photos and textures). Under torchrun
@@ -281,6 +281,7 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
         seed=c.seed,
         sources=tuple(sources),
         augment=AugmentConfig(view=c.label_view).to_dict(),
+        styles=styles,  # a style-conditioned student: each crop labelled under its own condition
     )
     part = (ctx.rank, ctx.world_size)
     fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress and ctx.is_main, part=part)
@@ -308,6 +309,7 @@ def distill(
     out: str | Path = "runs",
     resume: str | Path | None = None,
     progress: bool = True,
+    recipe_minutes: float = 0.0,
     **overrides,
 ) -> Path:
     """Distil `teacher` into `student`; return the run folder holding `student.safetensors`.
@@ -320,15 +322,43 @@ def distill(
             given with it must equal the saved ones, except `steps` (a larger value extends the run),
             `save_every` and `threads`; anything else changed is a ConfigError naming the option.
         progress: show progress bars.
+        recipe_minutes: with no `student` (and no resume), measure the teacher and let the default recipe
+            (distill/recipe.py) choose the student, labels, losses and schedule for this many minutes; options
+            given in `overrides` are kept. 0: DistillConfig's plain defaults (the CLI passes 60).
         **overrides: DistillConfig fields (steps, batch, data, w_temporal, ...).
     """
     given = {k: v for k, v in dict(teacher=teacher, student=student, **overrides).items() if v is not None}
+    if not resume and student is None and recipe_minutes and not given.get("random_teacher"):
+        given = with_recipe(given, out, recipe_minutes, progress)
+    elif "w_feature" not in given and (given.get("labels") or _graph_teacher(given)):
+        given["w_feature"] = 0.0  # the feature loss needs the teacher's taps, which a label store or a graph lacks
     if resume:
         config = apply_resume_options(resume, DistillConfig(**read_run_config(resume, "distill")), given)
     else:
         config = DistillConfig(**given)
     build = functools.partial(DistillTrainer, config, progress=progress)
     return run_training(config, build, loop_settings(config), out=out, resume=resume, progress=progress)
+
+
+def with_recipe(given: dict, out: str | Path, minutes: float, progress: bool = True) -> dict:
+    """`given` completed by the default recipe (distill/recipe.py); its label store is OUT/labels-TEACHER
+    unless `given` names one."""
+    from stylelite.distill.recipe import apply_recipe
+
+    label = _teacher_label(given.get("teacher", DistillConfig.teacher))
+    return apply_recipe(given, Path(out) / f"labels-{label}", minutes, progress)
+
+
+def _graph_teacher(given: dict) -> bool:
+    """Whether the teacher is an exported graph (a file, or a packaged graph), which has no feature taps."""
+    from stylelite.models.graph_teacher import graph_kind
+    from stylelite.models.registry import resolve_packaged
+
+    if given.get("teacher_checkpoint"):
+        return False
+    teacher = given.get("teacher", DistillConfig.teacher)
+    packaged = resolve_packaged(teacher)
+    return graph_kind(teacher) is not None or bool(packaged and packaged[0].graph_card)
 
 
 def _amp_dtype(device: torch.device) -> torch.dtype:

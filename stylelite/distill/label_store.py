@@ -59,6 +59,9 @@ class StoreSpec:
     seed: int
     sources: tuple[str, ...]  # names of the source images, in order
     augment: dict
+    # a style-conditioned teacher's store: each crop labelled under its own condition over this many styles
+    # (its shards add `weights` float32 [N,styles] and `strength` float32 [N]); 0: one-style labels
+    styles: int = 0
 
     def __post_init__(self) -> None:
         """Every field of the right type and in bounds (a spec may come from an edited store.json)."""
@@ -67,6 +70,7 @@ class StoreSpec:
             "crops": (1, MAX_CROPS),
             "shard_size": (1, MAX_SHARD_SIZE),
             "seed": (0, 2**63),
+            "styles": (0, 4096),
         }
         for name, (low, high) in bounds.items():
             value = getattr(self, name)
@@ -145,6 +149,7 @@ def read_spec(folder: str | Path) -> StoreSpec:
         raise InputError(f"{path} is not a label store's spec; remove the folder and fill it again")
     if raw.pop("format", None) != STORE_FORMAT:
         raise InputError(f"{path} was written by another stylelite version; fill a new store")
+    raw.setdefault("styles", 0)  # stores filled before style-conditioned stores existed hold one-style labels
     names = [f.name for f in fields(StoreSpec)]
     missing, extra = [k for k in names if k not in raw], sorted(set(raw) - set(names))
     if missing or extra:
@@ -187,12 +192,14 @@ def shard_path(folder: Path, index: int) -> Path:
     return folder / f"labels-{index:05d}.npz"
 
 
-def teacher_labels(teacher: torch.nn.Module, crops: np.ndarray, batch: int = 8) -> np.ndarray:
+def teacher_labels(teacher: torch.nn.Module, crops: np.ndarray, batch: int = 8, condition=None) -> np.ndarray:
     """The teacher's outputs for uint8 RGB crops [N,S,S,3], as uint8 RGB (data.label_crops, then [-1, 1]
-    mapped to [0, 255] as the runtime quantizes)."""
+    mapped to [0, 255] as the runtime quantizes); `condition` (weights [N,styles], strengths [N]) renders a
+    style-conditioned teacher under each crop's own condition."""
     out = []
     for i in range(0, len(crops), batch):
-        y, _ = label_crops(teacher, crops[i : i + batch])
+        cond = None if condition is None else tuple(c[i : i + batch] for c in condition)
+        y, _ = label_crops(teacher, crops[i : i + batch], condition=cond)
         if y.ndim != 4 or y.shape[0] != len(crops[i : i + batch]) or y.shape[1] != 3:
             raise InputError(
                 f"the teacher returned {list(y.shape)} for a batch of {len(crops[i : i + batch])} crops "
@@ -251,14 +258,16 @@ def fill_label_store(
                 [augmented_crop(images[rng.integers(len(images))], spec.crop, rng, augment) for _ in range(n)]
             )
             started = time.perf_counter()
-            outputs = teacher_labels(teacher, crops)
+            conditions = _conditions(spec, i, n)
+            outputs = teacher_labels(teacher, crops, condition=conditions)
             if outputs.shape != crops.shape:  # never persist a shard the store would hold forever
                 raise InputError(
                     f"the teacher returned labels of shape {list(outputs.shape)} for {n} crops {list(crops.shape)}: "
                     f"nothing was written to {shard_path(folder, i).name}; a graph that is correct only at batch 1 "
                     "cannot label a store"
                 )
-            _write_atomic(shard_path(folder, i), _npz_bytes(inputs=crops, outputs=outputs))
+            extra = {} if conditions is None else {"weights": conditions[0].numpy(), "strength": conditions[1].numpy()}
+            _write_atomic(shard_path(folder, i), _npz_bytes(inputs=crops, outputs=outputs, **extra))
             bar.set_postfix(s_per_crop=f"{(time.perf_counter() - started) / n:.2f}")
             bar.update()
     except BaseException:
@@ -283,34 +292,36 @@ class LabelStore:
         present = {i: p for i, p in shards.items() if p.exists()}
         if not present:
             raise InputError(f"the label store {folder} has no labelled shards yet: fill it first")
-        inputs, outputs = [], []
-        for i, p in present.items():
-            x, y = read_shard(p, self.spec.shard_crops(i), self.spec.crop)
-            inputs.append(x)
-            outputs.append(y)
-        self.inputs, self.outputs = np.concatenate(inputs), np.concatenate(outputs)
+        arrays = [read_shard(p, self.spec.shard_crops(i), self.spec.crop, self.spec.styles) for i, p in present.items()]
+        self.inputs, self.outputs = (np.concatenate([a[k] for a in arrays]) for k in (0, 1))
+        self.conditions = None
+        if self.spec.styles:
+            self.conditions = tuple(torch.from_numpy(np.concatenate([a[k] for a in arrays])) for k in (2, 3))
         self.complete = len(present) == len(shards)
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict, None]:
-        """n random (input, teacher output), as TeacherCache.batch: [n,3,S,S] in [-1, 1]; no features, no
-        condition (a store holds one-style labels)."""
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, dict, tuple | None]:
+        """n random (input, teacher output, no features, condition), as TeacherCache.batch: [n,3,S,S] in
+        [-1, 1]; the condition (weights [n,styles], strengths [n]) of a style-conditioned store, else None."""
         idx = self.rng.integers(len(self), size=n)
-        return to_tensor(self.inputs[idx]), to_tensor(self.outputs[idx]), {}, None
+        cond = None if self.conditions is None else tuple(c[torch.from_numpy(idx)] for c in self.conditions)
+        return to_tensor(self.inputs[idx]), to_tensor(self.outputs[idx]), {}, cond
 
 
-def read_shard(path: Path, n: int, crop: int) -> tuple[np.ndarray, np.ndarray]:
-    """A shard's (inputs, outputs), both uint8 [n,crop,crop,3]; InputError naming the shard when it is
-    truncated, not an npz, holds object arrays (never unpickled) or keys or shapes other than the store's."""
+def read_shard(path: Path, n: int, crop: int, styles: int = 0) -> tuple[np.ndarray, ...]:
+    """A shard's (inputs, outputs), both uint8 [n,crop,crop,3], and for a store of `styles` styles its
+    (weights float32 [n,styles], strengths float32 [n]); InputError naming the shard when it is truncated,
+    not an npz, holds object arrays (never unpickled), keys, shapes or values other than the store's."""
     fix = "remove it and run the same command again to fill it again"
+    keys = ("inputs", "outputs", "weights", "strength") if styles else ("inputs", "outputs")
     try:
         with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile) or set(z.files) != {"inputs", "outputs"}:
-                raise InputError(f"the label shard {path} holds other arrays than inputs and outputs: {fix}")
-            arrays = z["inputs"], z["outputs"]
+            if not isinstance(z, np.lib.npyio.NpzFile) or set(z.files) != set(keys):
+                raise InputError(f"the label shard {path} holds other arrays than {', '.join(keys)}: {fix}")
+            arrays = tuple(z[k] for k in keys)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise InputError(f"the label shard {path} is damaged ({type(exc).__name__}): {fix}") from None
     want = (n, crop, crop, 3)
@@ -319,7 +330,21 @@ def read_shard(path: Path, n: int, crop: int) -> tuple[np.ndarray, np.ndarray]:
             raise InputError(
                 f"the label shard {path} holds {name} {a.dtype}{list(a.shape)}, not uint8{list(want)}: {fix}"
             )
+    if styles:
+        weights, strength = arrays[2:]
+        sound = weights.dtype == strength.dtype == np.float32 and weights.shape == (n, styles)
+        sound = sound and strength.shape == (n,) and np.isfinite(weights).all() and np.isfinite(strength).all()
+        sound = sound and weights.min() >= 0 and np.allclose(weights.sum(1), 1, atol=1e-3)
+        if not sound or strength.min() < 0 or strength.max() > 1:
+            raise InputError(f"the label shard {path} holds conditions that are not {n} style mixes of {styles}: {fix}")
     return arrays
+
+
+def _conditions(spec: StoreSpec, index: int, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Shard `index`'s conditions (from its own seed), or None for a one-style store."""
+    from stylelite.distill.conditions import sample_conditions
+
+    return sample_conditions(spec.styles, n, np.random.default_rng([spec.seed, index, 3])) if spec.styles else None
 
 
 def _npz_bytes(**arrays: np.ndarray) -> bytes:

@@ -15,6 +15,7 @@ from stylelite.models import (  # noqa: F401  (each registers its models)
     mobilegen_temporal,
     multistyle,
     normgen,
+    normgen_styled,
     shufflegen,
     unit,
 )

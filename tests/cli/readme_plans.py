@@ -38,7 +38,7 @@ def parse_only(why: str) -> Plan:
 
 
 TINY_CROPS = "--batch 1 --crop 32 --cache-size 2"  # tiny crops keep the 49.6-GMAC teacher cheap
-TINY_DISTILL = "--steps 2 " + TINY_CROPS
+TINY_DISTILL = "--steps 2 --label-crops 128 " + TINY_CROPS  # a recipe run (no --student) fills a store
 TINY_TRAIN = "--steps 1 --batch 1 --crop 32"
 RUN_1 = "runs/00001-mobilegen_s_025-cyclegan_r9_bn_cartoon"  # what DISTILL_1 makes in an empty folder
 DISTILL_1 = "stylelite distill --teacher cyclegan_r9_bn.cartoon --student mobilegen_s_025 --steps 600"

@@ -111,7 +111,7 @@ def test_distill_cli_with_label_store_ema_colour_and_ssim(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     common = ["distill", "--student", "shufflegen_t_038", "--labels", "store", "--label-crops", "8", "--crop", "64"]
     common += ["--batch", "4", "--steps", "3", "--data", "world", "--threads", "1"]
-    assert main([*common, "--ema", "0.5"]) == 1  # the store has no features: the default --w-feature is refused
+    assert main([*common, "--ema", "0.5", "--w-feature", "0.1"]) == 1  # the store has no features
     assert "--w-feature 0" in capsys.readouterr().err
     assert not (tmp_path / "store").exists() and not (tmp_path / "runs").exists()
     assert main([*common, "--w-feature", "0", "--w-color", "2", "--w-ssim", "0.5", "--ema", "0.5"]) == 0

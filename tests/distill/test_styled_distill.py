@@ -122,15 +122,16 @@ def test_conditions_cover_every_control():
     assert set(weights.argmax(1).tolist()) == {0, 1, 2}
 
 
-def test_styled_student_learns_each_style_and_runs_in_the_runtime(graphs, tmp_path):
+@pytest.mark.parametrize(("name", "steps"), [("mobilegen_styled_s_050", 150), ("normgen_styled_t_050", 300)])
+def test_styled_student_learns_each_style_and_runs_in_the_runtime(graphs, tmp_path, name, steps):
     from stylelite.export.api import export_model
     from stylelite.runtime.engines import load_engine
     from stylelite.runtime.style_control import StyleControl
 
     _, d = graphs
     run = distill(
-        teacher=str(d / "three.onnx"), teacher_card=CARD, student="mobilegen_styled_s_050", w_feature=0.0,
-        steps=150, batch=4, crop=32, cache_size=64, temporal_batch=2, out=tmp_path, progress=False,
+        teacher=str(d / "three.onnx"), teacher_card=CARD, student=name, w_feature=0.0,
+        steps=steps, batch=4, crop=32, cache_size=64, temporal_batch=2, out=tmp_path, progress=False,
     )  # fmt: skip
     student = load_model(str(run / "student.safetensors")).model
     assert student.card.styles == ("warm", "cool", "mono")
@@ -172,9 +173,6 @@ def test_a_plain_student_learns_the_first_style_and_a_card_must_be_complete(grap
     with pytest.raises(ConfigError, match="has one style: use --student mobilegen_s_050"):
         distill(teacher=str(d / "three.onnx"), teacher_card=("inputs.style=1,0,0",),
                 student="mobilegen_styled_s_050", w_feature=0.0, steps=1, out=tmp_path, progress=False)  # fmt: skip
-    with pytest.raises(ConfigError, match="without --labels"):
-        distill(teacher=str(d / "three.onnx"), teacher_card=CARD, student="mobilegen_styled_s_050",
-                w_feature=0.0, labels=str(tmp_path / "store"), steps=1, out=tmp_path, progress=False)  # fmt: skip
 
 
 def test_the_styled_student_starts_as_mobilegen_and_names_its_styles():
@@ -228,3 +226,45 @@ def test_being_style_conditioned_is_read_off_the_card_not_probed():
     with pytest.raises(ConfigError, match="^t has 3 styles; two_slots holds at most 1$"):
         check_styled_pair("t", ("a", "b", "c"), styled)
     check_styled_pair("t", ("a",), SimpleNamespace(card=ModelCard("plain", "f"), set_style_names=print))  # one style
+
+
+def test_a_style_conditioned_label_store_keeps_each_crops_condition(graphs, tmp_path):
+    from stylelite.distill.label_store import LabelStore, read_shard, read_spec
+
+    _, d = graphs
+    store = tmp_path / "labels"
+    run = distill(
+        teacher=str(d / "three.onnx"), teacher_card=CARD, student="normgen_styled_t_050", labels=str(store),
+        label_crops=40, label_view="frame", crop=32, steps=2, batch=4, temporal_batch=1, out=tmp_path / "r",
+        progress=False,
+    )  # fmt: skip
+    assert read_spec(store).styles == 3
+    x, y, weights, strength = read_shard(store / "labels-00000.npz", 40, 32, styles=3)
+    assert weights.shape == (40, 3) and np.allclose(weights.sum(1), 1) and strength.shape == (40,)
+    teacher = GraphTeacher(d / "three.onnx", GraphCard.parse(CARD))
+    with torch.no_grad():  # each stored output is the teacher under that crop's own condition
+        want = teacher.forward_styled(torch.from_numpy(x[:4]).permute(0, 3, 1, 2).float() / 127.5 - 1,
+                                      torch.from_numpy(weights[:4]), torch.from_numpy(strength[:4]))  # fmt: skip
+    got = torch.from_numpy(y[:4]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    assert float((want - got).abs().max()) < 0.02
+    _, _, _, cond = LabelStore(store).batch(5)
+    assert cond[0].shape == (5, 3) and cond[1].shape == (5,)
+    assert load_model(str(run / "student.safetensors")).model.card.styles == ("warm", "cool", "mono")
+
+
+def test_a_shard_with_forged_conditions_is_refused(tmp_path):
+    from stylelite.distill.label_store import read_shard
+    from stylelite.runtime.errors import InputError
+
+    crops = np.zeros((2, 32, 32, 3), np.uint8)
+    bad = {
+        "inputs": crops,
+        "outputs": crops,
+        "weights": np.float32([[2, -1], [0.5, 0.5]]),
+        "strength": np.ones(2, np.float32),
+    }
+    np.savez(tmp_path / "labels-00000.npz", **bad)
+    with pytest.raises(InputError, match="conditions that are not 2 style mixes of 2"):
+        read_shard(tmp_path / "labels-00000.npz", 2, 32, styles=2)
+    with pytest.raises(InputError, match="other arrays than inputs, outputs"):
+        read_shard(tmp_path / "labels-00000.npz", 2, 32)

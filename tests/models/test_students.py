@@ -28,6 +28,7 @@ ALLOWED_OPS = {
 # a style-conditioned student maps its [1, n] style inputs to FiLM vectors (Gemm and friends on vectors)
 # and applies them per pixel with a broadcast Mul and Add
 STYLE_OPS = {"Mul", "Gemm", "ReduceSum", "Div", "Split", "Unsqueeze", "Reshape", "Max", "Pad"}
+STYLE_OPS |= {"Sub"}  # the conditional-norm student blends its drawing with the input by strength: x + s * (y - x)
 
 
 @pytest.mark.parametrize("name", STUDENT_NAMES)
