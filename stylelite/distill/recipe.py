@@ -6,9 +6,11 @@ losses and schedule work for it. The recipe measures the teacher first, on a bui
 - whether it normalises per image: its output on a centre crop against the same region of its output on the
   whole frame (PSNR). Instance-norm style networks and CycleGANs score 12-23 dB, the built-in batch-norm
   teacher 33-45 dB (docs/measurements/teacher_crop_consistency.txt). A per-image teacher gets whole-frame
-  labels (`label_view="frame"`) and a student that normalises per image too (`normgen_t_050`, which draws
-  its output); any other teacher gets region labels and the fastest shipped student shape (`shufflegen_f_050`,
-  a residual on the input);
+  labels (`label_view="frame"`) and a student that normalises per image too: one that draws its output
+  (`normgen_t_050`) when the teacher repaints the frame (its output far from its input: Magenta's styles
+  10.5-11 dB), one that adds to its input (`normres_t_050`) when it grades it (vintagify 23 dB), and the
+  conditional-norm student (`normgen_styled_t_050`) for a style-conditioned teacher. Any other teacher gets
+  region labels and the fastest shipped student shape (`shufflegen_f_050`, a residual on the input);
 - what one label costs, and what one training step of the chosen student costs on this machine,
 
 and splits a time budget (60 minutes by default, label store included) between the label store and the
@@ -25,6 +27,9 @@ import numpy as np
 import torch
 
 CONSISTENT_DB = 30.0  # crop-vs-frame PSNR above which a teacher does not normalise per image
+# teacher-vs-input PSNR at or above which a per-image teacher grades the frame rather than repainting it
+# (vintagify's CycleGAN 23 dB, Magenta's styles 10.5-11 dB, on the probe photos)
+GRADE_DB = 18.0
 BUDGET_MINUTES = 60.0
 LABEL_SHARE = 0.45  # at most this share of the budget goes to labelling
 SHARD = 128  # label_store's shard size: label counts are whole shards
@@ -34,6 +39,7 @@ MIN_STEPS, MAX_STEPS = 300, 20000
 # What each kind of teacher gets (DistillConfig fields); measured in docs/measurements/real-teachers.md
 PER_IMAGE = {"student": "normgen_t_050", "label_view": "frame", "crop": 256, "batch": 4, "lr": 2e-3, "w_ssim": 0.5}
 STYLED = "normgen_styled_t_050"  # the student of a style-conditioned teacher
+RESIDUAL = "normres_t_050"  # the student of a per-image teacher that grades more than it repaints
 CONSISTENT = {"student": "shufflegen_f_050", "label_view": "crop", "crop": 160, "batch": 8, "lr": 2e-3, "w_ssim": 0.5}
 
 
@@ -45,6 +51,11 @@ class TeacherProbe:
     label_seconds: float
     frame: int
     styles: int = 0  # a style-conditioned teacher's styles
+    input_db: float = 0.0  # the teacher's output against its input (high: a grade; low: a repaint)
+
+    @property
+    def grades(self) -> bool:
+        return self.input_db >= GRADE_DB
 
     @property
     def per_image(self) -> bool:
@@ -82,8 +93,8 @@ def probe_teacher(teacher: torch.nn.Module, card, frame: int = 256) -> TeacherPr
     seconds = time.perf_counter() - start
     q = frame // 4
     crop = run(np.ascontiguousarray(image[q : frame - q, q : frame - q]))
-    styles = len(card.styles)
-    return TeacherProbe(min(psnr(crop, whole[q : frame - q, q : frame - q]), 99.0), seconds, frame, styles)
+    crop_db = min(psnr(crop, whole[q : frame - q, q : frame - q]), 99.0)
+    return TeacherProbe(crop_db, seconds, frame, len(card.styles), min(psnr(whole, image), 99.0))
 
 
 def step_seconds(student_name: str, crop: int, batch: int, pairs: int) -> float:
@@ -105,6 +116,8 @@ def choose(probe: TeacherProbe, given: dict, seconds_per_step, minutes: float, l
     `given`: what the user set (kept); `seconds_per_step(student, crop, batch)`; `labelled`: labels already
     in the store (they cost nothing)."""
     kind = PER_IMAGE if probe.per_image else CONSISTENT
+    if probe.per_image and probe.grades and not probe.styles:  # keep the input's detail, learn the grade
+        kind = {**kind, "student": RESIDUAL}
     if probe.styles:  # one student for every style and blend: conditional instance norm, as the teacher has
         kind = {**kind, "student": STYLED}
     chosen = {k: v for k, v in kind.items() if k not in given}
@@ -114,6 +127,13 @@ def choose(probe: TeacherProbe, given: dict, seconds_per_step, minutes: float, l
     verdict = "normalises per image" if probe.per_image else "does not normalise per image"
     sign = "<" if probe.per_image else ">="
     styled = f"; it has {probe.styles} styles, learnt together under random mixes" if probe.styles else ""
+    if probe.per_image:
+        look = (
+            "grades the frame (a student that adds to its input)"
+            if probe.grades
+            else "repaints the frame (a student that draws)"
+        )
+        styled += f"; its output is {probe.input_db:.1f} dB from its input: it {look}"
     reasons = [
         f"teacher {verdict}: its output on a crop differs from the same region of its output on the frame by "
         f"{probe.crop_db:.1f} dB ({sign} {CONSISTENT_DB:.0f}){styled}",

