@@ -43,3 +43,19 @@ def test_it_names_its_styles_and_holds_magentas_26():
     assert model.slots >= 26 and model.card.family == "normgen_styled"
     model.set_style_names([f"style_{i:02d}" for i in range(26)])
     assert model.card.styles[25] == "style_25" and len(model.card.styles) == 26
+
+
+def test_shipped_weights_carry_their_licence_and_source(tmp_path, monkeypatch):
+    from stylelite.distill.training_state import save_weights
+    from stylelite.models import registry
+
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "PRETRAINED", dict(registry.PRETRAINED))
+    monkeypatch.setattr(registry, "PRETRAINED_CARDS", dict(registry.PRETRAINED_CARDS))
+    save_weights(tmp_path / "w.safetensors", create_student("normres_t_050"))
+    registry.register_pretrained(
+        "normres_t_050.probe", "w.safetensors", "a test", license="MIT (distilled from an MIT teacher)", source="t"
+    )
+    model = registry.create_student("normres_t_050.probe")
+    assert model.card.license == "MIT (distilled from an MIT teacher)" and model.card.source == "t"
+    assert create_student("normres_t_050").card.license == "same as the teacher it was distilled from"
