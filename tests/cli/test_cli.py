@@ -27,7 +27,8 @@ def test_list_prints_macs_and_params():
     rows = [line for line in proc.stdout.splitlines() if line.startswith("student")]
     assert len(rows) >= 3
     names = {r.split()[1] for r in rows}
-    assert {"mobilegen_s_050", "shufflegen_s_050"} <= names and all(n.split("_")[0].endswith(("gen", "res")) for n in names)
+    assert {"mobilegen_s_050", "shufflegen_s_050"} <= names
+    assert all(n.split("_")[0].endswith(("gen", "res")) for n in names)
     assert "GMAC@256" in proc.stdout
 
 
