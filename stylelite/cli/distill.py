@@ -93,7 +93,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _add_label_store_options(p: argparse.ArgumentParser, keep) -> None:
     """A label store of teacher outputs, filled once and shared by runs, and what its crops show."""
-    from stylelite.distill.augment import VIEWS
+    from stylelite.distill.augment import COLOURS, VIEWS
 
     p.add_argument(
         "--labels",
@@ -109,6 +109,14 @@ def _add_label_store_options(p: argparse.ArgumentParser, keep) -> None:
         help="what each stored crop shows: crop (a region at a random scale) or frame (nearly the whole image "
         "at --crop size: teachers that normalise per image, as style networks and CycleGANs do, need it) "
         "(default: crop)",
+    )
+    p.add_argument(
+        "--label-colours",
+        default=keep,
+        choices=COLOURS,
+        help="the store's colour augmentation: wide (any hue, for teachers that treat every colour alike) or "
+        "natural (no hue rotation, mild grading: a teacher trained on natural photos, such as a photo-filter "
+        "CycleGAN, answers wild colours erratically) (default: wide)",
     )
 
 
@@ -188,7 +196,7 @@ NUMERIC = (
 
 OPTIONS = (*NUMERIC, *LOSS_WEIGHTS, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat")
 OPTIONS += ("init_from", "long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map", "teacher_card")
-OPTIONS += ("trust_graph_code", "label_view")
+OPTIONS += ("trust_graph_code", "label_view", "label_colours")
 
 
 REPEATED = ("data", "key_map", "teacher_card")  # append options: a flag per value (--long-term-offsets: nargs)

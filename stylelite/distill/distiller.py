@@ -280,7 +280,7 @@ def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: Dis
         shard_size=128,
         seed=c.seed,
         sources=tuple(sources),
-        augment=AugmentConfig(view=c.label_view).to_dict(),
+        augment=AugmentConfig(view=c.label_view).with_colours(c.label_colours).to_dict(),
         styles=styles,  # a style-conditioned student: each crop labelled under its own condition
     )
     part = (ctx.rank, ctx.world_size)

@@ -54,3 +54,37 @@ def test_frame_view_needs_a_label_store(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "add --labels DIR" in err[0]
     assert not (tmp_path / "runs").exists()
+
+
+def test_natural_colours_keep_hues_and_leave_textures_grey():
+    natural = AugmentConfig(view="frame").with_colours("natural")
+    assert natural.hue_p == 0.0 and natural.tint_p == 0.0 and natural.view == "frame"
+    assert AugmentConfig().with_colours("wide") == AugmentConfig()
+    rng = np.random.default_rng(0)
+    red = np.zeros((64, 64, 3), np.uint8)
+    red[..., 0] = 200
+    grey = np.full((64, 64, 3), 120, np.uint8)
+    for _ in range(20):
+        r = augmented_crop(red, 48, rng, natural).astype(int)
+        assert (r[..., 0] > r[..., 1] + 40).mean() > 0.95, "red stays red: no hue rotation"
+        g = augmented_crop(grey, 48, rng, natural).astype(int)
+        assert np.ptp(g.mean((0, 1))) <= 3, "a grey texture is not tinted (its channels differ only by noise)"
+    with pytest.raises(ConfigError, match="give one of wide, natural"):
+        AugmentConfig().with_colours("vivid")
+
+
+def test_label_colours_is_a_store_option_recorded_in_its_spec(tmp_path):
+    from stylelite.distill.distill_config import DistillConfig
+    from stylelite.distill.label_store import read_spec
+    from tests.conftest import run_cli
+
+    with pytest.raises(ConfigError, match="--label-colours natural fills a label store: add --labels DIR"):
+        DistillConfig(label_colours="natural")
+    args = ["--teacher", "fast_neural_style", "--random-teacher", "--student", "shufflegen_t_038", "--steps", "1"]
+    args += ["--batch", "1", "--crop", "32", "--label-crops", "2", "--w-temporal", "0"]
+    r = run_cli("distill", *args, "--labels", str(tmp_path / "s"), "--label-colours", "natural",
+                "-o", str(tmp_path / "r"))  # fmt: skip
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert read_spec(tmp_path / "s").augment["hue_p"] == 0.0
+    r = run_cli("distill", *args, "--labels", str(tmp_path / "s"), "-o", str(tmp_path / "r"))
+    assert r.returncode == 1 and "made with other" in r.stderr  # a wide-colour run does not mix into it
