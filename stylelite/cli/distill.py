@@ -207,8 +207,9 @@ def execute(args: argparse.Namespace) -> int:
     import os
 
     from stylelite.cli.options import command_line
-    from stylelite.distill.distiller import DistillConfig, distill, with_recipe
+    from stylelite.distill.distiller import DistillConfig, distill
     from stylelite.distill.distributed import check_nproc_per_node, launch_torchrun, under_torchrun
+    from stylelite.distill.recipe import with_recipe
     from stylelite.runtime.errors import ConfigError
 
     given = {k: getattr(args, k) for k in OPTIONS if hasattr(args, k)}

@@ -31,13 +31,14 @@ from stylelite.distill.losses import (
     recurrent_losses,
     temporal_loss,
 )
+from stylelite.distill.recipe import graph_teacher, with_recipe
 from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.training_state import save_weights
 from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
 from stylelite.models.mobilegen_styled import tile
 from stylelite.models.registry import create_student
 
-__all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity", "with_recipe"]
+__all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity"]
 
 
 class DistillTrainer(Trainer):
@@ -330,7 +331,7 @@ def distill(
     given = {k: v for k, v in dict(teacher=teacher, student=student, **overrides).items() if v is not None}
     if not resume and student is None and recipe_minutes and not given.get("random_teacher"):
         given = with_recipe(given, out, recipe_minutes, progress)
-    elif "w_feature" not in given and (given.get("labels") or _graph_teacher(given)):
+    elif "w_feature" not in given and (given.get("labels") or graph_teacher(given)):
         given["w_feature"] = 0.0  # the feature loss needs the teacher's taps, which a label store or a graph lacks
     if resume:
         config = apply_resume_options(resume, DistillConfig(**read_run_config(resume, "distill")), given)
@@ -338,27 +339,6 @@ def distill(
         config = DistillConfig(**given)
     build = functools.partial(DistillTrainer, config, progress=progress)
     return run_training(config, build, loop_settings(config), out=out, resume=resume, progress=progress)
-
-
-def with_recipe(given: dict, out: str | Path, minutes: float, progress: bool = True) -> dict:
-    """`given` completed by the default recipe (distill/recipe.py); its label store is OUT/labels-TEACHER
-    unless `given` names one."""
-    from stylelite.distill.recipe import apply_recipe
-
-    label = _teacher_label(given.get("teacher", DistillConfig.teacher))
-    return apply_recipe(given, Path(out) / f"labels-{label}", minutes, progress)
-
-
-def _graph_teacher(given: dict) -> bool:
-    """Whether the teacher is an exported graph (a file, or a packaged graph), which has no feature taps."""
-    from stylelite.models.graph_teacher import graph_kind
-    from stylelite.models.registry import resolve_packaged
-
-    if given.get("teacher_checkpoint"):
-        return False
-    teacher = given.get("teacher", DistillConfig.teacher)
-    packaged = resolve_packaged(teacher)
-    return graph_kind(teacher) is not None or bool(packaged and packaged[0].graph_card)
 
 
 def _amp_dtype(device: torch.device) -> torch.dtype:

@@ -203,3 +203,26 @@ def apply_recipe(given: dict, labels_folder: Path, minutes: float = BUDGET_MINUT
     if progress:
         print("recipe (no --student given):\n  " + "\n  ".join(recipe.reasons), file=sys.stderr, flush=True)
     return out
+
+
+def with_recipe(given: dict, out: str | Path, minutes: float, progress: bool = True) -> dict:
+    """`given` completed by the default recipe (distill/recipe.py); its label store is OUT/labels-TEACHER
+    unless `given` names one."""
+    from stylelite.distill.distill_config import DistillConfig
+    from stylelite.distill.distiller import _teacher_label
+
+    label = _teacher_label(given.get("teacher", DistillConfig.teacher))
+    return apply_recipe(given, Path(out) / f"labels-{label}", minutes, progress)
+
+
+def graph_teacher(given: dict) -> bool:
+    """Whether the teacher is an exported graph (a file, or a packaged graph), which has no feature taps."""
+    from stylelite.distill.distill_config import DistillConfig
+    from stylelite.models.graph_teacher import graph_kind
+    from stylelite.models.registry import resolve_packaged
+
+    if given.get("teacher_checkpoint"):
+        return False
+    teacher = given.get("teacher", DistillConfig.teacher)
+    packaged = resolve_packaged(teacher)
+    return graph_kind(teacher) is not None or bool(packaged and packaged[0].graph_card)

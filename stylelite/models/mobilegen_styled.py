@@ -32,7 +32,34 @@ from stylelite.models.registry import ModelCard, register_student
 HIDDEN = 64
 
 
-class StyledMobileGen(MobileGen):
+class StyleSlots:
+    """Style names in a `style_names` buffer of `slots` rows (they travel with the weights) and the
+    condition `forward(x)` renders inside `conditioned(...)`: what every style-conditioned student shares."""
+
+    def init_style_slots(self, slots: int) -> None:
+        self.slots = slots
+        self.register_buffer("style_names", encode_names([f"style{i}" for i in range(slots)], slots))
+        self._condition: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def style_list(self) -> list[str]:
+        return decode_names(self.style_names)
+
+    def set_style_names(self, names: list[str] | tuple[str, ...]) -> None:
+        self.style_names.copy_(encode_names(list(names), self.slots))
+
+    @contextlib.contextmanager
+    def conditioned(self, style_weights: torch.Tensor, strength: torch.Tensor):
+        """Inside the block, forward(x) renders this condition ([N,n] weights, [N] strengths; a batch of
+        k*N images takes the N conditions k times, so a cat([prev, cur]) pair shares its condition)."""
+        previous, self._condition = self._condition, (style_weights, strength)
+        try:
+            yield self
+        finally:
+            self._condition = previous
+
+
+class StyledMobileGen(StyleSlots, MobileGen):
     """MobileGen with FiLM conditioning on style weights and strength; RGB in [-1, 1] in and out; stride 4."""
 
     def __init__(self, width: float = 0.5, slots: int = STYLE_SLOTS, name: str = "mobilegen_styled_s_050") -> None:
@@ -46,17 +73,7 @@ class StyledMobileGen(MobileGen):
         )
         nn.init.zeros_(self.condition[2].weight)  # starts as plain MobileGen: scale 1, shift 0
         nn.init.zeros_(self.condition[2].bias)
-        self.register_buffer("style_names", encode_names([f"style{i}" for i in range(slots)], slots))
-        self._condition: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    # ------------------------------------------------------------------ styles
-
-    @property
-    def style_list(self) -> list[str]:
-        return decode_names(self.style_names)
-
-    def set_style_names(self, names: list[str] | tuple[str, ...]) -> None:
-        self.style_names.copy_(encode_names(list(names), self.slots))
+        self.init_style_slots(slots)
 
     @property
     def card(self) -> ModelCard:
@@ -73,16 +90,6 @@ class StyledMobileGen(MobileGen):
                 "strength": "forward(x) renders the first style at strength 1; forward_styled(x, weights, strength)",
             },
         )
-
-    @contextlib.contextmanager
-    def conditioned(self, style_weights: torch.Tensor, strength: torch.Tensor):
-        """Inside the block, forward(x) renders this condition ([N,n] weights, [N] strengths; a batch of
-        k*N images takes the N conditions k times, so a cat([prev, cur]) pair shares its condition)."""
-        previous, self._condition = self._condition, (style_weights, strength)
-        try:
-            yield self
-        finally:
-            self._condition = previous
 
     # ------------------------------------------------------------------ forward
 

@@ -16,13 +16,10 @@ DepthToSpace, Tanh.
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch import nn
 
-from stylelite.models.mobilegen_styled import tile
-from stylelite.models.multistyle import decode_names, encode_names
+from stylelite.models.mobilegen_styled import StyleSlots, tile
 from stylelite.models.normgen import STRIDE
 from stylelite.models.registry import ModelCard, register_student
 from stylelite.models.shufflegen import channels_for_width
@@ -60,30 +57,22 @@ class CondPair(nn.Module):
         return x + self.norm2(self.conv2(torch.relu(self.norm1(self.conv1(x), weights))), weights)
 
 
-class StyledNormGen(FeatureTapsMixin, nn.Module):
+class StyledNormGen(StyleSlots, FeatureTapsMixin, nn.Module):
     """NormGen with conditional instance norm; RGB in [-1, 1] in and out; stride 4."""
 
     stride = STRIDE
 
     def __init__(self, channels: int = 32, n_blocks: int = 4, slots: int = SLOTS, name: str = "") -> None:
         super().__init__()
-        self.slots, self.name, self.channels, self.n_blocks = slots, name, channels, n_blocks
+        self.name, self.channels, self.n_blocks = name, channels, n_blocks
         self.stem = nn.Conv2d(3, channels, STRIDE, stride=STRIDE)
         self.stem_norm = CondNorm(channels, slots)
         self.blocks = nn.ModuleList([CondPair(channels, slots) for _ in range(n_blocks)])
         self.head = nn.Conv2d(channels, 3 * STRIDE * STRIDE, 3, padding=1)
         self.shuffle = nn.PixelShuffle(STRIDE)
-        self.register_buffer("style_names", encode_names([f"style{i}" for i in range(slots)], slots))
-        self._condition: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.init_style_slots(slots)
         self.feature_taps = {"down": "stem_norm", "mid": f"blocks.{max(n_blocks // 2 - 1, 0)}",
                              "deep": f"blocks.{n_blocks - 1}"}  # fmt: skip
-
-    @property
-    def style_list(self) -> list[str]:
-        return decode_names(self.style_names)
-
-    def set_style_names(self, names: list[str] | tuple[str, ...]) -> None:
-        self.style_names.copy_(encode_names(list(names), self.slots))
 
     @property
     def card(self) -> ModelCard:
@@ -97,15 +86,6 @@ class StyledNormGen(FeatureTapsMixin, nn.Module):
             styles=tuple(self.style_list),
             extra={"channels": self.channels, "blocks": self.n_blocks, "norm": "conditional instance"},
         )
-
-    @contextlib.contextmanager
-    def conditioned(self, style_weights: torch.Tensor, strength: torch.Tensor):
-        """Inside the block, forward(x) renders this condition (as StyledMobileGen.conditioned)."""
-        previous, self._condition = self._condition, (style_weights, strength)
-        try:
-            yield self
-        finally:
-            self._condition = previous
 
     def forward_styled_core(self, x: torch.Tensor, style_weights: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         """The exported graph: H and W multiples of 4 (at least 8); one condition per image."""
