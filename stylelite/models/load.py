@@ -10,6 +10,7 @@ from torch import nn
 
 from stylelite.models.identity import ModelIdentity, weights_label
 from stylelite.models.registry import (
+    PRETRAINED,
     STUDENTS,
     TEACHERS,
     create_student,
@@ -99,4 +100,7 @@ def load_model(
         close = difflib.get_close_matches(spec if "." in spec else arch, known, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown model {spec!r}{hint} (known: {', '.join(known)})")
-    return LoadedModel(model, ModelIdentity.of(model, model.card, weights_label(arch, tag, checkpoint)))
+    teacher = ""
+    if tag and checkpoint is None and spec in PRETRAINED:  # shipped student weights name their teacher
+        teacher = weights_metadata(PRETRAINED[spec][0]).get("distilled_from", "")
+    return LoadedModel(model, ModelIdentity.of(model, model.card, weights_label(arch, tag, checkpoint), teacher))

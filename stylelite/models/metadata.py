@@ -35,6 +35,7 @@ def model_metadata(model: nn.Module, identity: ModelIdentity, size: int | None =
         params=count_params(model),
         gmacs_256=round(count_macs(model, 256, 256) / 1e9, 4),
         qat=identity.qat,
+        license=identity.license,
         exported_by=stylelite_version(),
     )
 

@@ -19,6 +19,7 @@ set with `conditioned(...)` (how the distiller runs the shared loss code on cond
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 
 import torch
@@ -40,6 +41,17 @@ class StyleSlots:
         self.slots = slots
         self.register_buffer("style_names", encode_names([f"style{i}" for i in range(slots)], slots))
         self._condition: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.card_lines: dict[str, str] = {}  # shipped weights' licence and source (registry.register_pretrained)
+
+    def styled_card(self, **fields) -> ModelCard:
+        """The card of a style-conditioned student: `fields`, its style names, then its weights' own lines."""
+        card = ModelCard(
+            source="stylelite (distilled from a style-conditioned teacher)",
+            license="same as the teacher it was distilled from",
+            styles=tuple(self.style_list),
+            **fields,
+        )
+        return dataclasses.replace(card, **self.card_lines)
 
     @property
     def style_list(self) -> list[str]:
@@ -77,14 +89,11 @@ class StyledMobileGen(StyleSlots, MobileGen):
 
     @property
     def card(self) -> ModelCard:
-        return ModelCard(
+        return self.styled_card(
             name=self.name,
             family="mobilegen_styled",
             stride=4,
             resolution=256,
-            source="stylelite (distilled from a style-conditioned teacher)",
-            license="same as the teacher it was distilled from",
-            styles=tuple(self.style_list),
             extra={
                 "width": self.width,
                 "strength": "forward(x) renders the first style at strength 1; forward_styled(x, weights, strength)",

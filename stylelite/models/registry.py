@@ -168,8 +168,11 @@ def _create(registry: Registry, name: str, checkpoint, key_map: tuple = (), **kw
             checkpoint = PRETRAINED[name][0]
     if checkpoint is not None:
         load_weights(model, checkpoint, candidates=all_models(), state=state)
-    if tag and name in PRETRAINED_CARDS and vars(model).get("card") is not None:
-        import dataclasses
+    if tag and name in PRETRAINED_CARDS:
+        if hasattr(model, "card_lines"):  # a style-conditioned student: its card is computed (its style names)
+            model.card_lines = dict(PRETRAINED_CARDS[name])
+        elif vars(model).get("card") is not None:
+            import dataclasses
 
-        model.card = dataclasses.replace(model.card, **PRETRAINED_CARDS[name])
+            model.card = dataclasses.replace(model.card, **PRETRAINED_CARDS[name])
     return model.eval()

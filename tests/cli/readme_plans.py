@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 SHARED, TEMPORAL = "shared", "temporal"  # working folders: most blocks share one; the temporal recipe
 # says "run in an empty folder", so it gets its own (and its run folders are numbered as printed)
@@ -367,9 +368,16 @@ PLANS: dict[str, Plan] = {
         "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --labels labels "
         "--label-view frame --crop 256 --label-crops 1024 --w-ssim 0.5 --steps 2000 --batch 4 --threads 1"
     ): parse_only("the same store as the line above, 2,000 steps of the residual student (about 30 minutes)"),
-    "python docs/measurements/styled_student_all_styles.py student.onnx multistyle26.magenta --frames 4 --blends 2": (
-        parse_only("a measurement script: needs a trained style-conditioned student of Magenta's network")
-    ),
+    (
+        "stylelite distill --teacher multistyle26.magenta --data world --labels labels --threads 1 --budget-minutes 95 "
+        "--steps 6000 --save-every 100"
+    ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
+    "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
+    "python docs/measurements/styled_student_all_styles.py magenta_student.onnx multistyle26.magenta": run(
+        "--frames 1 --width 48 --blends 1",
+        {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
+        needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
+    ),  # every style of the teacher and the shipped student on one tiny frame of each real clip
     "python docs/measurements/teacher_crop_consistency.py": parse_only(
         "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
     ),

