@@ -93,6 +93,11 @@ def _perceptual(t, b: StepBatch) -> torch.Tensor:
     return t.perceptual(b.y_s[:n], b.y_t[:n])
 
 
+def _gram(t, b: StepBatch) -> torch.Tensor:
+    n = t.config.perceptual_batch
+    return t.gram(b.y_s[:n], b.y_t[:n])
+
+
 def _adversarial(t, b: StepBatch) -> torch.Tensor:
     return adversarial_loss(t.disc, b.x, b.y_s)
 
@@ -113,11 +118,13 @@ def _single_frame(t, b: StepBatch) -> torch.Tensor:
 
 
 def _load_vgg(t) -> None:
-    """The frozen VGG-19 of the perceptual term (not part of the saved state)."""
-    from stylelite.distill.losses import PerceptualDistillLoss
+    """The frozen VGG-19 of the perceptual and Gram terms, loaded once (not part of the saved state)."""
+    from stylelite.distill.losses import GramStyleLoss, PerceptualDistillLoss
     from stylelite.distill.vgg19 import load_vgg19
 
-    t.perceptual = PerceptualDistillLoss(load_vgg19(t.config.vgg).to(t.device))
+    if getattr(t, "perceptual", None) is None:
+        vgg = load_vgg19(t.config.vgg).to(t.device)
+        t.perceptual, t.gram = PerceptualDistillLoss(vgg), GramStyleLoss(vgg)
 
 
 def _add_discriminator(t) -> None:
@@ -133,6 +140,7 @@ def _add_discriminator(t) -> None:
 
 _FEATURE = "1x1-conv adapters onto the teacher's feature taps (0 with a label store or an exported-graph teacher)"
 _PERCEPTUAL = "L1 of frozen VGG-19 activations on the first --perceptual-batch crops (--vgg); useful 0.05-0.5"
+_GRAM = "L1 of Gram matrices of VGG-19 activations (relu1_2-4_4), as style networks train; useful 0.1-1"
 _ADVERSARIAL = "a conditional PatchGAN (--disc-channels, --disc-lr-scale) tells teacher from student; useful 0.01-0.1"
 _LONG_TERM = "long-term pairs (t-k -> t, k in --long-term-offsets); useful 1-10; a student pass per k"
 _SINGLE_FRAME = "||f(T(x)) - T(f(x))||^2 for a small random shift/zoom/roll T (Eilertsen et al.); useful 1-10"
@@ -144,6 +152,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("color", "w_color", 0.0, _color, "L1 of 8x8 block means (colour casts); useful 1-5", ZERO),
     Criterion("ssim", "w_ssim", 0.0, _ssim, "1 - SSIM of student and teacher outputs; useful 0.5-2"),
     Criterion("perceptual", "w_perceptual", 0.0, _perceptual, _PERCEPTUAL, setup=_load_vgg),
+    Criterion("gram", "w_gram", 0.0, _gram, _GRAM, setup=_load_vgg),
     Criterion("adversarial", "w_adversarial", 0.0, _adversarial, _ADVERSARIAL, setup=_add_discriminator),
     Criterion("temporal", "w_temporal", 5.0, _temporal, "t-1 -> t masked output MSE; useful 1-20", ZERO, ALWAYS),
     Criterion("long_term", "w_long_term", 0.0, _long_term, _LONG_TERM, ZERO, ALWAYS),

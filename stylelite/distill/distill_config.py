@@ -18,7 +18,7 @@ from stylelite.runtime.errors import ConfigError
 class DistillConfig:
     """Everything a distillation run uses; written to the run's config.json and read back on resume.
 
-    The loss weights (w_pixel, w_feature, w_color, w_ssim, w_perceptual, w_adversarial, w_temporal,
+    The loss weights (w_pixel, w_feature, w_color, w_ssim, w_perceptual, w_gram, w_adversarial, w_temporal,
     w_long_term, w_single_frame: 0 turns a loss off) are float fields added from the loss table,
     stylelite.distill.criteria.CRITERIA, with their defaults and meaning there.
 
@@ -162,7 +162,7 @@ class DistillConfig:
                 raise ConfigError(f"{name}={value}: use a finite loss weight >= 0 (0 turns it off; --{_flag(name)} 1)")
         if not _finite(self.disc_lr_scale) or self.disc_lr_scale <= 0:
             raise ConfigError(f"disc_lr_scale={self.disc_lr_scale}: use a finite factor > 0 (--disc-lr-scale 0.1)")
-        if self.w_perceptual and self.perceptual_batch > self.batch:
+        if (self.w_perceptual or self.w_gram) and self.perceptual_batch > self.batch:
             raise ConfigError(
                 f"perceptual_batch={self.perceptual_batch} is more than the batch ({self.batch}): "
                 f"use --perceptual-batch {min(2, self.batch)}"

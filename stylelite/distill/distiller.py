@@ -87,7 +87,7 @@ class DistillTrainer(Trainer):
             self.ema_model = copy.deepcopy(self.float_model).eval().requires_grad_(False)
             self.modules["ema"] = self.ema_model
         self.optimizers = {"opt": torch.optim.Adam(params, lr=config.lr)}
-        self.perceptual = self.disc = None
+        self.perceptual = self.gram = self.disc = None
         setup_criteria(self)  # what the losses that are on need: VGG-19, a discriminator and its optimizer
         self.amp_dtype = _amp_dtype(device) if config.amp else None
         # fp16 needs its gradients scaled; bf16 has fp32's range

@@ -58,6 +58,31 @@ class PerceptualDistillLoss(nn.Module):
         ).mean()
 
 
+class GramStyleLoss(nn.Module):
+    """L1 between the Gram matrices (channel-by-channel feature correlations, per image) of a frozen VGG-19's
+    activations of the student's and the teacher's outputs, each layer divided by the teacher Gram's mean
+    magnitude. The style losses style networks are trained with (Gatys et al., Johnson et al.): a stroke drawn
+    a few pixels off costs little here, a texture averaged into blur costs much."""
+
+    def __init__(self, vgg: nn.Module, layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_4", "relu4_4")) -> None:
+        super().__init__()
+        self.vgg, self.layers = vgg, layers
+
+    @staticmethod
+    def gram(f: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = f.shape
+        f = f.reshape(b, c, h * w)
+        return f @ f.transpose(1, 2) / (c * h * w)
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = {k: self.gram(v) for k, v in self.vgg(teacher.float(), self.layers).items()}
+        out = self.vgg(student.float(), self.layers)
+        return torch.stack(
+            [F.l1_loss(self.gram(out[k]), target[k]) / target[k].abs().mean().clamp_min(1e-8) for k in self.layers]
+        ).mean()
+
+
 def discriminator_loss(disc: nn.Module, x: torch.Tensor, teacher: torch.Tensor, student: torch.Tensor) -> torch.Tensor:
     """LSGAN loss of a conditional discriminator D(input, output): the teacher's output is real (1), the
     student's is fake (0); `student` is detached here."""

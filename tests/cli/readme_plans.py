@@ -378,6 +378,10 @@ PLANS: dict[str, Plan] = {
         {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
         needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
     ),  # every style of the teacher and the shipped student on one tiny frame of each real clip
+    "python docs/measurements/teacher_self_agreement.py multistyle26.magenta": run(
+        "--frames 1 --width 48",
+        {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
+    ),  # every style of Magenta's network against itself on one tiny frame of each real clip
     "python docs/measurements/teacher_crop_consistency.py": parse_only(
         "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
     ),

