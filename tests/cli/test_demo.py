@@ -62,6 +62,15 @@ def test_demo_writes_the_report(tmp_path):
     assert "MIT" in summary["real teacher"]
     times = next(v for k, v in summary.items() if k.startswith("teachers' time per 64x48 frame"))
     assert "built-in" in times and "cyclegan_r9.vintagify" in times
+    # the shipped student of Magenta's network: the first frame in four of its styles, four different pictures
+    import cv2
+    import numpy as np
+
+    strip = cv2.imread(str(out / "styles.jpg")).astype(int)
+    assert strip.shape[:2] == (48, 5 * 64) and "styles.jpg" in text
+    tiles = [strip[:, i * 64 : (i + 1) * 64] for i in range(5)]
+    assert min(np.abs(a - b).mean() for i, a in enumerate(tiles) for b in tiles[i + 1 :]) > 8
+    assert "26 styles" in summary["shipped style-conditioned student normgen_styled_t_050.magenta"]
 
 
 def test_the_demo_goes_on_without_the_real_teachers_wheel(tmp_path, monkeypatch):
@@ -72,6 +81,7 @@ def test_the_demo_goes_on_without_the_real_teachers_wheel(tmp_path, monkeypatch)
         raise MissingBackendError("vintagify is not installed")
 
     monkeypatch.setattr("stylelite.models.load.load_model", missing)
+    monkeypatch.setattr(demo_real_teacher, "STYLED_STUDENT", "not shipped")  # this test is the vintagify step only
     said = []
     summary, section = demo_real_teacher.real_teacher_step(
         tmp_path / "clip.mp4", tmp_path, "cyclegan_r9_bn.cartoon", say=said.append

@@ -44,6 +44,26 @@ def test_magenta_student_renders_26_named_styles_and_carries_the_teachers_licenc
     assert json.loads(meta["stylelite.styles"])[3] == "style_03"
 
 
+def test_magenta_student_runs_each_style_from_the_command_line(tmp_path):
+    """As a user runs it: export, then `run --style` on a photo; a style it does not have lists the styles."""
+    from stylelite.distill.photos import load_photo
+    from tests.conftest import run_cli
+
+    photo = tmp_path / "coffee.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(cv2.resize(load_photo("coffee"), (96, 64)), cv2.COLOR_RGB2BGR))
+    model = tmp_path / "magenta_student.onnx"
+    assert run_cli("export", MAGENTA, "-o", str(model)).returncode == 0
+    outs = {}
+    for style in ("style_03", "style_14"):
+        proc = run_cli("run", str(model), "-i", str(photo), "-o", str(tmp_path / f"{style}.png"), "--style", style)
+        assert proc.returncode == 0, proc.stderr
+        outs[style] = cv2.imread(str(tmp_path / f"{style}.png")).astype(int)
+    assert np.abs(outs["style_03"] - outs["style_14"]).mean() > 20  # two different styles, not one tint
+    bad = run_cli("run", str(model), "-i", str(photo), "-o", str(tmp_path / "x.png"), "--style", "style_26")
+    assert bad.returncode == 1 and "style_25" in bad.stderr and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()
+
+
 def test_magenta_student_draws_a_soft_style_like_its_teacher_on_a_held_out_frame():
     """style_14 (a pale wash with line work) on frame 20 of carphone at 160x120: the teacher on the whole
     frame against the student; the input itself is far from the teacher (the style repaints the frame)."""
