@@ -8,7 +8,8 @@ losses and schedule work for it. The recipe measures the teacher first, on a bui
   teacher 33-45 dB (docs/measurements/teacher_crop_consistency.txt). A per-image teacher gets whole-frame
   labels (`label_view="frame"`) and a student that normalises per image too: one that draws its output
   (`normgen_t_050`) when the teacher repaints the frame (its output far from its input: Magenta's styles
-  10.5-11 dB), one that adds to its input (`normres_t_050`) when it grades it (vintagify 23 dB), and the
+  10.5-11 dB), one that adds to its input (`normres_t_050`) when it grades it (vintagify 23 dB; its labels
+  then keep natural colours: a grade learnt from hue-rotated photos comes out as a colour cast), and the
   conditional-norm student (`normgen_styled_t_050`) for a style-conditioned teacher. Any other teacher gets
   region labels and the fastest shipped student shape (`shufflegen_f_050`, a residual on the input);
 - what one label costs, and what one training step of the chosen student costs on this machine,
@@ -117,7 +118,7 @@ def choose(probe: TeacherProbe, given: dict, seconds_per_step, minutes: float, l
     in the store (they cost nothing)."""
     kind = PER_IMAGE if probe.per_image else CONSISTENT
     if probe.per_image and probe.grades and not probe.styles:  # keep the input's detail, learn the grade
-        kind = {**kind, "student": RESIDUAL}
+        kind = {**kind, "student": RESIDUAL, "label_colours": "natural"}  # a grade of photos: labels of photos
     if probe.styles:  # one student for every style and blend: conditional instance norm, as the teacher has
         kind = {**kind, "student": STYLED}
     chosen = {k: v for k, v in kind.items() if k not in given}
@@ -134,6 +135,8 @@ def choose(probe: TeacherProbe, given: dict, seconds_per_step, minutes: float, l
             else "repaints the frame (a student that draws)"
         )
         styled += f"; its output is {probe.input_db:.1f} dB from its input: it {look}"
+        if setting.get("label_colours") == "natural":
+            styled += ", so its labels keep photos' natural colours (no hue rotation)"
     reasons = [
         f"teacher {verdict}: its output on a crop differs from the same region of its output on the frame by "
         f"{probe.crop_db:.1f} dB ({sign} {CONSISTENT_DB:.0f}){styled}",
@@ -172,6 +175,19 @@ def stored_labels(folder: str | Path | None, crop: int) -> int:
     return sum(spec.shard_crops(i) for i in range(spec.shards) if shard_path(Path(folder), i).is_file())
 
 
+def stored_colours(folder: str | Path | None) -> str | None:
+    """The colour augmentation (augment.COLOURS) an existing store at `folder` was filled with, else None: the
+    recipe keeps it rather than choose one the store would refuse."""
+    from stylelite.distill.augment import COLOURS, AugmentConfig
+    from stylelite.distill.label_store import SPEC_FILE, read_spec
+
+    if not folder or not (Path(folder) / SPEC_FILE).is_file():
+        return None
+    augment = read_spec(folder).augment
+    view = augment.get("view", "crop")
+    return next((c for c in COLOURS if AugmentConfig(view=view).with_colours(c).to_dict() == augment), None)
+
+
 def apply_recipe(given: dict, labels_folder: Path, minutes: float = BUDGET_MINUTES, progress: bool = True) -> dict:
     """`given` (the user's DistillConfig fields, without a student) completed by the recipe; the reasons are
     printed and kept in the config's `recipe`. Every option the user gave is checked before the teacher loads."""
@@ -196,6 +212,8 @@ def apply_recipe(given: dict, labels_folder: Path, minutes: float = BUDGET_MINUT
     def per_step(student: str, crop: int, batch: int) -> float:
         return step_seconds(student, crop, batch, base.temporal_batch if base.w_temporal else 0)
 
+    kept = stored_colours(labels)  # an existing store's colours stand, as if the user had given them
+    given = {"label_colours": kept, **given} if kept else given
     recipe = choose(probe, given, per_step, minutes, stored_labels(labels, crop))
     out = {**recipe.choices, **given, "recipe": recipe.reasons}
     if "labels" not in given:

@@ -75,6 +75,10 @@ def test_choose_fits_the_budget_and_keeps_what_the_user_gave():
     assert full.choices["steps"] == 7200 and "1536 already stored: 0 min" in full.reasons[2]
     grade = choose(TeacherProbe(22.0, 1.0, 256, input_db=23.0), {}, _seconds, minutes=60)
     assert grade.choices["student"] == "normres_t_050" and "grades the frame" in grade.reasons[0]
+    assert grade.choices["label_colours"] == "natural" and "natural colours" in grade.reasons[0]
+    assert "label_colours" not in r.choices  # a repainting teacher keeps the wide augmentation
+    wide = choose(TeacherProbe(22.0, 1.0, 256, input_db=23.0), {"label_colours": "wide"}, _seconds, minutes=60)
+    assert "label_colours" not in wide.choices and "natural colours" not in wide.reasons[0]
     assert "repaints the frame" in r.reasons[0]
     styled = choose(TeacherProbe(19.9, 0.1, 256, styles=26, input_db=10.5), {}, _seconds, minutes=60)
     assert styled.choices["student"] == "normgen_styled_t_050" and "26 styles" in styled.reasons[0]
@@ -112,3 +116,22 @@ def test_bad_budget_is_one_line(tmp_path, value):
     r = run_cli("distill", "--budget-minutes", value, "-o", str(tmp_path / "r"))
     assert r.returncode == 1 and "--budget-minutes" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_the_recipe_keeps_the_colours_an_existing_store_was_filled_with(tmp_path):
+    """A store filled before (wide or natural colours) is kept as it is: the recipe never picks colours that
+    store would refuse; no store, no choice made for the user."""
+    from dataclasses import asdict
+
+    from stylelite.distill.augment import AugmentConfig
+    from stylelite.distill.label_store import SPEC_FILE, STORE_FORMAT, StoreSpec
+    from stylelite.distill.recipe import stored_colours
+
+    for colours in ("wide", "natural"):
+        spec = StoreSpec(teacher="t", teacher_digest="", crop=64, crops=4, shard_size=4, seed=0, sources=("a",),
+                         augment=AugmentConfig(view="frame").with_colours(colours).to_dict())  # fmt: skip
+        folder = tmp_path / colours
+        folder.mkdir()
+        (folder / SPEC_FILE).write_text(json.dumps({**asdict(spec), "format": STORE_FORMAT}))
+        assert stored_colours(folder) == colours
+    assert stored_colours(tmp_path / "none") is None and stored_colours(None) is None
