@@ -382,6 +382,12 @@ PLANS: dict[str, Plan] = {
         "--frames 1 --width 48",
         {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
     ),  # every style of Magenta's network against itself on one tiny frame of each real clip
+    "python docs/measurements/hd_process_size.py fastest.onnx cyclegan_r9_bn.cartoon": run(
+        "--frames 1",
+        {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
+        needs=(EXPORT_FASTEST,),
+        slow="runs the 49.6-GMAC teacher on a 1280x720 frame (about a minute)",
+    ),
     "python docs/measurements/teacher_crop_consistency.py": parse_only(
         "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
     ),
