@@ -50,8 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         action="append",
         default=keep,
-        help="'builtin', 'world' (the data extra's photos and textures), an image folder or a video file; "
-        "repeat to combine (default: builtin)",
+        help="'builtin', 'world' (the data extra's photos and textures), 'opencv-photos' (Debian opencv-doc's 20 "
+        "colour photos), an image folder or a video file; repeat to combine (default: builtin)",
     )
     add_out(p, default="runs", help="parent folder of the run folder")
     p.add_argument(

@@ -36,7 +36,7 @@ class Clip:
         return self._flows
 
 
-DATA_ENTRIES = "not 'builtin', 'world', an image folder or a video file"
+DATA_ENTRIES = "not 'builtin', 'world', 'opencv-photos', an image folder or a video file"
 
 
 def load_sources(data: tuple[str, ...], max_video_frames: int = 120) -> tuple[list[np.ndarray], list[Clip]]:
@@ -84,6 +84,10 @@ def _stills(entry: str) -> dict[str, np.ndarray] | None:
         from stylelite.distill.label_store import world_sources
 
         return world_sources()
+    if entry == "opencv-photos":  # Debian opencv-doc's real colour photos (never its clips)
+        from stylelite.runtime.corpus import opencv_photo_paths
+
+        return {name: read_image(path) for name, path in opencv_photo_paths().items()}
     if Path(entry).is_dir():
         return {f"{entry}/{p.name}": read_image(p) for p in list_images(entry)}
     return None
@@ -101,6 +105,11 @@ def check_sources(data: tuple[str, ...]) -> None:
             from stylelite.runtime.corpus import photo_paths, texture_paths
 
             photo_paths(), texture_paths()  # a missing data extra is one line naming it
+            continue
+        if entry == "opencv-photos":
+            from stylelite.runtime.corpus import opencv_photo_paths
+
+            opencv_photo_paths()  # a missing Debian package is one line naming it
             continue
         if path.is_dir():
             for image in list_images(path):  # an empty folder raises here

@@ -62,6 +62,35 @@ TEXTURED_CLIPS: dict[str, CorpusItem] = {
     )
 }
 
+# Real colour photos from the same Debian package, for training (`--data opencv-photos`): outdoor scenes,
+# vegetation, streets, fruit, animals, objects; its clips, greyscale, synthetic and calibration images are left
+# out. They widen what a student sees beyond the data extra's photos (which hold no green vegetation).
+OPENCV_PHOTOS: dict[str, CorpusItem] = {
+    f"opencv/{file}": CorpusItem(f"{DEBIAN}opencv-doc", f"{_OPENCV_DATA}/{file}", scene, license=_OPENCV_LICENSE)
+    for file, scene in (
+        ("aero1.jpg", "a town from the air, woods and a river"),
+        ("aero3.jpg", "a town from the air, fields"),
+        ("building.jpg", "an office building, trees"),
+        ("butterfly.jpg", "a butterfly on leaves"),
+        ("home.jpg", "a palace under a blue sky"),
+        ("leuvenA.jpg", "a cobbled street, brick houses"),
+        ("leuvenB.jpg", "the same street, other light"),
+        ("messi5.jpg", "a footballer on a green pitch"),
+        ("squirrel_cls.jpg", "a squirrel among green leaves"),
+        ("fruits.jpg", "cut citrus fruit"),
+        ("baboon.jpg", "a mandrill's face"),
+        ("apple.jpg", "an apple"),
+        ("orange.jpg", "an orange"),
+        ("stuff.jpg", "objects on a table"),
+        ("board.jpg", "a circuit board"),
+        ("ela_original.jpg", "a notebook with a band"),
+        ("licenseplate_motion.jpg", "a car's rear, motion blur"),
+        ("rubberwhale1.png", "toys on a table"),
+        ("aloeL.jpg", "an aloe in a pot"),
+        ("chicky_512.png", "a dog's face"),
+    )
+}
+
 # `--clip real` and `--clip textured` (stylelite bench)
 CLIP_SETS: dict[str, dict[str, CorpusItem]] = {"real": CLIPS, "textured": TEXTURED_CLIPS}
 
@@ -140,6 +169,11 @@ def clip_paths(names: tuple[str, ...] | None = None, clip_set: str = "real") -> 
 def photo_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:
     """name -> path of the bundled colour photos (all, or `names`)."""
     return {n: locate(PHOTOS[n]) for n in (names or tuple(PHOTOS))}
+
+
+def opencv_photo_paths() -> dict[str, Path]:
+    """name (`opencv/FILE`) -> path of Debian opencv-doc's training photos (`--data opencv-photos`)."""
+    return {n: locate(item) for n, item in OPENCV_PHOTOS.items()}
 
 
 def texture_paths(names: tuple[str, ...] | None = None) -> dict[str, Path]:

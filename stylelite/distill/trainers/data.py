@@ -33,7 +33,7 @@ def list_sources(entries: tuple[str, ...]) -> list[str]:
     """Expand `--data` entries into image files, video files, 'builtin' and 'world', in a stable order."""
     out: list[str] = []
     for entry in entries:
-        if entry in ("builtin", "world"):
+        if entry in ("builtin", "world", "opencv-photos"):
             out.append(entry)
         elif Path(entry).is_dir():
             out += [str(p) for p in list_images(entry)]
@@ -42,7 +42,9 @@ def list_sources(entries: tuple[str, ...]) -> list[str]:
                 raise InputError(f"video not found: {entry}")
             out.append(entry)
         else:
-            raise InputError(f"--data {entry}: not 'builtin', 'world', an image folder, an image or a video file")
+            raise InputError(
+                f"--data {entry}: not 'builtin', 'world', 'opencv-photos', an image folder, an image or a video file"
+            )
     return out
 
 
@@ -68,6 +70,10 @@ def load_images(
             from stylelite.distill.label_store import world_sources
 
             images += list(world_sources().values())
+        elif src == "opencv-photos":
+            from stylelite.runtime.corpus import opencv_photo_paths
+
+            images += [read_image(p) for p in opencv_photo_paths().values()]
         elif is_video(src):
             images += video_frames(src, frame_every, max_frames)
         else:
