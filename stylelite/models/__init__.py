@@ -16,6 +16,7 @@ from stylelite.models import (  # noqa: F401  (each registers its models)
     multistyle,
     normgen,
     normgen_styled,
+    normgrade,
     shufflegen,
     unit,
 )
