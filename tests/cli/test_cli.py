@@ -28,7 +28,7 @@ def test_list_prints_macs_and_params():
     assert len(rows) >= 3
     names = {r.split()[1] for r in rows}
     assert {"mobilegen_s_050", "shufflegen_s_050"} <= names
-    assert all(n.split("_")[0].endswith(("gen", "res")) for n in names)
+    assert all(n.split("_")[0].endswith(("gen", "res", "grade")) for n in names)
     assert "GMAC@256" in proc.stdout
 
 

@@ -62,6 +62,9 @@ def test_demo_writes_the_report(tmp_path):
     assert "MIT" in summary["real teacher"]
     times = next(v for k, v in summary.items() if k.startswith("teachers' time per 64x48 frame"))
     assert "built-in" in times and "cyclegan_r9.vintagify" in times
+    # its shipped student, exported and run through the runtime beside it
+    assert "PSNR" in summary["its shipped student normres_t_050.vintagify"] and (out / "real_student.onnx").exists()
+    assert cv2_width(out / "real_teacher.jpg") == 4 * 64  # input | built-in | vintagify | its student
     # the shipped student of Magenta's network: the first frame in four of its styles, four different pictures
     import cv2
     import numpy as np
@@ -71,6 +74,12 @@ def test_demo_writes_the_report(tmp_path):
     tiles = [strip[:, i * 64 : (i + 1) * 64] for i in range(5)]
     assert min(np.abs(a - b).mean() for i, a in enumerate(tiles) for b in tiles[i + 1 :]) > 8
     assert "26 styles" in summary["shipped style-conditioned student normgen_styled_t_050.magenta"]
+
+
+def cv2_width(path) -> int:
+    import cv2
+
+    return cv2.imread(str(path)).shape[1]
 
 
 def test_the_demo_goes_on_without_the_real_teachers_wheel(tmp_path, monkeypatch):
