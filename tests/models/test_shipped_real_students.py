@@ -18,21 +18,31 @@ from stylelite.models.registry import PRETRAINED
 MAGENTA = "normgen_styled_t_050.magenta"
 
 
-def test_magenta_student_has_its_config_log_and_command():
-    path = PRETRAINED[MAGENTA][0]
+def shipped_files(name: str) -> tuple:
+    """(config of each stage by suffix, the card's text) of shipped weights, after checking that each stage's
+    log ends at its config's steps and that the weights name their teacher."""
+    path = PRETRAINED[name][0]
     stem = path.name.removesuffix(".safetensors")
-    config = json.loads(path.with_name(f"{stem}.config.json").read_text())
+    configs = {}
+    for stage in ("", ".stage1"):
+        if not path.with_name(f"{stem}{stage}.config.json").exists():
+            continue
+        config = json.loads(path.with_name(f"{stem}{stage}.config.json").read_text())
+        log = [json.loads(line) for line in path.with_name(f"{stem}{stage}.log.jsonl").read_text().splitlines()]
+        assert log[-1]["step"] == config["steps"], stage
+        configs[stage] = config
+    assert weights_metadata(path)["distilled_from"] == configs[""]["teacher"]
+    return configs, path.with_name(f"{stem}.md").read_text()
+
+
+def test_magenta_student_has_its_config_log_and_command():
+    configs, card = shipped_files(MAGENTA)
+    config, stage1 = configs[""], configs[".stage1"]
     assert config["student"] == "normgen_styled_t_050" and config["teacher"] == "multistyle26.magenta"
     assert config["label_view"] == "frame" and config["w_gram"] > 0  # stage 2: the Gram style term
-    stage1 = json.loads(path.with_name(f"{stem}.stage1.config.json").read_text())
     assert stage1["recipe"] and stage1["student"] == config["student"]  # stage 1: the default recipe chose it
-    for name, run in ((f"{stem}.log.jsonl", config), (f"{stem}.stage1.log.jsonl", stage1)):
-        log = [json.loads(line) for line in path.with_name(name).read_text().splitlines()]
-        assert log[-1]["step"] == run["steps"]
-    card = path.with_name(f"{stem}.md").read_text()
     assert "stylelite distill --teacher multistyle26.magenta --data world" in card
     assert "stylelite distill --teacher multistyle26.magenta --student normgen_styled_t_050" in card
-    assert weights_metadata(path)["distilled_from"] == "multistyle26.magenta"
 
 
 def test_magenta_student_renders_26_named_styles_and_carries_the_teachers_licence(tmp_path):
@@ -99,17 +109,12 @@ VINTAGIFY = "normres_t_050.vintagify"
 
 
 def test_vintagify_student_has_its_config_log_command_and_licence():
-    path = PRETRAINED[VINTAGIFY][0]
-    stem = path.name.removesuffix(".safetensors")
-    config = json.loads(path.with_name(f"{stem}.config.json").read_text())
+    configs, card = shipped_files(VINTAGIFY)
+    config = configs[""]
     assert config["student"] == "normres_t_050" and config["teacher"] == "cyclegan_r9.vintagify"
     assert config["label_view"] == "frame" and config["label_colours"] == "natural"
     assert "opencv-photos" in config["data"]
-    log = [json.loads(line) for line in path.with_name(f"{stem}.log.jsonl").read_text().splitlines()]
-    assert log[-1]["step"] == config["steps"]
-    card = path.with_name(f"{stem}.md").read_text()
     assert "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050" in card
-    assert weights_metadata(path)["distilled_from"] == "cyclegan_r9.vintagify"
     assert load_model(VINTAGIFY).model.card.license.startswith("MIT")
 
 
