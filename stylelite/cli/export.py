@@ -81,6 +81,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--verify-on", default=None, metavar="VIDEO", help="also verify on frames of this video")
     p.add_argument(
+        "--no-equalize",
+        action="store_true",
+        help="int8: quantize the weights as trained, without equalizing the channel ranges first (for ablations)",
+    )
+    p.add_argument(
         "--tflite-io",
         default="int8",
         choices=TFLITE_IO,
@@ -118,6 +123,7 @@ def execute(args: argparse.Namespace) -> int:
         simplify=not args.no_simplify,
         tflite_io=args.tflite_io,
         threads=args.threads,
+        equalize=not args.no_equalize,
         key_map=tuple(args.key_map),
     )
     v = res.verification
@@ -134,6 +140,12 @@ def execute(args: argparse.Namespace) -> int:
         print(
             f"  int8: {m.quantization['weights']} weights, {m.quantization['activations']} activations; "
             f"calibrated on {c['frames']} frames of {c['source']}"
+        )
+    if m.quantization.get("equalized"):
+        e = m.quantization["equalized"]
+        print(
+            f"  channel ranges equalized first (exact in float): the widest stream channel spanned "
+            f"{e['stream_spread_before']}x the median one"
         )
     if m.int8_probe:
         from stylelite.export.int8_layers import probe_summary

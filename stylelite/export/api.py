@@ -117,8 +117,9 @@ def export_loaded(
         fd, name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=f".unverified{output.suffix}", dir=output.parent)
         os.close(fd)
         tmp = Path(name)
+        net, equalized = _equalized(net, meta, config, calibration)
         with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:
-            meta, report = _convert(net, meta, config, Path(work), tmp, calibration, verify_frames)
+            meta, report = _convert(net, meta, config, Path(work), tmp, calibration, verify_frames, equalized)
         result, report = _verify(net, tmp, meta, config, calibration, verify_frames, report)
         replace_into(tmp, output)
     except OSError as exc:
@@ -199,7 +200,19 @@ def check_finite_model(net, name: str) -> None:
         )
 
 
-def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration, verify_frames):
+def _equalized(net, meta, config: ExportConfig, calibration):
+    """int8 of a student whose channel ranges can be equalized exactly: the equalized copy and its record
+    (export/equalize.py); otherwise `net` unchanged and None."""
+    from stylelite.export.equalize import equalizable, equalize_ranges
+    from stylelite.runtime.frames import to_model_input
+
+    if not (config.quantizes and config.equalize and calibration is not None and equalizable(net)):
+        return net, None
+    free = dataclasses.replace(meta, height=None, width=None)  # ranges do not depend on the frame size
+    return equalize_ranges(net, calibration.frames, lambda f: to_model_input(f, free)[0])
+
+
+def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration, verify_frames, equalized=None):
     """torch -> fp32 ONNX (simplified) -> the format's converter, which writes `tmp`.
     Returns the artifact's metadata and the target report (TFLite: checked on the ONNX it converts)."""
     import onnx
@@ -217,7 +230,7 @@ def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration
         proto, simplified_by = simplify_onnx(proto)
     precision = "fp32" if config.precision == "auto" else config.precision  # auto: the converter's choice
     meta = dataclasses.replace(meta, precision=precision, simplified_by=simplified_by)
-    job = Conversion(proto, meta, config, work, tmp, calibration, verify_frames)
+    job = Conversion(proto, meta, config, work, tmp, calibration, verify_frames, equalized)
     return EXPORT_FORMATS[config.format].convert(job)
 
 

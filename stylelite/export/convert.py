@@ -34,6 +34,7 @@ class Conversion:
     out: Path
     calibration: Any = None  # stylelite.export.export_config.Calibration, for int8
     verify_frames: list[np.ndarray] | None = None
+    equalized: dict | None = None  # int8: the range equalization's record (export/equalize.py), when one ran
 
     @property
     def fp32(self) -> Path:
@@ -67,6 +68,8 @@ def _onnx_int8(job: Conversion, proto, meta: ArtifactMetadata, only: tuple[str, 
     onnx.save(proto, str(job.fp32))
     c = job.calibration
     quant = onnx_to_int8(job.fp32, job.work / "int8.onnx", c.frames, meta, calibration_source=c.source, only=only)
+    if job.equalized:
+        quant["equalized"] = job.equalized
     return onnx.load(str(job.work / "int8.onnx")), dataclasses.replace(meta, precision="int8"), quant
 
 
@@ -144,6 +147,8 @@ def to_tflite(job: Conversion) -> tuple[ArtifactMetadata, object | None]:
     )
     if calibration is not None:
         quant["calibration"]["source"] = calibration.source
+    if job.equalized and config.precision == "int8":
+        quant["equalized"] = job.equalized
     meta = dataclasses.replace(meta, quantization=quant)
     embed_tflite_metadata(job.out, meta)
     return meta, report

@@ -31,6 +31,8 @@ class ExportConfig:
         tflite_io: TFLite int8 only: the input/output tensor type, int8 | uint8 | float32.
         threads: precision auto only: the inference threads the layers are timed with (0: onnxruntime's
             default); give the deployment's.
+        equalize: int8 only: equalize the channel ranges of students where that is exact in float
+            (export/equalize.py) before quantizing; False keeps the trained weights as they are (ablations).
 
     Which format takes which precision, size and model is the format table's (stylelite.export.formats).
     """
@@ -44,6 +46,7 @@ class ExportConfig:
     simplify: bool = True
     tflite_io: str = "int8"
     threads: int = 0
+    equalize: bool = True
 
     def __post_init__(self) -> None:
         check_config(self)

@@ -317,6 +317,42 @@ PLANS: dict[str, Plan] = {
         "benches the measurement's own files (candidate.onnx, shipped_auto.onnx); the bench of the shipped "
         "students at 640x480 above runs the same way"
     ),
+    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib --no-equalize -o s050_int8_plain.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_plain.onnx",)
+    ),
+    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_eq.onnx",)
+    ),
+    "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx": run(creates=("s050_fp32.onnx",)),
+    (
+        "stylelite bench s050_fp32.onnx s050_int8_plain.onnx s050_int8_eq.onnx teacher.onnx --clip real "
+        "--reference teacher.onnx --max-frames 40"
+    ): run(
+        "--min-seconds 0.2",
+        {"--max-frames 40": "--max-frames 2"},
+        needs=(
+            "stylelite export shufflegen_s_050.cartoon --int8 --calib calib --no-equalize -o s050_int8_plain.onnx",
+            "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx",
+            "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx",
+        ),
+        slow="the student bench on real clips above runs the same command shape (~40 s with the teacher on 3 clips)",
+    ),
+    (
+        "stylelite export shufflegen_s_050.cartoon --format tflite --int8 --static-size 256 --calib calib "
+        "--tflite-io uint8 -o s050_int8_eq.tflite"
+    ): run(
+        "",
+        {"--static-size 256": "--static-size 64", "--calib calib": "--calib clip.mp4"},
+        creates=("s050_int8_eq.tflite",),
+        slow="converts through onnx2tf and TensorFlow (~30 s); tests/export/test_tflite.py covers int8 TFLite",
+    ),
+    (
+        "stylelite bench s050_fp32.tflite s050_int8_plain.tflite s050_int8_eq.tflite teacher.onnx --clip real "
+        "--process-size 256x256 --reference teacher.onnx --max-frames 40"
+    ): parse_only(
+        "needs three TFLite exports (onnx2tf, ~30 s each) and the teacher on three clips; the ONNX bench of the "
+        "same three forms above runs"
+    ),
     "python docs/measurements/int8_sensitivity.py student.onnx teacher.onnx --clip carphone": parse_only(
         "a measurement script: dozens of quantized exports scored on a real clip (minutes)"
     ),
