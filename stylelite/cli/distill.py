@@ -62,6 +62,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--save-every, --threads and --flow-cache may change; other changed options are refused)",
     )
     p.add_argument("--qat", default=keep, choices=("", "int8"), help="quantization-aware training (fake-quant int8)")
+    p.add_argument(
+        "--qat-engine",
+        default=keep,
+        choices=("nncf", "ranges"),
+        help="--qat int8: nncf (fake quantizers, the exporter re-calibrates), or ranges (ShuffleGen students: "
+        "the exporter's int8 simulated, activation ranges learned and kept in the student as bounds)",
+    )
     p.add_argument("--init-from", default=keep, metavar="WEIGHTS", help="start from these student weights")
     _add_scale_options(p, keep)
     for key in NUMERIC:
@@ -196,7 +203,7 @@ NUMERIC = (
 
 OPTIONS = (*NUMERIC, *LOSS_WEIGHTS, "teacher", "student", "teacher_checkpoint", "random_teacher", "data", "qat")
 OPTIONS += ("init_from", "long_term_offsets", "flow_cache", "labels", "vgg", "device", "amp", "key_map", "teacher_card")
-OPTIONS += ("trust_graph_code", "label_view", "label_colours")
+OPTIONS += ("trust_graph_code", "label_view", "label_colours", "qat_engine")
 
 
 REPEATED = ("data", "key_map", "teacher_card")  # append options: a flag per value (--long-term-offsets: nargs)

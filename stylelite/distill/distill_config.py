@@ -101,6 +101,11 @@ class DistillConfig:
         from stylelite.distill.quantization import check_qat_options
 
         check_qat_options(self.qat, self.qat_engine)
+        if self.qat and self.qat_engine == "ranges" and self.w_feature:
+            raise ConfigError(
+                "--qat-engine ranges trains through the int8 simulation of the output, which has no feature taps: "
+                "add --w-feature 0"
+            )
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device={self.device!r}: use auto, cpu or cuda (--device auto)")
         if self.amp and self.qat:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -231,11 +232,15 @@ class DistillTrainer(Trainer):
         c = self.config
         self.student.eval()
         if c.qat:
-            from stylelite.distill.quantization import float_state_dict, qat_record
+            from stylelite.distill.quantization import float_state_dict, qat_bounds, qat_record
             from stylelite.runtime.files import write_json_atomic
 
             self.float_model.load_state_dict(float_state_dict(self.student, self.float_model))
+            learned = qat_bounds(self.student)
+            if learned:  # the learned int8 ranges become part of the student, in every export
+                self.float_model.set_activation_bounds(learned)
             write_json_atomic(run / "qat.json", qat_record(c.qat_engine))
+        bounds = self.float_model.activation_bounds() if hasattr(self.float_model, "activation_bounds") else {}
         metadata = {
             "model": c.student,
             "distilled_from": c.teacher,
@@ -243,6 +248,7 @@ class DistillTrainer(Trainer):
             **recorded_weights(c),
             **({"prev_noise": c.prev_noise} if self.recurrent else {}),
             **({"qat": c.qat, "qat_engine": c.qat_engine} if c.qat else {}),
+            **({"activation_bounds": json.dumps(bounds)} if bounds else {}),
             **({"styles": ",".join(self.styles)} if self.styles else {}),
         }
         if c.ema:  # the averaged weights are the student (its BatchNorm statistics are averaged too)

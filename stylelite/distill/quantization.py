@@ -21,7 +21,7 @@ from torch import nn
 from stylelite.runtime.errors import ConfigError, require
 
 QAT_MODES = ("int8",)
-QAT_ENGINES = ("nncf",)
+QAT_ENGINES = ("nncf", "ranges")  # ranges: distill/range_qat.py (ShuffleGen students, learned int8 ranges)
 
 
 def check_qat_options(qat: str, engine: str) -> None:
@@ -38,9 +38,13 @@ def prepare_qat(model: nn.Module, calibration: list[torch.Tensor], engine: str =
     Args:
         model: a float student (eval mode for calibration; the result is put in train mode).
         calibration: real input batches [B,3,H,W] in the model's input range (never noise).
-        engine: "nncf".
+        engine: "nncf", or "ranges" (distill/range_qat.py: the exporter's int8 simulated, ranges learned).
     """
     check_qat_options("int8", engine)
+    if engine == "ranges":
+        from stylelite.distill.range_qat import prepare_range_qat
+
+        return prepare_range_qat(model, calibration)
     nncf = require("nncf", "train")
     require("torchao", "train")  # nncf.strip imports it; nncf does not declare it
     # NNCF compiles a C++ extension on first use; keep its cache out of the home folder unless set.
@@ -64,6 +68,10 @@ def prepare_qat(model: nn.Module, calibration: list[torch.Tensor], engine: str =
 
 def float_state_dict(qat_model: nn.Module, float_model: nn.Module) -> dict[str, torch.Tensor]:
     """The QAT model's weights under the float student's keys (quantizer state left out)."""
+    from stylelite.distill.range_qat import RangeQAT
+
+    if isinstance(qat_model, RangeQAT):
+        return {k: v for k, v in qat_model.net.state_dict().items()}
     keys = set(float_model.state_dict())
     sd = {k: v for k, v in qat_model.state_dict().items() if k in keys}
     missing = keys - set(sd)
@@ -71,8 +79,23 @@ def float_state_dict(qat_model: nn.Module, float_model: nn.Module) -> dict[str, 
     return sd
 
 
+def qat_bounds(qat_model: nn.Module) -> dict[str, list[float]]:
+    """The activation bounds the QAT learned ({} for engines that learn none)."""
+    from stylelite.distill.range_qat import RangeQAT
+
+    return qat_model.activation_bounds() if isinstance(qat_model, RangeQAT) else {}
+
+
 def qat_record(engine: str) -> dict[str, str]:
     """What to record in the run and the weights file: engine, library versions, scheme."""
+    if engine == "ranges":
+        return {
+            "qat": "int8",
+            "qat_engine": engine,
+            "qat_scheme": "the exporter's QDQ simulated: channel ranges equalized, weights int8 per-channel symmetric "
+            "(7-bit range), activations uint8 per-tensor on learned ranges",
+            "qat_final_qdq": "onnxruntime quantize_static at export, each bounded tensor on its learned bounds",
+        }
     pkgs = {"nncf": ("nncf", "torchao")}[engine]
     versions = {}
     for p in pkgs:

@@ -28,7 +28,9 @@ def equalizable(net: nn.Module) -> bool:
     """True for the ShuffleGen students (stem, residual pairs, head), the graph this rescaling is exact for."""
     from stylelite.models.shufflegen import ResidualPair, ShuffleGen
 
-    return type(net) is ShuffleGen and all(isinstance(b, ResidualPair) for b in net.blocks)
+    plain = type(net) is ShuffleGen and all(isinstance(b, ResidualPair) for b in net.blocks)
+    # a student with trained activation bounds was equalized before QAT; rescaling now would move its bounds
+    return plain and not net.activation_bounds()
 
 
 @torch.no_grad()
@@ -77,8 +79,14 @@ def equalize_ranges(net: nn.Module, frames: list[np.ndarray], to_input) -> tuple
         frames: real uint8 RGB calibration frames.
         to_input: frame -> the model's input array [1,3,H,W] (the runtime's preprocessing, padded to the stride).
     """
-    eq = copy.deepcopy(net).eval()
     batches = [torch.from_numpy(np.ascontiguousarray(to_input(f))).float() for f in frames]
+    return equalize_on_batches(net, batches)
+
+
+@torch.no_grad()
+def equalize_on_batches(net: nn.Module, batches: list[torch.Tensor]) -> tuple[nn.Module, dict]:
+    """`equalize_ranges` on model inputs [B,3,H,W] (H, W multiples of the stride)."""
+    eq = copy.deepcopy(net).eval()
     stream, hidden = _channel_ranges(eq, batches)
     s = _scales(stream)
     _scale_outputs(eq.stem[0], s)
@@ -95,7 +103,7 @@ def equalize_ranges(net: nn.Module, frames: list[np.ndarray], to_input) -> tuple
             spreads.append(float(r.max() / r[r > _DEAD].median()))
     record = {
         "method": "per-channel range equalization of the residual stream and each pair's hidden layer",
-        "frames": len(frames),
+        "frames": sum(len(b) for b in batches),
         "stream_spread_before": round(spreads[0], 2),  # widest channel / median channel
         "hidden_spread_before": round(max(spreads[1:], default=1.0), 2),
     }
@@ -111,4 +119,4 @@ def check_same_function(net: nn.Module, eq: nn.Module, x: torch.Tensor, tol: flo
     return diff
 
 
-__all__ = ["equalizable", "equalize_ranges", "check_same_function"]
+__all__ = ["equalizable", "equalize_ranges", "equalize_on_batches", "check_same_function"]

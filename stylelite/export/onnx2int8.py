@@ -107,8 +107,33 @@ def _quantize_static(
         reduce_range=reduce_range,
         calibrate_method=getattr(CalibrationMethod, method),
         nodes_to_quantize=list(only) or None,
-        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+        extra_options={
+            "WeightSymmetric": True,
+            "ActivationSymmetric": False,
+            "TensorQuantOverrides": clip_overrides(src),
+        },
     )
+
+
+def clip_overrides(path: str | Path) -> dict[str, list[dict]]:
+    """Quantize the output of every Clip with constant limits on exactly those limits (widened to hold 0, as
+    uint8 ranges do) rather than on what calibration saw: a student's activation bounds are the ranges its
+    range-learning QAT trained with (distill/range_qat.py), and the output Clip is the image's own range."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            consts[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    out = {}
+    for node in model.graph.node:
+        if node.op_type != "Clip" or len(node.input) < 3 or not all(n in consts for n in node.input[1:3]):
+            continue
+        lo, hi = (float(np.asarray(consts[n]).reshape(-1)[0]) for n in node.input[1:3])
+        out[node.output[0]] = [{"rmin": np.float32(min(lo, 0.0)), "rmax": np.float32(max(hi, 0.0))}]
+    return out
 
 
 def _pre_process(src: Path, dst: Path) -> None:

@@ -215,6 +215,25 @@ def _few(items: list[str], n: int = 3) -> str:
     return ", ".join(items[:n]) + (", ..." if len(items) > n else "")
 
 
+def apply_activation_bounds(model: nn.Module, path: str | Path) -> None:
+    """Give `model` the activation bounds that a range-learning QAT run stored in the safetensors metadata
+    of `path` (distill/range_qat.py); nothing for other files or students without bounds."""
+    import json
+
+    path = Path(path)
+    if path.suffix != ".safetensors" or not hasattr(model, "set_activation_bounds"):
+        return
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        text = (f.metadata() or {}).get("activation_bounds")
+    if text:
+        try:
+            model.set_activation_bounds(json.loads(text))
+        except (ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path.name}: its activation_bounds metadata is broken ({exc})") from None
+
+
 def load_weights(
     model: nn.Module,
     path: str | Path,

@@ -147,7 +147,7 @@ def create_student(name: str, checkpoint: str | Path | None = None, **kwargs):
 
 
 def _create(registry: Registry, name: str, checkpoint, key_map: tuple = (), **kwargs):
-    from stylelite.models.checkpoints import load_weights, read_state_dict
+    from stylelite.models.checkpoints import apply_activation_bounds, load_weights, read_state_dict
 
     arch, _, tag = name.partition(".")
     builder = registry.get(arch)
@@ -168,6 +168,7 @@ def _create(registry: Registry, name: str, checkpoint, key_map: tuple = (), **kw
             checkpoint = PRETRAINED[name][0]
     if checkpoint is not None:
         load_weights(model, checkpoint, candidates=all_models(), state=state)
+        apply_activation_bounds(model, checkpoint)
     if tag and name in PRETRAINED_CARDS:
         if hasattr(model, "card_lines"):  # a style-conditioned student: its card is computed (its style names)
             model.card_lines = dict(PRETRAINED_CARDS[name])

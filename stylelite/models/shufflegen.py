@@ -29,6 +29,12 @@ from stylelite.models.taps import FeatureTapsMixin
 from stylelite.models.tensors import pad_to_multiple
 
 STRIDE = 4
+BLOCK_POINTS = ("hidden", "branch", "stream")  # a residual pair's bounded tensors: after ReLU, conv2, the add
+
+
+def _bound(t: torch.Tensor, bounds: tuple[float, float] | None) -> torch.Tensor:
+    """`t` clipped to `bounds` (one ONNX Clip with constant limits), or `t` itself when there are none."""
+    return t if bounds is None else torch.clamp(t, bounds[0], bounds[1])
 
 
 class ResidualPair(nn.Module):
@@ -44,9 +50,11 @@ class ResidualPair(nn.Module):
         with torch.no_grad():
             self.conv2.weight.mul_(0.1)
             self.conv2.bias.zero_()
+        self.bounds: dict[str, tuple[float, float]] = {}  # "hidden", "branch", "stream": see ShuffleGen
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(self.act(self.conv1(x)))
+        a = _bound(self.act(self.conv1(x)), self.bounds.get("hidden"))
+        return _bound(x + _bound(self.conv2(a), self.bounds.get("branch")), self.bounds.get("stream"))
 
 
 class ShuffleGen(FeatureTapsMixin, nn.Module):
@@ -65,6 +73,10 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
         with torch.no_grad():  # start at the identity: output = input
             self.head.weight.mul_(0.01)
             self.head.bias.zero_()
+        # Activation bounds (none by default): the int8 ranges that range-learning QAT chose
+        # (distill/range_qat.py). They are part of the model, in fp32 too, so the int8 artifact and its fp32 self
+        # compute the same function up to rounding; the exporter quantizes each bounded tensor on exactly them.
+        self.bounds: dict[str, tuple[float, float]] = {}
         self.feature_taps = {
             "down": "stem",
             "mid": f"blocks.{max(n_blocks // 2 - 1, 0)}",
@@ -73,8 +85,32 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
 
     def forward_core(self, x: torch.Tensor) -> torch.Tensor:
         """The exported graph: H and W must be multiples of 4."""
-        residual = self.shuffle(self.head(self.blocks(self.stem(x))))
+        h = self.blocks(_bound(self.stem(x), self.bounds.get("stem")))
+        residual = self.shuffle(_bound(self.head(h), self.bounds.get("head")))
         return torch.clamp(x + residual, -1.0, 1.0)
+
+    def activation_bounds(self) -> dict[str, list[float]]:
+        """The bounds by point ("stem", "blocks.K.hidden|branch|stream", "head"); {} for a plain student."""
+        out = {k: list(v) for k, v in self.bounds.items()}
+        for i, block in enumerate(self.blocks):
+            out.update({f"blocks.{i}.{k}": list(v) for k, v in block.bounds.items()})
+        return out
+
+    def set_activation_bounds(self, bounds: dict[str, list[float]]) -> None:
+        """Clip these points to (lo, hi) from now on, in training, inference and export."""
+        points = {"stem", "head"} | {f"blocks.{i}.{k}" for i in range(len(self.blocks)) for k in BLOCK_POINTS}
+        unknown = sorted(set(bounds) - points)
+        if unknown:
+            raise ValueError(f"activation bounds for points this student lacks: {', '.join(unknown[:4])}")
+        for name, pair in bounds.items():
+            lo, hi = (float(v) for v in pair)
+            if not lo < hi:
+                raise ValueError(f"activation bounds of {name}: low {lo} is not below high {hi}")
+            if name.startswith("blocks."):
+                _, i, point = name.split(".")
+                self.blocks[int(i)].bounds[point] = (lo, hi)
+            else:
+                self.bounds[name] = (lo, hi)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Any H x W: reflect-pad to the stride, run, crop back."""

@@ -353,6 +353,14 @@ PLANS: dict[str, Plan] = {
         "needs three TFLite exports (onnx2tf, ~30 s each) and the teacher on three clips; the ONNX bench of the "
         "same three forms above runs"
     ),
+    (
+        "stylelite distill --qat int8 --qat-engine ranges --teacher cyclegan_r9_bn.cartoon --student shufflegen_s_050 "
+        "--init-from stylelite/models/weights/shufflegen_s_050_cartoon.safetensors --labels labels --label-crops 1024 "
+        "--crop 160 --steps 1200 --lr 1e-4 --w-feature 0 --w-temporal 5 --temporal-batch 2 --w-ssim 0.5 --data world"
+    ): parse_only(
+        "fine-tunes the shipped student for 1,200 steps (about half an hour) from a path in the source tree; "
+        "tests/distill/test_range_qat.py runs the same engine through the CLI at tiny size"
+    ),
     "python docs/measurements/int8_sensitivity.py student.onnx teacher.onnx --clip carphone": parse_only(
         "a measurement script: dozens of quantized exports scored on a real clip (minutes)"
     ),

@@ -1,0 +1,123 @@
+"""Range-learning QAT (`--qat-engine ranges`): the simulation is the exporter's int8, and its ranges ship as
+activation bounds that every export keeps."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import numpy_helper
+
+from stylelite.distill.range_qat import prepare_range_qat
+from stylelite.export.api import export_loaded
+from stylelite.export.export_config import Calibration, ExportConfig
+from stylelite.models.load import load_model
+from stylelite.models.registry import create_student
+from stylelite.runtime.engines import load_engine
+from stylelite.runtime.errors import CheckpointError, ConfigError
+from stylelite.runtime.metrics import psnr
+from tests.conftest import run_cli
+
+
+def _as_input(frame: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+@pytest.fixture(scope="module")
+def photos():
+    from stylelite.distill.photos import builtin_photos
+
+    return [np.ascontiguousarray(p[:128, :160]) for p in builtin_photos("train").values()]
+
+
+@pytest.fixture(scope="module")
+def bounded(photos):
+    """The shipped fastest student through prepare_range_qat (no training): its float copy with the bounds."""
+    loaded = load_model("shufflegen_t_050.cartoon")
+    qat = prepare_range_qat(loaded.model, [_as_input(p) for p in photos])
+    net = qat.net
+    net.set_activation_bounds(qat.activation_bounds())
+    return qat.eval(), net.eval(), loaded.identity
+
+
+def _export(net, identity, out, precision, photos):
+    calib = Calibration(photos[:3], photos[3:4], "photos") if precision == "int8" else None
+    return export_loaded(net, identity, out, ExportConfig(precision=precision), calibration=calib)
+
+
+def test_the_simulation_is_what_onnxruntime_runs_and_fp32_keeps_the_bounds(bounded, photos, tmp_path):
+    qat, net, identity = bounded
+    int8 = load_engine(_export(net, identity, tmp_path / "q.onnx", "int8", photos).path)
+    fp32 = load_engine(_export(net, identity, tmp_path / "f.onnx", "fp32", photos).path)
+    frame = photos[-1]
+    with torch.no_grad():
+        simulated = ((qat(_as_input(frame))[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+        bounded_float = ((net(_as_input(frame))[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    assert psnr(int8.stylize(frame), simulated) > 40  # measured 44-47 dB: rounding ties and bias rounding only
+    assert psnr(fp32.stylize(frame), bounded_float) > 50
+    clips = [n for n in onnx.load(str(tmp_path / "f.onnx")).graph.node if n.op_type == "Clip"]
+    assert len(clips) >= len(net.activation_bounds())  # every bound is a Clip in fp32 too (plus the output's)
+
+
+def test_int8_quantizes_each_bounded_tensor_on_exactly_its_bounds(bounded, photos, tmp_path):
+    _, net, identity = bounded
+    res = _export(net, identity, tmp_path / "q.onnx", "int8", photos)
+    assert "equalized" not in res.metadata.quantization  # equalized before QAT: the bounds are in that basis
+    graph = onnx.load(str(res.path)).graph
+    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    quantize = [n for n in graph.node if n.op_type == "QuantizeLinear" and n.input[1] in consts]
+    scales = [float(consts[n.input[1]]) for n in quantize]
+    lo, hi = net.activation_bounds()["blocks.1.stream"]
+    assert min(abs(s - (hi - lo) / 255) for s in scales) < 1e-6 * (hi - lo)
+
+
+def test_bounds_travel_in_the_weights_file(bounded, tmp_path):
+    from stylelite.distill.training_state import save_weights
+
+    _, net, _ = bounded
+    path = tmp_path / "s.safetensors"
+    meta = {"model": "shufflegen_t_050", "activation_bounds": json.dumps(net.activation_bounds())}
+    save_weights(path, net, metadata=meta)
+    again = load_model(path).model
+    assert again.activation_bounds() == net.activation_bounds()  # JSON keeps floats exactly
+    x = torch.rand(1, 3, 32, 48) * 2 - 1
+    assert torch.allclose(again(x), net(x), atol=1e-6)
+    save_weights(path, net, metadata={**meta, "activation_bounds": '{"blocks.9.stream": [0, 1]}'})
+    with pytest.raises(CheckpointError, match="activation_bounds metadata is broken"):
+        load_model(path)
+
+
+def test_bounds_are_checked():
+    net = create_student("shufflegen_t_038")
+    with pytest.raises(ValueError, match="points this student lacks"):
+        net.set_activation_bounds({"blocks.7.hidden": [0, 1]})
+    with pytest.raises(ValueError, match="is not below"):
+        net.set_activation_bounds({"stem": [1, 1]})
+    assert net.activation_bounds() == {}
+
+
+def test_only_plain_shufflegen_students_take_range_qat(bounded):
+    _, net, _ = bounded
+    with pytest.raises(ConfigError, match="use --qat-engine nncf"):
+        prepare_range_qat(create_student("mobilegen_s_050"), [torch.zeros(1, 3, 32, 32)])
+    with pytest.raises(ConfigError, match="without bounds yet"):
+        prepare_range_qat(net, [torch.zeros(1, 3, 32, 32)])  # already bounded: its ranges are its own
+
+
+def test_cli_range_qat_run_writes_a_bounded_student(tmp_path):
+    common = ("--teacher", "cyclegan_r9_bn.cartoon", "--student", "shufflegen_t_038", "--qat", "int8")
+    tiny = ("--steps", "2", "--batch", "1", "--crop", "32", "--label-crops", "16", "--labels", "labels")
+    r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0.1", "--steps", "1", "--data",
+                "builtin", cwd=tmp_path)  # fmt: skip
+    assert "has no feature taps: add --w-feature 0" in r.stderr and r.returncode != 0 and "Traceback" not in r.stderr
+    r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0", *tiny, "--data", "builtin",
+                "--threads", "1", cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (weights,) = tmp_path.glob("runs/*/student.safetensors")
+    student = load_model(weights).model
+    assert set(student.activation_bounds()) == {"stem", "head"} | {
+        f"blocks.{i}.{p}" for i in range(4) for p in ("hidden", "branch", "stream")
+    }
+    record = json.loads(next(tmp_path.glob("runs/*/qat.json")).read_text())
+    assert record["qat_engine"] == "ranges"
