@@ -117,6 +117,19 @@ def _single_frame(t, b: StepBatch) -> torch.Tensor:
         return single_frame_loss(t.student, xs, flow, mask, out=b.y_s[: len(xs)])
 
 
+def _start_self(t, b: StepBatch) -> torch.Tensor:
+    with torch.no_grad(), t.styled(len(b.x)):
+        start = t.start_model(b.x)
+    return pixel_loss(b.y_s, start)
+
+
+def _freeze_start(t) -> None:
+    """A frozen copy of the student as it starts (its --init-from weights), the target of the `start` term."""
+    import copy
+
+    t.start_model = copy.deepcopy(t.float_model).eval().requires_grad_(False)
+
+
 def _load_vgg(t) -> None:
     """The frozen VGG-19 of the perceptual and Gram terms, loaded once (not part of the saved state)."""
     from stylelite.distill.losses import GramStyleLoss, PerceptualDistillLoss
@@ -142,6 +155,10 @@ _FEATURE = "1x1-conv adapters onto the teacher's feature taps (0 with a label st
 _PERCEPTUAL = "L1 of frozen VGG-19 activations on the first --perceptual-batch crops (--vgg); useful 0.05-0.5"
 _GRAM = "L1 of Gram matrices of VGG-19 activations (relu1_2-4_4), as style networks train; useful 0.1-1"
 _ADVERSARIAL = "a conditional PatchGAN (--disc-channels, --disc-lr-scale) tells teacher from student; useful 0.01-0.1"
+_START = (
+    "L1 to the student's own output as it started (--init-from): in QAT it keeps the float function while the "
+    "rounding is learnt; useful 0.5-2"
+)
 _LONG_TERM = "long-term pairs (t-k -> t, k in --long-term-offsets); useful 1-10; a student pass per k"
 _SINGLE_FRAME = "||f(T(x)) - T(f(x))||^2 for a small random shift/zoom/roll T (Eilertsen et al.); useful 1-10"
 
@@ -157,6 +174,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("temporal", "w_temporal", 5.0, _temporal, "t-1 -> t masked output MSE; useful 1-20", ZERO, ALWAYS),
     Criterion("long_term", "w_long_term", 0.0, _long_term, _LONG_TERM, ZERO, ALWAYS),
     Criterion("single_frame", "w_single_frame", 0.0, _single_frame, _SINGLE_FRAME, ZERO, ALWAYS),
+    Criterion("start", "w_start", 0.0, _start_self, _START, setup=_freeze_start),
 )
 LOSS_WEIGHTS: tuple[str, ...] = tuple(c.weight for c in CRITERIA)
 

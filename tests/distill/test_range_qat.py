@@ -111,13 +111,15 @@ def test_cli_range_qat_run_writes_a_bounded_student(tmp_path):
     r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0.1", "--steps", "1", "--data",
                 "builtin", cwd=tmp_path)  # fmt: skip
     assert "has no feature taps: add --w-feature 0" in r.stderr and r.returncode != 0 and "Traceback" not in r.stderr
-    r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0", *tiny, "--data", "builtin",
-                "--threads", "1", cwd=tmp_path)  # fmt: skip
+    r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0", "--w-start", "1", *tiny, "--data",
+                "builtin", "--threads", "1", cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr
     (weights,) = tmp_path.glob("runs/*/student.safetensors")
     student = load_model(weights).model
     assert set(student.activation_bounds()) == {"stem", "head"} | {
         f"blocks.{i}.{p}" for i in range(4) for p in ("hidden", "branch", "stream")
     }
+    last = json.loads(next(tmp_path.glob("runs/*/log.jsonl")).read_text().splitlines()[-1])
+    assert last["start"] >= 0  # the distance to its own starting output, logged (QAT keeps the float function)
     record = json.loads(next(tmp_path.glob("runs/*/qat.json")).read_text())
     assert record["qat_engine"] == "ranges"
