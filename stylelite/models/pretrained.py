@@ -34,6 +34,14 @@ register_pretrained(
 )
 
 register_pretrained(
+    "shufflegen_s_050.cartoon_int8",
+    "shufflegen_s_050_cartoon_int8.safetensors",
+    "shufflegen_s_050.cartoon made for int8: 1,500 steps of range-learning QAT (`distill --qat int8 --qat-engine "
+    "ranges --w-start 1`) through the exporter's int8, its learned activation ranges kept as bounds in every "
+    "export; export it with --int8 --calib (shufflegen_s_050_cartoon_int8.md)",
+)
+
+register_pretrained(
     "normgen_styled_t_050.magenta",
     "normgen_styled_t_050_magenta.safetensors",
     "Style-conditioned NormGen student of multistyle26.magenta (Magenta's 26-style network): all 26 styles and "
