@@ -111,6 +111,11 @@ class DistillConfig:
         if self.amp and self.qat:
             raise ConfigError("--amp and --qat: fake quantization trains in fp32; drop --amp for QAT")
         declared = STUDENTS.get(self.student).card  # the card declared at registration: nothing is built
+        if self.qat and self.qat_engine == "ranges" and (declared is None or declared.family != "shufflegen"):
+            raise ConfigError(  # before the teacher fills a label store: prepare_range_qat checks the built model
+                f"--qat-engine ranges trains ShuffleGen students (shufflegen_*); {self.student} is not one: "
+                "use --qat-engine nncf"
+            )
         if self.qat and declared is not None and declared.recurrent:
             raise ConfigError(
                 f"{self.student} is recurrent and has no int8 export, so QAT does not apply: "

@@ -1,7 +1,7 @@
 """Range-learning QAT for ShuffleGen: fake quantization that mirrors the exporter's int8, with learned ranges.
 
 `--qat-engine ranges` trains the student through a simulation of exactly what `stylelite export --int8`
-does to it: the channel ranges equalized first (export/equalize.py), weights int8 per-channel symmetric with
+does to it: the channel ranges equalized first (models/equalize.py), weights int8 per-channel symmetric with
 the exporter's 7-bit range, and every activation tensor that onnxruntime's QDQ quantizer quantizes (the
 stem, each pair's hidden layer, its branch and the residual stream after the add, the head) rounded to
 uint8 on a per-tensor range. The ranges start at the calibration minima and maxima and are learned with the
@@ -145,7 +145,7 @@ class RangeQAT(nn.Module):
 
 def prepare_range_qat(model: nn.Module, calibration: list[torch.Tensor]) -> RangeQAT:
     """Equalize `model`'s channel ranges, wrap it in the int8 simulation and calibrate the ranges."""
-    from stylelite.export.equalize import equalizable, equalize_on_batches
+    from stylelite.models.equalize import equalizable, equalize_on_batches
 
     if not equalizable(model):
         name = getattr(getattr(model, "card", None), "name", type(model).__name__)

@@ -202,8 +202,8 @@ def check_finite_model(net, name: str) -> None:
 
 def _equalized(net, meta, config: ExportConfig, calibration):
     """int8 of a student whose channel ranges can be equalized exactly: the equalized copy and its record
-    (export/equalize.py); otherwise `net` unchanged and None."""
-    from stylelite.export.equalize import equalizable, equalize_ranges
+    (models/equalize.py); otherwise `net` unchanged and None."""
+    from stylelite.models.equalize import equalizable, equalize_ranges
     from stylelite.runtime.frames import to_model_input
 
     if not (config.quantizes and config.equalize and calibration is not None and equalizable(net)):

@@ -34,7 +34,7 @@ class Conversion:
     out: Path
     calibration: Any = None  # stylelite.export.export_config.Calibration, for int8
     verify_frames: list[np.ndarray] | None = None
-    equalized: dict | None = None  # int8: the range equalization's record (export/equalize.py), when one ran
+    equalized: dict | None = None  # int8: the range equalization's record (models/equalize.py), when one ran
 
     @property
     def fp32(self) -> Path:

@@ -32,7 +32,7 @@ class ExportConfig:
         threads: precision auto only: the inference threads the layers are timed with (0: onnxruntime's
             default); give the deployment's.
         equalize: int8 only: equalize the channel ranges of students where that is exact in float
-            (export/equalize.py) before quantizing; False keeps the trained weights as they are (ablations).
+            (models/equalize.py) before quantizing; False keeps the trained weights as they are (ablations).
 
     Which format takes which precision, size and model is the format table's (stylelite.export.formats).
     """

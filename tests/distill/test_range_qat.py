@@ -111,6 +111,11 @@ def test_cli_range_qat_run_writes_a_bounded_student(tmp_path):
     r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0.1", "--steps", "1", "--data",
                 "builtin", cwd=tmp_path)  # fmt: skip
     assert "has no feature taps: add --w-feature 0" in r.stderr and r.returncode != 0 and "Traceback" not in r.stderr
+    r = run_cli("distill", "--teacher", "cyclegan_r9_bn.cartoon", "--student", "mobilegen_s_025", "--qat", "int8",
+                "--qat-engine", "ranges", "--w-feature", "0", "--steps", "1", "--data", "builtin",
+                cwd=tmp_path)  # fmt: skip
+    assert "use --qat-engine nncf" in r.stderr and r.returncode != 0 and "Traceback" not in r.stderr
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
     r = run_cli("distill", *common, "--qat-engine", "ranges", "--w-feature", "0", "--w-start", "1", *tiny, "--data",
                 "builtin", "--threads", "1", cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr

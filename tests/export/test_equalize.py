@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from stylelite.export.api import export_model
-from stylelite.export.equalize import check_same_function, equalizable, equalize_ranges
+from stylelite.models.equalize import check_same_function, equalizable, equalize_ranges
 from stylelite.models.registry import create_student
 from stylelite.runtime.engines import load_engine
 from stylelite.runtime.metrics import ssim

@@ -282,6 +282,10 @@ def test_style_options_on_a_single_style_model(tmp_path, student_onnx, clip_path
     assert np.array_equal(cv2.imread(str(img)), cv2.imread(str(tmp_path / "b.png")))  # strength 0: the input
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_a_playable_recording(tmp_path, student_onnx):
     from stylelite.runtime.video import write_video
 
@@ -293,6 +297,9 @@ def test_ctrl_c_keeps_a_playable_recording(tmp_path, student_onnx):
         [str(exe), "run", str(student_onnx), "-i", str(clip), "-o", str(out), "--realtime", "--no-progress"],
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a test run started in the background (`cmd &` in a script) ignores SIGINT, and
+        # children inherit that, so Ctrl+C would never reach the run (it wrote all 600 frames, exit 0)
+        preexec_fn=_sigint_default,
     )
     deadline = time.monotonic() + 60  # start-up takes seconds on a busy machine: wait for the output to open
     while not [p for p in tmp_path.iterdir() if p.name != "long.mp4"] and time.monotonic() < deadline:
