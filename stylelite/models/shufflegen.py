@@ -21,6 +21,8 @@ Name scheme: shufflegen_s_050 = family "shufflegen", size (t/f/s/m: 4/5/6/6 bloc
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -104,8 +106,8 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
             raise ValueError(f"activation bounds for points this student lacks: {', '.join(unknown[:4])}")
         for name, pair in bounds.items():
             lo, hi = (float(v) for v in pair)
-            if not lo < hi:
-                raise ValueError(f"activation bounds of {name}: low {lo} is not below high {hi}")
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"activation bounds of {name}: need finite low < high, got {lo}, {hi}")
             if name.startswith("blocks."):
                 _, i, point = name.split(".")
                 self.blocks[int(i)].bounds[point] = (lo, hi)

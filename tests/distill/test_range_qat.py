@@ -92,8 +92,9 @@ def test_bounds_are_checked():
     net = create_student("shufflegen_t_038")
     with pytest.raises(ValueError, match="points this student lacks"):
         net.set_activation_bounds({"blocks.7.hidden": [0, 1]})
-    with pytest.raises(ValueError, match="is not below"):
-        net.set_activation_bounds({"stem": [1, 1]})
+    for bad in ([1, 1], [0, float("inf")], [float("nan"), 1]):  # forged metadata: one line, no Clip at infinity
+        with pytest.raises(ValueError, match="need finite low < high"):
+            net.set_activation_bounds({"stem": bad})
     assert net.activation_bounds() == {}
 
 
