@@ -1,7 +1,8 @@
 """Range-learning QAT for ShuffleGen: fake quantization that mirrors the exporter's int8, with learned ranges.
 
 `--qat-engine ranges` trains the student through a simulation of exactly what `stylelite export --int8`
-does to it: the channel ranges equalized first (models/equalize.py), weights int8 per-channel symmetric with
+does to it: the channel ranges equalized first (models/equalize.py), pixels exact on [0, 1] grids
+(models/unit_range.py), weights int8 per-channel symmetric with
 the exporter's 7-bit range, and every activation tensor that onnxruntime's QDQ quantizer quantizes (the
 stem, each pair's hidden layer, its branch and the residual stream after the add, the head) rounded to
 uint8 on a per-tensor range. The ranges start at the calibration minima and maxima and are learned with the
@@ -84,13 +85,13 @@ class RangeQAT(nn.Module):
         super().__init__()
         self.net = net
         n = len(net.blocks)
-        self.q_input = RangeQuantizer()
         self.q_stem = RangeQuantizer(relu=True)
         self.q_hidden = nn.ModuleList(RangeQuantizer(relu=True) for _ in range(n))
         self.q_branch = nn.ModuleList(RangeQuantizer() for _ in range(n))
         self.q_stream = nn.ModuleList(RangeQuantizer() for _ in range(n))
         self.q_head = RangeQuantizer()
-        self.q_output = RangeQuantizer()
+        # no quantizer on the image in or out: the export folds ShuffleGen to [0, 1] pixels, whose uint8 grid
+        # holds every byte exactly (models/unit_range.py), so the output is rounded only to bytes, as in float
 
     def _conv(self, conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, _fake_weight(conv.weight), conv.bias, conv.stride, conv.padding)
@@ -110,13 +111,12 @@ class RangeQAT(nn.Module):
 
     def _core(self, x: torch.Tensor) -> torch.Tensor:
         net = self.net
-        x = self.q_input(x)
         h = self.q_stem(F.relu(self._conv(net.stem[0], x)))
         for i, block in enumerate(net.blocks):
             a = self.q_hidden[i](F.relu(self._conv(block.conv1, h)))
             h = self.q_stream[i](h + self.q_branch[i](self._conv(block.conv2, a)))
         residual = net.shuffle(self.q_head(self._conv(net.head, h)))
-        return self.q_output(torch.clamp(x + residual, -1.0, 1.0))
+        return torch.clamp(x + residual, -1.0, 1.0)
 
     @torch.no_grad()
     def calibrate(self, batches: list[torch.Tensor]) -> None:

@@ -118,8 +118,9 @@ def export_loaded(
         os.close(fd)
         tmp = Path(name)
         net, equalized = _equalized(net, meta, config, calibration)
+        graph, meta = _unit_pixels(net, meta, config)
         with tempfile.TemporaryDirectory(prefix="stylelite-export-") as work:
-            meta, report = _convert(net, meta, config, Path(work), tmp, calibration, verify_frames, equalized)
+            meta, report = _convert(graph, meta, config, Path(work), tmp, calibration, verify_frames, equalized)
         result, report = _verify(net, tmp, meta, config, calibration, verify_frames, report)
         replace_into(tmp, output)
     except OSError as exc:
@@ -210,6 +211,17 @@ def _equalized(net, meta, config: ExportConfig, calibration):
         return net, None
     free = dataclasses.replace(meta, height=None, width=None)  # ranges do not depend on the frame size
     return equalize_ranges(net, calibration.frames, lambda f: to_model_input(f, free)[0])
+
+
+def _unit_pixels(net, meta, config: ExportConfig):
+    """int8 of a ShuffleGen student: the same function on [0, 1] pixels, whose uint8 grid holds every byte
+    exactly (models/unit_range.py), and its metadata; otherwise `net` and `meta` unchanged. Verification
+    still runs the original against the artifact: the pictures must agree."""
+    from stylelite.models.unit_range import UNIT, to_unit_range, unit_rangeable
+
+    if not (config.quantizes and unit_rangeable(net)):
+        return net, meta
+    return to_unit_range(net), dataclasses.replace(meta, input_range=UNIT, output_range=UNIT)
 
 
 def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration, verify_frames, equalized=None):

@@ -44,7 +44,7 @@ def onnx_to_int8(
         prepared = Path(tmp) / "prepared.onnx"
         _pre_process(Path(src), prepared)
         try:
-            quantize_qdq(prepared, dst, feeds, per_channel, reduce_range, only)
+            quantize_qdq(prepared, dst, feeds, per_channel, reduce_range, only, input_range=meta.input_range)
         except Exception as exc:  # onnxruntime raises plain exceptions
             raise ExportError(f"int8 quantization of {meta.model} failed: {str(exc).splitlines()[0][:300]}") from exc
     return {
@@ -67,10 +67,12 @@ def quantize_qdq(
     reduce_range: bool = True,
     only: tuple[str, ...] = (),
     method: str = "MinMax",
+    input_range: tuple[float, float] | None = None,
 ) -> None:
     """onnxruntime's static QDQ quantizer with the exporter's settings, calibrated on `feeds` (an iterable of
     input dicts) by `method` (onnxruntime's CalibrationMethod name; the exporter uses min-max); only the
-    nodes named in `only` when it is given."""
+    nodes named in `only` when it is given. `input_range`: the image input is quantized on exactly this range
+    (the pixels' own), not on what calibration happened to see."""
     import logging
 
     from onnxruntime.quantization import CalibrationDataReader
@@ -86,13 +88,20 @@ def quantize_qdq(
     level = root.level
     root.setLevel(logging.ERROR)  # the quantizer's advice to pre-process, once per call, is ours to follow
     try:
-        _quantize_static(src, dst, _Feeds(), per_channel, reduce_range, only, method)
+        _quantize_static(src, dst, _Feeds(), per_channel, reduce_range, only, method, input_range)
     finally:
         root.setLevel(level)
 
 
 def _quantize_static(
-    src, dst, reader, per_channel: bool, reduce_range: bool, only: tuple[str, ...], method: str = "MinMax"
+    src,
+    dst,
+    reader,
+    per_channel: bool,
+    reduce_range: bool,
+    only: tuple[str, ...],
+    method: str = "MinMax",
+    input_range: tuple[float, float] | None = None,
 ) -> None:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
@@ -110,7 +119,7 @@ def _quantize_static(
         extra_options={
             "WeightSymmetric": True,
             "ActivationSymmetric": False,
-            "TensorQuantOverrides": clip_overrides(src),
+            "TensorQuantOverrides": {**clip_overrides(src), **_input_override(input_range)},
         },
     )
 
@@ -134,6 +143,15 @@ def clip_overrides(path: str | Path) -> dict[str, list[dict]]:
         lo, hi = (float(np.asarray(consts[n]).reshape(-1)[0]) for n in node.input[1:3])
         out[node.output[0]] = [{"rmin": np.float32(min(lo, 0.0)), "rmax": np.float32(max(hi, 0.0))}]
     return out
+
+
+def _input_override(input_range: tuple[float, float] | None) -> dict[str, list[dict]]:
+    """The image input quantized on the pixels' range: over [0, 1] that grid (1/255, zero point 0) holds every
+    byte exactly (models/unit_range.py)."""
+    if input_range is None:
+        return {}
+    lo, hi = (float(v) for v in input_range)
+    return {"image": [{"rmin": np.float32(min(lo, 0.0)), "rmax": np.float32(max(hi, 0.0))}]}
 
 
 def _pre_process(src: Path, dst: Path) -> None:

@@ -79,6 +79,8 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
         # (distill/range_qat.py). They are part of the model, in fp32 too, so the int8 artifact and its fp32 self
         # compute the same function up to rounding; the exporter quantizes each bounded tensor on exactly them.
         self.bounds: dict[str, tuple[float, float]] = {}
+        # the pixels' range in and out; (0, 1) only in int8 exports (models/unit_range.py: exact uint8 grids)
+        self.pixel_range: tuple[float, float] = (-1.0, 1.0)
         self.feature_taps = {
             "down": "stem",
             "mid": f"blocks.{max(n_blocks // 2 - 1, 0)}",
@@ -89,7 +91,7 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
         """The exported graph: H and W must be multiples of 4."""
         h = self.blocks(_bound(self.stem(x), self.bounds.get("stem")))
         residual = self.shuffle(_bound(self.head(h), self.bounds.get("head")))
-        return torch.clamp(x + residual, -1.0, 1.0)
+        return torch.clamp(x + residual, *self.pixel_range)
 
     def activation_bounds(self) -> dict[str, list[float]]:
         """The bounds by point ("stem", "blocks.K.hidden|branch|stream", "head"); {} for a plain student."""
