@@ -9,7 +9,10 @@ For each size the clip is resized and written as a real MP4, then measured side 
    runs it twice: non-model stages in background priority (the default), then at normal priority
    for comparison (stylelite.runtime.stage_priority);
 3. live: the clip played at its own frame rate (as a camera delivers it), newest frame wins;
-   capture-to-output latency p50/p95 and dropped frames.
+   capture-to-output latency p50/p95 and dropped frames;
+4. the dense-conv ceiling (benchmark/ceiling.py) of the model's format and precision at that size: the
+   GMAC/s the engine reaches on dense 3x3 convs, and so the fps the model's MACs would give at best. A
+   frame-rate goal above that needs fewer MACs, not a better pipeline.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def bench_pipeline(
     repeats: int = 5,
     out: str | Path | None = None,
     progress: bool = True,
+    ceiling: bool = True,
 ) -> list[PipelineRecord]:
     """Measure `model` on `clip` resized to each of `sizes`; append records to `out` (JSON lines).
 
@@ -62,6 +66,7 @@ def bench_pipeline(
         repeats: offline passes, alternating with model-only passes (the median round is reported).
         out: a JSONL file to append the records to.
         progress: print a line per size.
+        ceiling: also time the dense-conv reference of the model's format and precision at each size.
     """
     engine = load_engine(model, threads=threads, options=engine_options, spin=False)  # as `stylelite run` loads it
     frames, fps = read_video(clip, max_frames)
@@ -72,6 +77,8 @@ def bench_pipeline(
                 print(f"pipeline bench: {Path(model).name} at {w}x{h} ({len(frames)} frames)...", flush=True)
             sized = [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames]
             rec = _measure_size(engine, Path(model).name, sized, fps, Path(tmp), repeats)
+            if ceiling:
+                rec = _with_ceiling(rec, engine, Path(model), sized[0], threads, engine_options)
             records.append(rec)
             if out is not None:
                 append_jsonl(out, rec.to_dict())
@@ -118,6 +125,27 @@ def _measure_size(engine, name: str, sized: list[np.ndarray], fps: float, tmp: P
     )
 
 
+def _with_ceiling(rec: PipelineRecord, engine, model: Path, frame: np.ndarray, threads: int, options):
+    """`rec` with the model's GMAC/s and the dense-conv ceiling of its format and precision at this size."""
+    import dataclasses
+
+    from stylelite.benchmark.ceiling import measure_ceiling
+
+    gmacs_256 = engine.meta.gmacs_256
+    ceil = measure_ceiling(model.suffix, engine.meta.precision, frame, threads, options)
+    if not gmacs_256 or ceil is None or ceil.gmacs_per_s <= 0:
+        return rec
+    h, w = frame.shape[:2]
+    per_frame = gmacs_256 * w * h / 65536.0
+    return dataclasses.replace(
+        rec,
+        gmacs_per_frame=round(per_frame, 6),
+        model_gmacs_per_s=round(per_frame * rec.model_fps, 1),
+        ceiling_gmacs_per_s=round(ceil.gmacs_per_s, 1),
+        ceiling_fps=round(ceil.gmacs_per_s / per_frame, 1),
+    )
+
+
 def _run(
     src: Path, engine, mode: str, dst: Path, fps: float, realtime: bool = False, stage_priority: str = "auto"
 ) -> PipelineStats:
@@ -140,7 +168,8 @@ def _run(
 def format_pipeline_table(records: list[PipelineRecord]) -> str:
     """model | size | model fps | offline fps | ratio (range) | normal-prio | live fps | dropped | latency | stages."""
     head = ["model", "size", "model fps", "offline fps", "ratio", "(range)", "normal-prio", "live fps", "dropped",
-            "latency p50/p95 ms", "infer ms", "CPU ms/frame (decode/pre/post/encode)"]  # fmt: skip
+            "latency p50/p95 ms", "infer ms", "CPU ms/frame (decode/pre/post/encode)", "GMAC/s", "ceiling",
+            "fps at ceiling"]  # fmt: skip
     rows = [
         [
             r.model,
@@ -155,13 +184,25 @@ def format_pipeline_table(records: list[PipelineRecord]) -> str:
             f"{r.live_latency_ms_p50:.0f} / {r.live_latency_ms_p95:.0f}",
             f"{r.stage_ms['infer']:.1f}",
             "/".join(f"{r.stage_cpu_ms[k]:.1f}" for k in ("decode", "pre", "post", "write")),
+            _num(r.model_gmacs_per_s),
+            _num(r.ceiling_gmacs_per_s),
+            _num(r.ceiling_fps),
         ]
         for r in records
     ]
-    lines = [text_table(head, rows, align="<>>>>>>>>>><")]
+    lines = [text_table(head, rows, align="<>>>>>>>>>><>>>")]
     if records:
         lines.append(
             f"ratio: offline fps / model-only fps, stages in {records[0].stage_priority} priority; normal-prio: the "
             f"same with them at normal priority; clip played at {records[0].clip_fps:g} fps in live mode"
         )
+    if any(r.ceiling_fps for r in records):
+        lines.append(
+            "ceiling: GMAC/s of the dense-conv reference of the same format and precision, timed at the same size in "
+            "this run; fps at ceiling: the model's MACs at that rate (a goal above it needs fewer MACs)"
+        )
     return "\n".join(lines)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1f}"

@@ -290,6 +290,11 @@ class PipelineRecord:
     live_latency_ms_p95: float
     stage_ms: dict  # mean per-stage wall ms in the offline run (decode, pre, infer, post, write = MP4 encode)
     stage_cpu_ms: dict  # mean CPU ms of the non-model stages' own threads (FFmpeg's helper threads not counted)
+    # the dense-conv ceiling of the model's format and precision at this size, timed in the same run (None: skipped)
+    gmacs_per_frame: float | None = None
+    model_gmacs_per_s: float | None = None  # at model_fps
+    ceiling_gmacs_per_s: float | None = None
+    ceiling_fps: float | None = None  # what model_fps would be at the ceiling's GMAC/s: the most these MACs give
 
     def to_dict(self) -> dict:
         """The record as JSON-ready data (one JSON line)."""

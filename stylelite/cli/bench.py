@@ -93,6 +93,7 @@ def _execute_pipeline(args: argparse.Namespace) -> int:
             engine_options=engine_options(args),
             out=args.out,
             progress=not args.json,
+            ceiling=args.ceiling,
         )
     print(json.dumps([r.to_dict() for r in records], indent=2) if args.json else format_pipeline_table(records))
     return 0

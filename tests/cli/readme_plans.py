@@ -324,6 +324,18 @@ PLANS: dict[str, Plan] = {
         "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_eq.onnx",)
     ),
     "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx": run(creates=("s050_fp32.onnx",)),
+    "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx": run(creates=("t050_fp32.onnx",)),
+    "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050_int8.onnx",)
+    ),
+    "stylelite bench t050_fp32.onnx t050_int8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2": run(
+        "--max-frames 4",
+        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
+        needs=(
+            "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
+            "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx",
+        ),
+    ),
     (
         "stylelite bench s050_fp32.onnx s050_int8_plain.onnx s050_int8_eq.onnx teacher.onnx --clip real "
         "--reference teacher.onnx --max-frames 40"

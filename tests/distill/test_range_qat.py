@@ -129,3 +129,9 @@ def test_cli_range_qat_run_writes_a_bounded_student(tmp_path):
     assert last["start"] >= 0  # the distance to its own starting output, logged (QAT keeps the float function)
     record = json.loads(next(tmp_path.glob("runs/*/qat.json")).read_text())
     assert record["qat_engine"] == "ranges"
+    (run,) = tmp_path.glob("runs/*")
+    r = run_cli("distill", "--resume", str(run), "--steps", "3", cwd=tmp_path)  # a run goes on with its ranges
+    assert r.returncode == 0, r.stderr
+    steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert steps[-1] == 3 and len(set(steps)) == len(steps)
+    assert set(load_model(weights).model.activation_bounds()) == set(student.activation_bounds())

@@ -127,3 +127,6 @@ def test_bench_pipeline_as_typed(student_onnx, clip_path, tmp_path):
     assert set(rec["stage_ms"]) == {"decode", "pre", "infer", "post", "write"}
     assert set(rec["stage_cpu_ms"]) == {"decode", "pre", "post", "write"}
     assert rec["offline_ratio_normal"] > 0 and rec["stage_priority"] == "background"
+    # the dense-conv ceiling of the same format and precision, at the same size, in the same run
+    assert rec["ceiling_gmacs_per_s"] > 0 and rec["model_gmacs_per_s"] > 0 and "fps at ceiling" in proc.stdout
+    assert rec["ceiling_fps"] == pytest.approx(rec["ceiling_gmacs_per_s"] / rec["gmacs_per_frame"], rel=0.01)
