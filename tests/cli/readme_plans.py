@@ -438,6 +438,11 @@ PLANS: dict[str, Plan] = {
     ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
     "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
     (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normgrade_t_050 --data world --data opencv-photos "
+        "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
+        "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
+    ): parse_only("the global-grade experiment: 3,000 steps on a 1,024-label store (about 50 minutes on one thread)"),
+    (
         "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --data opencv-photos "
         "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
         "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
