@@ -58,6 +58,7 @@ TEMPORAL_CLIPS = (
     "make_camera_clip(load_photo(p), 40, (320, 240)), fps=12.0) for n, p in (('chelsea', 'chelsea'), "
     "('ihc', 'immunohistochemistry'))]\""
 )
+MEASUREMENTS = str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"  # scripts run from the repo
 SLOW_TEMPORAL = "the temporal-comparison recipe: three distils and the 45 MB teacher's export (minutes)"
 
 PLANS: dict[str, Plan] = {
@@ -437,6 +438,25 @@ PLANS: dict[str, Plan] = {
         "--steps 6000 --save-every 100"
     ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
     "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
+    "python docs/measurements/skip_filter_student.py init t_050_sk_init.safetensors": run(
+        "", {"docs/measurements/": MEASUREMENTS}, creates=("t_050_sk_init.safetensors",)
+    ),
+    (
+        "python docs/measurements/skip_filter_student.py distill --teacher cyclegan_r9_bn.cartoon --student "
+        "shufflegen_t_050_sk --init-from t_050_sk_init.safetensors --labels labels --label-crops 1024 --crop 160 "
+        "--batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-temporal 5 --temporal-batch 2 --w-ssim 0.5 --data world "
+        "--data opencv-photos --threads 1 --save-every 250"
+    ): run(
+        TINY_CROPS,
+        {
+            "docs/measurements/": MEASUREMENTS,
+            "--steps 1500": "--steps 2",
+            "--label-crops 1024": "--label-crops 16",
+            "--crop 160": "--crop 32",
+        },
+        needs=("python docs/measurements/skip_filter_student.py init t_050_sk_init.safetensors",),
+        slow="a tiny run of the research student: a 16-crop store of the 49.6-GMAC teacher (~40 s)",
+    ),
     (
         "stylelite distill --teacher cyclegan_r9.vintagify --student normgrade_t_050 --data world --data opencv-photos "
         "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
