@@ -55,13 +55,19 @@ def shufflegen_t_050_sk() -> ShuffleGen:
 
 def write_init(path: str) -> None:
     """The shipped fastest student's weights plus the identity kernel, for `distill --init-from`."""
+    from pathlib import Path
+
     from safetensors.torch import save_file
 
     from stylelite.models.load import load_model
+    from stylelite.runtime.files import atomic_path
 
+    if Path(path).exists():
+        sys.exit(f"{path} exists; give a new file name")
     state = {k: v.contiguous() for k, v in load_model("shufflegen_t_050.cartoon").model.state_dict().items()}
     state["skip_kernel"] = _identity()
-    save_file(state, path)
+    with atomic_path(Path(path)) as tmp:
+        save_file(state, str(tmp))
 
 
 if __name__ == "__main__":

@@ -93,6 +93,14 @@ class RangeQAT(nn.Module):
         # no quantizer on the image in or out: the export folds ShuffleGen to [0, 1] pixels, whose uint8 grid
         # holds every byte exactly (models/unit_range.py), so the output is rounded only to bytes, as in float
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        if any(k.startswith((prefix + "q_input.", prefix + "q_output.")) for k in state_dict):
+            raise ConfigError(  # its optimizer state holds those ranges too, so it cannot go on without them
+                "this range-QAT run was saved by the older simulation (image quantizers, before the [0, 1]-pixel "
+                "export) and cannot resume: start a new run with the same command"
+            )
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _conv(self, conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, _fake_weight(conv.weight), conv.bias, conv.stride, conv.padding)
 

@@ -478,16 +478,16 @@ PLANS: dict[str, Plan] = {
     ): parse_only("runs the 49.6-GMAC teacher on 240 frames (about 7 minutes)"),
     "python docs/measurements/styled_student_all_styles.py magenta_student.onnx multistyle26.magenta": run(
         "--frames 1 --width 48 --blends 1",
-        {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
+        {"docs/measurements/": MEASUREMENTS},
         needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
     ),  # every style of the teacher and the shipped student on one tiny frame of each real clip
     "python docs/measurements/teacher_self_agreement.py multistyle26.magenta": run(
         "--frames 1 --width 48",
-        {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
+        {"docs/measurements/": MEASUREMENTS},
     ),  # every style of Magenta's network against itself on one tiny frame of each real clip
     "python docs/measurements/hd_process_size.py fastest.onnx cyclegan_r9_bn.cartoon": run(
         "--frames 1",
-        {"docs/measurements/": str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"},
+        {"docs/measurements/": MEASUREMENTS},
         needs=(EXPORT_FASTEST,),
         slow="runs the 49.6-GMAC teacher on a 1280x720 frame (about a minute)",
     ),

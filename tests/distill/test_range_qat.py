@@ -135,3 +135,11 @@ def test_cli_range_qat_run_writes_a_bounded_student(tmp_path):
     steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
     assert steps[-1] == 3 and len(set(steps)) == len(steps)
     assert set(load_model(weights).model.activation_bounds()) == set(student.activation_bounds())
+
+
+def test_a_run_saved_by_the_older_simulation_is_refused_in_one_line():
+    qat = prepare_range_qat(create_student("shufflegen_t_038").eval(), [torch.zeros(1, 3, 32, 32)])
+    old = {**qat.state_dict(), "q_input.lo_scaled": torch.tensor(0.0), "q_output.hi_scaled": torch.tensor(0.1)}
+    with pytest.raises(ConfigError, match="older simulation"):
+        qat.load_state_dict(old)
+    qat.load_state_dict(qat.state_dict())  # a run of this simulation loads
