@@ -71,7 +71,7 @@ def float_state_dict(qat_model: nn.Module, float_model: nn.Module) -> dict[str, 
     from stylelite.distill.range_qat import RangeQAT
 
     if isinstance(qat_model, RangeQAT):
-        return {k: v for k, v in qat_model.net.state_dict().items()}
+        return qat_model.int8_grid_state()
     keys = set(float_model.state_dict())
     sd = {k: v for k, v in qat_model.state_dict().items() if k in keys}
     missing = keys - set(sd)
@@ -93,7 +93,7 @@ def qat_record(engine: str) -> dict[str, str]:
             "qat": "int8",
             "qat_engine": engine,
             "qat_scheme": "the exporter's QDQ simulated: channel ranges equalized, weights int8 per-channel symmetric "
-            "(7-bit range), activations uint8 per-tensor on learned ranges",
+            "(7-bit range), activations uint8 per-tensor on learned ranges; the weights saved on their int8 grid",
             "qat_final_qdq": "onnxruntime quantize_static at export, each bounded tensor on its learned bounds",
         }
     pkgs = {"nncf": ("nncf", "torchao")}[engine]

@@ -90,6 +90,9 @@ class RangeQAT(nn.Module):
         self.q_branch = nn.ModuleList(RangeQuantizer() for _ in range(n))
         self.q_stream = nn.ModuleList(RangeQuantizer() for _ in range(n))
         self.q_head = RangeQuantizer()
+        # a skip filter's output (a depthwise conv) is quantized too; simulated on the [0, 1] pixels the export
+        # folds to (models/unit_range.py), where its uint8 grid has zero point 0 as the exporter's has
+        self.q_skip = RangeQuantizer() if net.skip is not None else None
         # no quantizer on the image in or out: the export folds ShuffleGen to [0, 1] pixels, whose uint8 grid
         # holds every byte exactly (models/unit_range.py), so the output is rounded only to bytes, as in float
 
@@ -119,12 +122,39 @@ class RangeQAT(nn.Module):
 
     def _core(self, x: torch.Tensor) -> torch.Tensor:
         net = self.net
-        h = self.q_stem(F.relu(self._conv(net.stem[0], x)))
+        stem = net.stem[0]
+        # the export folds the stem to [0, 1] pixels (bias b - sum W) before rounding W: on [-1, 1] that is the
+        # rounded stem with its bias moved by (sum Wq - sum W)
+        wq = _fake_weight(stem.weight)
+        bias = stem.bias + (wq - stem.weight).sum(dim=(1, 2, 3))
+        h = self.q_stem(F.relu(F.conv2d(x, wq, bias, stem.stride, stem.padding)))
         for i, block in enumerate(net.blocks):
             a = self.q_hidden[i](F.relu(self._conv(block.conv1, h)))
             h = self.q_stream[i](h + self.q_branch[i](self._conv(block.conv2, a)))
         residual = net.shuffle(self.q_head(self._conv(net.head, h)))
-        return torch.clamp(x + residual, -1.0, 1.0)
+        return torch.clamp(self._skip(x) + residual, -1.0, 1.0)
+
+    def _skip(self, x: torch.Tensor) -> torch.Tensor:
+        skip = self.net.skip
+        if skip is None:
+            return x
+        # the filter stays float in the export (export/onnx2int8.py pixel_filters); its output is quantized
+        return self.q_skip((skip(x) + 1) / 2) * 2 - 1
+
+    @torch.no_grad()
+    def int8_grid_state(self) -> dict[str, torch.Tensor]:
+        """The trained weights rounded to the int8 grid the export rounds them to (its per-channel scale is kept:
+        a rounded channel's largest weight is its own), so the float student computes what its int8 artifact
+        computes up to activation rounding. The skip filter stays float, as in the export."""
+        net = self.net
+        state = dict(net.state_dict())
+        for name, m in net.named_modules():
+            if isinstance(m, nn.Conv2d):
+                state[f"{name}.weight"] = _fake_weight(m.weight)
+        # what the simulation added for the export's fold of the stem (see _core) becomes part of its bias
+        stem = net.stem[0]
+        state["stem.0.bias"] = stem.bias + (state["stem.0.weight"] - stem.weight).sum(dim=(1, 2, 3))
+        return state
 
     @torch.no_grad()
     def calibrate(self, batches: list[torch.Tensor]) -> None:
@@ -148,6 +178,8 @@ class RangeQAT(nn.Module):
             out[f"blocks.{i}.hidden"] = self.q_hidden[i].bounds()
             out[f"blocks.{i}.branch"] = self.q_branch[i].bounds()
             out[f"blocks.{i}.stream"] = self.q_stream[i].bounds()
+        if self.q_skip is not None:  # learned on [0, 1] pixels, given back on the student's [-1, 1]
+            out["skip"] = [2 * v - 1 for v in self.q_skip.bounds()]
         return out
 
 

@@ -246,6 +246,8 @@ def load_weights(
     it fits."""
     raw = read_state_dict(path) if state is None else state
     state = normalize_legacy_keys(model, raw)
+    if hasattr(model, "complete_state"):  # keys a model can start at its init (a skip filter at the identity)
+        state = model.complete_state(state)
     problem = describe_mismatch(model, state)
     if problem:
         card = getattr(model, "card", None)

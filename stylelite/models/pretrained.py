@@ -34,11 +34,28 @@ register_pretrained(
 )
 
 register_pretrained(
+    "shufflegen_t_050_sk.cartoon",
+    "shufflegen_t_050_sk_cartoon.safetensors",
+    "shufflegen_t_050.cartoon with a learned 5x5 filter on its skip (75 weights more, 0.36 GMAC), for footage with "
+    "texture (foliage in wind, crowds) where the plain student keeps the detail the teacher paints flat: four "
+    "fine-tunes from the plain student's weights on crops with green vegetation, the last with the temporal term "
+    "doubled (shufflegen_t_050_sk_cartoon.md)",
+)
+
+register_pretrained(
     "shufflegen_s_050.cartoon_int8",
     "shufflegen_s_050_cartoon_int8.safetensors",
     "shufflegen_s_050.cartoon made for int8: 1,500 steps of range-learning QAT (`distill --qat int8 --qat-engine "
     "ranges --w-start 1`) through the exporter's int8, its learned activation ranges kept as bounds in every "
     "export; export it with --int8 --calib (shufflegen_s_050_cartoon_int8.md)",
+)
+
+register_pretrained(
+    "shufflegen_t_050_sk.cartoon_int8",
+    "shufflegen_t_050_sk_cartoon_int8.safetensors",
+    "shufflegen_t_050_sk.cartoon made for int8: 1,500 steps of range-learning QAT through the exporter's int8 "
+    "(its skip filter left float), weights saved on their int8 grid and the learned ranges kept as bounds in every "
+    "export; export it with --int8 --calib (shufflegen_t_050_sk_cartoon_int8.md)",
 )
 
 register_pretrained(

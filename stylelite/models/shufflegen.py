@@ -16,7 +16,9 @@ The global skip starts training at the identity, so colours begin right rather t
 Ops: Conv, Relu, Add, DepthToSpace, Clip (plus Pad for odd sizes in torch only) - all native in
 ONNX Runtime, TFLite, XNNPACK, NNAPI and the GPU delegates.
 
-Name scheme: shufflegen_s_050 = family "shufflegen", size (t/f/s/m: 4/5/6/6 blocks), width x100 of 64 channels.
+Name scheme: shufflegen_s_050 = family "shufflegen", size (t/f/s/m: 4/5/6/6 blocks), width x100 of 64 channels;
+a "_sk" suffix adds a learned filter on the skip (SkipFilter): on textured footage (leaves in wind) the plain skip
+passes texture finer than the 1/4-resolution body straight to the output, where a cartoon teacher paints it flat.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from stylelite.models.registry import register_student
@@ -59,12 +62,40 @@ class ResidualPair(nn.Module):
         return _bound(x + _bound(self.conv2(a), self.bounds.get("branch")), self.bounds.get("stream"))
 
 
+class SkipFilter(nn.Module):
+    """A learned depthwise size x size filter on the full-resolution skip (reflect padding), started at the identity.
+
+    The kernel is stored divided by GAIN so that Adam at a fine-tune's learning rate (1e-4) can move it. `offset`
+    is a per-colour constant, not trained: zero, unless the [0, 1]-pixel fold (models/unit_range.py) or weights
+    rounded to the int8 grid after QAT (distill/range_qat.py) moved a constant there.
+    """
+
+    GAIN = 10.0
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        if size < 3 or size % 2 == 0:
+            raise ValueError(f"the skip filter wants an odd size of at least 3, got {size}")
+        kernel = torch.zeros(3, 1, size, size)
+        kernel[:, 0, size // 2, size // 2] = 1.0 / self.GAIN
+        self.kernel = nn.Parameter(kernel)
+        self.register_buffer("offset", torch.zeros(3))
+
+    def weight(self) -> torch.Tensor:
+        """The kernel as applied, [3, 1, size, size]."""
+        return self.kernel * self.GAIN
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.kernel.shape[-1] // 2
+        return F.conv2d(F.pad(x, (p, p, p, p), mode="reflect"), self.weight(), self.offset, groups=3)
+
+
 class ShuffleGen(FeatureTapsMixin, nn.Module):
     """Image-to-image student; inputs and outputs RGB in [-1, 1]; stride 4."""
 
     stride = STRIDE
 
-    def __init__(self, channels: int = 32, n_blocks: int = 6) -> None:
+    def __init__(self, channels: int = 32, n_blocks: int = 6, skip_filter: int = 0) -> None:
         super().__init__()
         if channels % 8 or n_blocks < 1:
             raise ValueError("ShuffleGen wants channels a multiple of 8 and at least one block")
@@ -72,6 +103,7 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
         self.blocks = nn.Sequential(*[ResidualPair(channels) for _ in range(n_blocks)])
         self.head = nn.Conv2d(channels, 3 * STRIDE * STRIDE, 3, padding=1)  # [B,48,H/4,W/4]
         self.shuffle = nn.PixelShuffle(STRIDE)  # [B,3,H,W]
+        self.skip = SkipFilter(skip_filter) if skip_filter else None  # None: the input itself
         with torch.no_grad():  # start at the identity: output = input
             self.head.weight.mul_(0.01)
             self.head.bias.zero_()
@@ -91,10 +123,22 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
         """The exported graph: H and W must be multiples of 4."""
         h = self.blocks(_bound(self.stem(x), self.bounds.get("stem")))
         residual = self.shuffle(_bound(self.head(h), self.bounds.get("head")))
-        return torch.clamp(x + residual, *self.pixel_range)
+        return torch.clamp(self.skipped(x) + residual, *self.pixel_range)
+
+    def skipped(self, x: torch.Tensor) -> torch.Tensor:
+        """What the residual is added to: the input, or the input through the skip filter (bounded)."""
+        return x if self.skip is None else _bound(self.skip(x), self.bounds.get("skip"))
+
+    def complete_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """`state` with the skip filter at the identity where it has none: a plain ShuffleGen's weights start the
+        same student with a filter, computing the same picture."""
+        if self.skip is None:
+            return state
+        start = {"skip.kernel": self.skip.kernel, "skip.offset": torch.zeros(3)}
+        return {**{k: v.detach().clone() for k, v in start.items() if k not in state}, **state}
 
     def activation_bounds(self) -> dict[str, list[float]]:
-        """The bounds by point ("stem", "blocks.K.hidden|branch|stream", "head"); {} for a plain student."""
+        """The bounds by point ("stem", "blocks.K.hidden|branch|stream", "head", "skip"); {} for a plain student."""
         out = {k: list(v) for k, v in self.bounds.items()}
         for i, block in enumerate(self.blocks):
             out.update({f"blocks.{i}.{k}": list(v) for k, v in block.bounds.items()})
@@ -102,7 +146,8 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
 
     def set_activation_bounds(self, bounds: dict[str, list[float]]) -> None:
         """Clip these points to (lo, hi) from now on, in training, inference and export."""
-        points = {"stem", "head"} | {f"blocks.{i}.{k}" for i in range(len(self.blocks)) for k in BLOCK_POINTS}
+        points = {"stem", "head"} | ({"skip"} if self.skip is not None else set())
+        points |= {f"blocks.{i}.{k}" for i in range(len(self.blocks)) for k in BLOCK_POINTS}
         unknown = sorted(set(bounds) - points)
         if unknown:
             raise ValueError(f"activation bounds for points this student lacks: {', '.join(unknown[:4])}")
@@ -152,6 +197,13 @@ def shufflegen_t_050() -> ShuffleGen:
     """32 channels, 4 blocks (0.36 GMAC at 256x256): f_050 less one block, for 30 fps at 640x480 on two cores
     with headroom (its shipped weights start from f_050's with a block dropped)."""
     return ShuffleGen(channels_for_width(0.5), 4)
+
+
+@register_student(**_card(0.5, 4, skip_filter=5))
+def shufflegen_t_050_sk() -> ShuffleGen:
+    """shufflegen_t_050 with a learned 5x5 filter on its skip (75 weights; 0.36 GMAC at 256x256): the fastest
+    student's shape for textured footage, where the plain skip keeps the leaves' texture the teacher paints flat."""
+    return ShuffleGen(channels_for_width(0.5), 4, skip_filter=5)
 
 
 @register_student(**_card(0.5, 5))

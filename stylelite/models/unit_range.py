@@ -6,7 +6,9 @@ level (up or down by the parity of its byte: round half to even) and each output
 once onto the int8 grid and once back to bytes. Over [0, 1] the grid is scale 1/255, zero point 0, and it
 holds every byte exactly, in and out. The student keeps its function: with x' = (x + 1) / 2,
 stem(x) = stem'(x') for stem' = (2 W, b - sum W) (a 4x4 stride-4 conv without padding, so exact) and the
-output (x + r + 1) / 2 = x' + r / 2, so the head's weights, bias and bound are halved.
+output (x + r + 1) / 2 = x' + r / 2, so the head's weights, bias and bound are halved. With a skip filter
+(k * x + o, reflect padding keeps constants) the output is k * x' + (o + 1 - sum k) / 2 + r / 2: the kernel stays,
+its per-colour offset takes the constant, and its bound maps as the pixels do.
 """
 
 from __future__ import annotations
@@ -42,5 +44,11 @@ def to_unit_range(net: nn.Module) -> nn.Module:
     if "head" in out.bounds:
         lo, hi = out.bounds["head"]
         out.bounds["head"] = (lo / 2, hi / 2)
+    if out.skip is not None:
+        k = out.skip.weight()
+        out.skip.offset.copy_((out.skip.offset + 1.0 - k.sum(dim=(1, 2, 3))) / 2)
+        if "skip" in out.bounds:
+            lo, hi = out.bounds["skip"]
+            out.bounds["skip"] = ((lo + 1) / 2, (hi + 1) / 2)
     out.pixel_range = UNIT
     return out

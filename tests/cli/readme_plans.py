@@ -59,6 +59,7 @@ TEMPORAL_CLIPS = (
     "('ihc', 'immunohistochemistry'))]\""
 )
 MEASUREMENTS = str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"  # scripts run from the repo
+WEIGHTS = str(Path(__file__).resolve().parents[2] / "stylelite" / "models" / "weights") + "/"  # shipped weights
 SLOW_TEMPORAL = "the temporal-comparison recipe: three distils and the 45 MB teacher's export (minutes)"
 
 PLANS: dict[str, Plan] = {
@@ -324,6 +325,24 @@ PLANS: dict[str, Plan] = {
     "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx": run(
         "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_eq.onnx",)
     ),
+    (
+        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --qat int8 --qat-engine "
+        "ranges --init-from stylelite/models/weights/shufflegen_t_050_sk_cartoon.safetensors --labels labels "
+        "--label-crops 1024 --crop 160 --batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-pixel 0.25 --w-start 1 "
+        "--w-ssim 0.25 --w-temporal 5 --temporal-batch 2 --data world --data opencv-photos --threads 2 --save-every 250"
+    ): run(
+        TINY_CROPS,
+        {
+            "stylelite/models/weights/": WEIGHTS,
+            "--steps 1500": "--steps 2",
+            "--label-crops 1024": "--label-crops 16",
+            "--crop 160": "--crop 32",
+        },
+        slow="a tiny range-QAT run of the skip-filter student: a 16-crop store of the 49.6-GMAC teacher (~40 s)",
+    ),
+    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib -o sk_int8.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("sk_int8.onnx",)
+    ),
     "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx": run(creates=("s050_fp32.onnx",)),
     "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx": run(creates=("t050_fp32.onnx",)),
     "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx": run(
@@ -438,24 +457,28 @@ PLANS: dict[str, Plan] = {
         "--steps 6000 --save-every 100"
     ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
     "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
-    "python docs/measurements/skip_filter_student.py init t_050_sk_init.safetensors": run(
-        "", {"docs/measurements/": MEASUREMENTS}, creates=("t_050_sk_init.safetensors",)
+    "stylelite export shufflegen_t_050_sk.cartoon -o sk.onnx": run(creates=("sk.onnx",)),
+    (
+        "stylelite bench sk.onnx fastest.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40 "
+        "--process-size 320x240 --threads 1"
+    ): parse_only(
+        "the 49.6-GMAC teacher on 40 frames of three clips, twice (minutes); the textured set's clips "
+        "are checked in tests/runtime/test_corpus.py"
     ),
     (
-        "python docs/measurements/skip_filter_student.py distill --teacher cyclegan_r9_bn.cartoon --student "
-        "shufflegen_t_050_sk --init-from t_050_sk_init.safetensors --labels labels --label-crops 1024 --crop 160 "
+        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --init-from "
+        "stylelite/models/weights/shufflegen_t_050_cartoon.safetensors --labels labels --label-crops 1024 --crop 160 "
         "--batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-temporal 5 --temporal-batch 2 --w-ssim 0.5 --data world "
         "--data opencv-photos --threads 1 --save-every 250"
     ): run(
         TINY_CROPS,
         {
-            "docs/measurements/": MEASUREMENTS,
+            "stylelite/models/weights/": WEIGHTS,
             "--steps 1500": "--steps 2",
             "--label-crops 1024": "--label-crops 16",
             "--crop 160": "--crop 32",
         },
-        needs=("python docs/measurements/skip_filter_student.py init t_050_sk_init.safetensors",),
-        slow="a tiny run of the research student: a 16-crop store of the 49.6-GMAC teacher (~40 s)",
+        slow="a tiny run of the skip-filter student from the plain one: a 16-crop store of the 49.6-GMAC teacher",
     ),
     (
         "stylelite distill --teacher cyclegan_r9.vintagify --student normgrade_t_050 --data world --data opencv-photos "

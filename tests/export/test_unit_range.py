@@ -72,3 +72,21 @@ def test_int8_export_runs_on_exact_byte_grids_and_fp32_keeps_signed_pixels(tmp_p
     reference = run_model(load_model("shufflegen_t_050.cartoon").model.eval(), frame)
     got = load_engine(int8.path).stylize(frame)
     assert np.abs(got.astype(int) - reference.astype(int)).mean() < 2.5  # measured 1.86 grey levels (2.03 on [-1, 1])
+
+
+def test_folding_a_skip_filter_keeps_the_picture():
+    torch.manual_seed(1)
+    net = create_student("shufflegen_t_050_sk").eval()
+    with torch.no_grad():
+        net.head.weight.mul_(50)
+        net.skip.kernel.add_(torch.rand_like(net.skip.kernel) * 0.01)  # sums above 1: the offset must take it
+    net.set_activation_bounds({"skip": [-1.1, 1.2], "head": [-0.4, 0.3]})
+    unit = to_unit_range(net)
+    x = torch.from_numpy(make_photo(64, 96, seed=4)).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        a = net(x * 2 - 1)
+        b = unit(x) * 2 - 1
+        skipped = unit.skipped(x)
+    assert float((a - b).abs().max()) < 1e-5
+    assert unit.bounds["skip"] == pytest.approx((-0.05, 1.1)) and float(skipped.max()) == pytest.approx(1.1)
+    assert float(net.skip.offset.abs().max()) == 0  # the caller's model is untouched

@@ -24,6 +24,7 @@ ALLOWED_OPS = {
     # normgen's per-image normalisation: native on NNAPI (INSTANCE_NORMALIZATION) and Core ML; onnx2tf lowers it
     # to MEAN / SQUARED_DIFFERENCE / RSQRT / MUL / ADD builtins for TFLite (tests/export/test_tflite.py)
     "InstanceNormalization",
+    "Pad",  # the skip filter's reflect padding (shufflegen_*_sk): TFLite MIRROR_PAD
 }
 # a style-conditioned student maps its [1, n] style inputs to FiLM vectors (Gemm and friends on vectors)
 # and applies them per pixel with a broadcast Mul and Add
