@@ -53,7 +53,7 @@ register_pretrained(
 register_pretrained(
     "shufflegen_t_050_sk.cartoon_int8",
     "shufflegen_t_050_sk_cartoon_int8.safetensors",
-    "shufflegen_t_050_sk.cartoon made for int8: 1,500 steps of range-learning QAT through the exporter's int8 "
+    "shufflegen_t_050_sk.cartoon made for int8: 3,000 steps of range-learning QAT through the exporter's int8 "
     "(its skip filter left float), weights saved on their int8 grid and the learned ranges kept as bounds in every "
     "export; export it with --int8 --calib (shufflegen_t_050_sk_cartoon_int8.md)",
 )

@@ -328,13 +328,13 @@ PLANS: dict[str, Plan] = {
     (
         "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --qat int8 --qat-engine "
         "ranges --init-from stylelite/models/weights/shufflegen_t_050_sk_cartoon.safetensors --labels labels "
-        "--label-crops 1024 --crop 160 --batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-pixel 0.25 --w-start 1 "
-        "--w-ssim 0.25 --w-temporal 5 --temporal-batch 2 --data world --data opencv-photos --threads 2 --save-every 250"
+        "--label-crops 1024 --crop 160 --batch 8 --steps 3000 --lr 1e-4 --w-feature 0 --w-pixel 0.25 --w-start 1 "
+        "--w-ssim 0.25 --w-temporal 5 --temporal-batch 2 --data world --data opencv-photos --threads 1 --save-every 250"
     ): run(
         TINY_CROPS,
         {
             "stylelite/models/weights/": WEIGHTS,
-            "--steps 1500": "--steps 2",
+            "--steps 3000": "--steps 2",
             "--label-crops 1024": "--label-crops 16",
             "--crop 160": "--crop 32",
         },
