@@ -54,7 +54,7 @@ def onnx_to_int8(
         "activations": "uint8 per-tensor asymmetric",
         "calibration": {"source": calibration_source, "frames": len(frames), "method": "minmax"},
         "input": input_quantization(dst),
-        **({"float_nodes": pixel_filters(src)} if pixel_filters(src) else {}),
+        **({"float_nodes": floats} if (floats := pixel_filters(src)) else {}),
         **({"int8_nodes": list(only)} if only else {}),
         "quantizer": f"onnxruntime {importlib.metadata.version('onnxruntime')} quantize_static",
     }
