@@ -2,12 +2,12 @@
 
 `--qat-engine ranges` trains the student through a simulation of exactly what `stylelite export --int8`
 does to it: the channel ranges equalized first (models/equalize.py), pixels exact on [0, 1] grids
-(models/unit_range.py), weights int8 per-channel symmetric with
-the exporter's 7-bit range, and every activation tensor that onnxruntime's QDQ quantizer quantizes (the
-stem, each pair's hidden layer, its branch and the residual stream after the add, the head) rounded to
-uint8 on a per-tensor range. The ranges start at the calibration minima and maxima and are learned with the
-weights (PACT's clipping gradient with a straight-through rounding), so the student trades rare outliers
-for finer steps everywhere else. Measured on the shipped 6-block student, the unequalized PTQ loss was
+(models/unit_range.py), weights int8 per-channel symmetric with the exporter's 7-bit range, and every
+activation tensor that onnxruntime's QDQ quantizer quantizes (the stem, each pair's hidden layer, its branch
+and the residual stream after the add, the head, a skip filter's output) rounded to uint8 on a per-tensor
+range. The ranges start at the calibration minima and maxima and are learned with the weights (PACT's
+clipping gradient with a straight-through rounding), so the student trades rare outliers for finer steps
+everywhere else. Measured on the shipped 6-block student, the unequalized PTQ loss was
 spread over these tensors and largest on the late residual stream (docs/measurements/precision.md).
 
 The learned ranges become the student's activation bounds (ShuffleGen.set_activation_bounds): Clip ops in
@@ -78,6 +78,13 @@ def _fake_weight(w: torch.Tensor) -> torch.Tensor:
     return torch.clamp(_round_ste(w / scale), -WEIGHT_LEVELS, WEIGHT_LEVELS) * scale
 
 
+def _folded_stem(stem: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """The stem's rounded weights and the bias the export gives it on [-1, 1]: it folds the stem to [0, 1] pixels
+    (bias b - sum W) before rounding W, which on [-1, 1] moves the bias by sum (Wq - W) per channel."""
+    wq = _fake_weight(stem.weight)
+    return wq, stem.bias + (wq - stem.weight).sum(dim=(1, 2, 3))
+
+
 class RangeQAT(nn.Module):
     """A ShuffleGen run as its int8 export runs it; `net` holds the float weights being trained."""
 
@@ -123,10 +130,7 @@ class RangeQAT(nn.Module):
     def _core(self, x: torch.Tensor) -> torch.Tensor:
         net = self.net
         stem = net.stem[0]
-        # the export folds the stem to [0, 1] pixels (bias b - sum W) before rounding W: on [-1, 1] that is the
-        # rounded stem with its bias moved by (sum Wq - sum W)
-        wq = _fake_weight(stem.weight)
-        bias = stem.bias + (wq - stem.weight).sum(dim=(1, 2, 3))
+        wq, bias = _folded_stem(stem)
         h = self.q_stem(F.relu(F.conv2d(x, wq, bias, stem.stride, stem.padding)))
         for i, block in enumerate(net.blocks):
             a = self.q_hidden[i](F.relu(self._conv(block.conv1, h)))
@@ -146,14 +150,11 @@ class RangeQAT(nn.Module):
         """The trained weights rounded to the int8 grid the export rounds them to (its per-channel scale is kept:
         a rounded channel's largest weight is its own), so the float student computes what its int8 artifact
         computes up to activation rounding. The skip filter stays float, as in the export."""
-        net = self.net
-        state = dict(net.state_dict())
-        for name, m in net.named_modules():
+        state = dict(self.net.state_dict())
+        for name, m in self.net.named_modules():
             if isinstance(m, nn.Conv2d):
                 state[f"{name}.weight"] = _fake_weight(m.weight)
-        # what the simulation added for the export's fold of the stem (see _core) becomes part of its bias
-        stem = net.stem[0]
-        state["stem.0.bias"] = stem.bias + (state["stem.0.weight"] - stem.weight).sum(dim=(1, 2, 3))
+        _, state["stem.0.bias"] = _folded_stem(self.net.stem[0])  # what the simulation adds becomes its bias
         return state
 
     @torch.no_grad()

@@ -66,8 +66,8 @@ class SkipFilter(nn.Module):
     """A learned depthwise size x size filter on the full-resolution skip (reflect padding), started at the identity.
 
     The kernel is stored divided by GAIN so that Adam at a fine-tune's learning rate (1e-4) can move it. `offset`
-    is a per-colour constant, not trained: zero, unless the [0, 1]-pixel fold (models/unit_range.py) or weights
-    rounded to the int8 grid after QAT (distill/range_qat.py) moved a constant there.
+    is a per-colour constant, not trained: zero, unless the [0, 1]-pixel fold (models/unit_range.py) put the range
+    shift there.
     """
 
     GAIN = 10.0
