@@ -38,6 +38,7 @@ from stylelite.distill.training_state import save_weights
 from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
 from stylelite.models.mobilegen_styled import tile
 from stylelite.models.registry import create_student
+from stylelite.models.shufflegen_narrow import start_student
 
 __all__ = ["DistillConfig", "DistillTrainer", "distill", "holdout_fidelity"]
 
@@ -56,7 +57,9 @@ class DistillTrainer(Trainer):
         student = None
         if config.init_from:  # a bad --init-from fails before the teacher loads (its weights replace the random init)
             with torch.random.fork_rng(devices=[]):  # the teacher draws what it drew without it
-                student = create_student(config.student, checkpoint=config.init_from)
+                student, note = start_student(config.student, config.init_from)
+            if note and progress and ctx.is_main:
+                print(note, file=sys.stderr)
         self.teacher = load_model(
             config.teacher, config.teacher_checkpoint, config.key_map, config.teacher_card, device=str(device),
             trust_graph_code=config.trust_graph_code,

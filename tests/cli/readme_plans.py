@@ -4,63 +4,26 @@ parse it only, and why."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
-SHARED, TEMPORAL = "shared", "temporal"  # working folders: most blocks share one; the temporal recipe
-# says "run in an empty folder", so it gets its own (and its run folders are numbered as printed)
-
-
-class KnownBug(AssertionError):
-    """The failure an xfail entry expects (any other failure fails the test)."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    why_not: str = ""  # parse only: why the command cannot run here
-    subs: tuple[tuple[str, str | Callable], ...] = ()  # README text -> tiny/stand-in text; each must occur
-    add: str = ""  # options appended (tiny sizes)
-    variants: tuple[tuple[tuple[str, str], ...], ...] = ((),)  # one run per set of placeholder fills
-    needs: tuple[str, ...] = ()  # README commands that must have run first (in this session)
-    folder: str = SHARED
-    creates: tuple[str, ...] = ()  # files the command must leave behind
-    slow: str = ""  # runs only with -m slow, and why
-    bug: str = ""  # a bug in code not owned by this test: xfail(strict=True) with this reason
-    bug_match: str = ""  # ... and the failure's output must match this
-
-
-def run(add: str = "", subs: dict | None = None, **kw) -> Plan:
-    return Plan(add=add, subs=tuple((subs or {}).items()), **kw)
-
-
-def parse_only(why: str) -> Plan:
-    return Plan(why_not=why)
-
-
-TINY_CROPS = "--batch 1 --crop 32 --cache-size 2"  # tiny crops keep the 49.6-GMAC teacher cheap
-TINY_DISTILL = "--steps 2 --label-crops 128 " + TINY_CROPS  # a recipe run (no --student) fills a store
-TINY_TRAIN = "--steps 1 --batch 1 --crop 32"
-RUN_1 = "runs/00001-mobilegen_s_025-cyclegan_r9_bn_cartoon"  # what DISTILL_1 makes in an empty folder
-DISTILL_1 = "stylelite distill --teacher cyclegan_r9_bn.cartoon --student mobilegen_s_025 --steps 600"
-TRAIN_CYCLEGAN = "stylelite train-teacher --family cyclegan --data-a photos/ --data-b paintings/ --nproc-per-node 2"
-EXPORT_TFLITE = (
-    "stylelite export runs/00001-…/student.safetensors --format tflite --precision int8 --static-size 256 "
-    "--calib reports/demo/clip.mp4 --tflite-io uint8 -o student_int8.tflite"
-)
-BENCH_JETSON = "stylelite bench student.onnx --clip clip.mp4 --device jetson --out results.jsonl"
-EXPORT_SHIPPED = "stylelite export shufflegen_s_050.cartoon -o shipped.onnx"
-EXPORT_FAST = "stylelite export shufflegen_f_050.cartoon -o fast.onnx"
-EXPORT_FASTEST = "stylelite export shufflegen_t_050.cartoon -o fastest.onnx"
-TEMPORAL_CLIPS = (
-    'python -c "from stylelite.distill.photos import load_photo; from stylelite.runtime.synthetic import '
-    "make_camera_clip; from stylelite.runtime.video import write_video; [write_video(f'clip_{n}.mp4', "
-    "make_camera_clip(load_photo(p), 40, (320, 240)), fps=12.0) for n, p in (('chelsea', 'chelsea'), "
-    "('ihc', 'immunohistochemistry'))]\""
-)
-MEASUREMENTS = str(Path(__file__).resolve().parents[2] / "docs" / "measurements") + "/"  # scripts run from the repo
-WEIGHTS = str(Path(__file__).resolve().parents[2] / "stylelite" / "models" / "weights") + "/"  # shipped weights
-SLOW_TEMPORAL = "the temporal-comparison recipe: three distils and the 45 MB teacher's export (minutes)"
+from tests.cli.plan_kit import (
+    DISTILL_1,
+    EXPORT_FAST,
+    EXPORT_FASTEST,
+    EXPORT_SHIPPED,
+    EXPORT_TFLITE,
+    RUN_1,
+    SLOW_TEMPORAL,
+    TEMPORAL,
+    TEMPORAL_CLIPS,
+    TINY_CROPS,
+    TINY_DISTILL,
+    TINY_TRAIN,
+    TRAIN_CYCLEGAN,
+    Plan,
+    parse_only,
+    run,
+)  # fmt: skip
+from tests.cli.readme_plans_devices import DEVICE_PLANS
+from tests.cli.readme_plans_pages import PAGE_PLANS
 
 PLANS: dict[str, Plan] = {
     # ---- the opening block (the demo runs at tiny sizes in tests/cli/test_demo.py)
@@ -300,226 +263,8 @@ PLANS: dict[str, Plan] = {
         needs=(EXPORT_FASTEST, EXPORT_FAST),
         slow="the student bench on real clips above runs the same command (~40 s with the teacher on 3 clips)",
     ),
-    # ---- Measurements pages (docs/measurements/): the shipped students' speed, the demo recipe, int8
-    "stylelite bench fastest.onnx fast.onnx shipped.onnx --clip bikes.mp4 --process-size 640x480": run(
-        "--min-seconds 0.2",
-        {"--process-size 640x480": "--process-size 64x48"},
-        needs=(EXPORT_FASTEST, EXPORT_FAST, EXPORT_SHIPPED),
-    ),
-    "stylelite distill --teacher cyclegan_r9_bn.cartoon --student mobilegen_s_050 --steps 600": parse_only(
-        "the demo's recipe (minutes); the same command with mobilegen_s_025 runs above at tiny size"
-    ),
-    (
-        "stylelite export shufflegen_s_050.cartoon --precision auto --calib calib --threads 2 -o shipped_auto.onnx"
-    ): parse_only(
-        "needs the measurement's calibration photos and times every conv (~35 s); the --precision auto command "
-        "of the export guide runs (slow) and tests/export/test_int8_layers.py covers it"
-    ),
-    "stylelite bench candidate.onnx shipped_auto.onnx --clip bikes.mp4 --process-size 640x480": parse_only(
-        "benches the measurement's own files (candidate.onnx, shipped_auto.onnx); the bench of the shipped "
-        "students at 640x480 above runs the same way"
-    ),
-    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib --no-equalize -o s050_int8_plain.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_plain.onnx",)
-    ),
-    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_eq.onnx",)
-    ),
-    (
-        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --qat int8 --qat-engine "
-        "ranges --init-from stylelite/models/weights/shufflegen_t_050_sk_cartoon.safetensors --labels labels "
-        "--label-crops 1024 --crop 160 --batch 8 --steps 3000 --lr 1e-4 --w-feature 0 --w-pixel 0.25 --w-start 1 "
-        "--w-ssim 0.25 --w-temporal 5 --temporal-batch 2 --data world --data opencv-photos --threads 1 --save-every 250"
-    ): run(
-        TINY_CROPS,
-        {
-            "stylelite/models/weights/": WEIGHTS,
-            "--steps 3000": "--steps 2",
-            "--label-crops 1024": "--label-crops 16",
-            "--crop 160": "--crop 32",
-        },
-        slow="a tiny range-QAT run of the skip-filter student: a 16-crop store of the 49.6-GMAC teacher (~40 s)",
-    ),
-    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib -o sk_int8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("sk_int8.onnx",)
-    ),
-    "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx": run(creates=("s050_fp32.onnx",)),
-    "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx": run(creates=("t050_fp32.onnx",)),
-    "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050_int8.onnx",)
-    ),
-    "stylelite bench t050_fp32.onnx t050_int8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2": run(
-        "--max-frames 4",
-        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
-        needs=(
-            "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
-            "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx",
-        ),
-    ),
-    (
-        "stylelite bench s050_fp32.onnx s050_int8_plain.onnx s050_int8_eq.onnx teacher.onnx --clip real "
-        "--reference teacher.onnx --max-frames 40"
-    ): run(
-        "--min-seconds 0.2",
-        {"--max-frames 40": "--max-frames 2"},
-        needs=(
-            "stylelite export shufflegen_s_050.cartoon --int8 --calib calib --no-equalize -o s050_int8_plain.onnx",
-            "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx",
-            "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx",
-        ),
-        slow="the student bench on real clips above runs the same command shape (~40 s with the teacher on 3 clips)",
-    ),
-    (
-        "stylelite export shufflegen_s_050.cartoon --format tflite --int8 --static-size 256 --calib calib "
-        "--tflite-io uint8 -o s050_int8_eq.tflite"
-    ): run(
-        "",
-        {"--static-size 256": "--static-size 64", "--calib calib": "--calib clip.mp4"},
-        creates=("s050_int8_eq.tflite",),
-        slow="converts through onnx2tf and TensorFlow (~30 s); tests/export/test_tflite.py covers int8 TFLite",
-    ),
-    (
-        "stylelite bench s050_fp32.tflite s050_int8_plain.tflite s050_int8_eq.tflite teacher.onnx --clip real "
-        "--process-size 256x256 --reference teacher.onnx --max-frames 40"
-    ): parse_only(
-        "needs three TFLite exports (onnx2tf, ~30 s each) and the teacher on three clips; the ONNX bench of the "
-        "same three forms above runs"
-    ),
-    (
-        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_s_050 --qat int8 --qat-engin"
-        "e ranges --init-from stylelite/models/weights/shufflegen_s_050_cartoon.safetensors --labels labels -"
-        "-label-crops 1024 --crop 160 --batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-pixel 0.25 --w-start"
-        " 1 --w-ssim 0.25 --w-temporal 5 --temporal-batch 2 --data world --threads 2 --save-every 250"
-    ): parse_only(
-        "fine-tunes the shipped student for 1,500 steps (12 minutes) from a path in the source tree; "
-        "tests/distill/test_range_qat.py runs the same engine through the CLI at tiny size"
-    ),
-    "python docs/measurements/int8_sensitivity.py student.onnx teacher.onnx --clip carphone": parse_only(
-        "a measurement script: dozens of quantized exports scored on a real clip (minutes)"
-    ),
-    # ---- Students built for the silicon
-    "stylelite bench mobilegen_s_025.onnx mobilegen_s_050.onnx shufflegen_t_038.onnx shufflegen_s_050.onnx "
-    "shufflegen_m_075.onnx --clip clip.mp4 --process-size 640x480": parse_only(
-        "needs the five exported students a search writes; tests/benchmark/test_host_bench.py runs the ceiling "
-        "columns on the committed student"
-    ),
-    "stylelite search --candidates mobilegen_s_025 mobilegen_s_050 shufflegen_t_038 shufflegen_s_050 "
-    "shufflegen_m_075 --labels labels --label-crops 2560 --crop 160 --steps 1000 --clip bikes --size 640x480 "
-    "--frames 16 --budget-ms 33 -o search": parse_only(
-        "minutes per candidate even at tiny sizes; tests/search/test_student_search.py runs a two-candidate "
-        "search end to end through the same command"
-    ),
-    # ---- Devices, reports and budgets
-    BENCH_JETSON: run(
-        subs={"--device jetson": "--device all"},  # no Jetson here: `all` (the README's variant) is `local` alone
-        creates=("results.jsonl",),
-    ),
-    "stylelite report results.jsonl -o report/": run(
-        needs=(BENCH_JETSON,), creates=("report/report.md", "report/report.html")
-    ),
-    "stylelite budget check results.jsonl": run(needs=(BENCH_JETSON,), creates=("budget-check/junit.xml",)),
-    "stylelite bench student.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40": parse_only(
-        "needs Debian's opencv-doc (tests skip without it); tests/runtime/test_corpus.py decodes the textured clips"
-    ),
-    "stylelite emulate arm64": parse_only(
-        "needs qemu-user-static, mmdebstrap and the network; tests/device_tests/test_arm64_board.py builds the board"
-    ),
-    "stylelite bench student.onnx student_int8.tflite --device arm64 --clip clip.mp4": parse_only(
-        "needs the emulated board; tests/device_tests/test_arm64_board.py runs ONNX and TFLite on it"
-    ),
-    "pytest stylelite/device_tests --device arm64 --artifact student.onnx": parse_only(
-        "needs the emulated board in devices.toml (parsed: --collect-only); tests/device_tests/test_arm64_board.py "
-        "runs the suite on it"
-    ),
-    "python docs/measurements/real_teacher_students.py --student shufflegen_t_050 --steps 1500": parse_only(
-        "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
-    ),
-    "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 1500": parse_only(
-        "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
-    ),
-    "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
-        "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
-    ),
-    (
-        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 2500 --lr 1e-3 "
-        "--init runs/real_teacher/shufflenorm_in_4_32_s0_1500_ssim0.5_lr0.002.pt --tag _cont"
-    ): parse_only("a measurement script: continues the NormGen run above for 2,500 steps (about 30 minutes)"),
-    (
-        "stylelite distill --teacher cyclegan_r9.vintagify --student normgen_t_050 --data world --labels labels "
-        "--label-view frame --crop 256 --label-crops 1024 --w-feature 0 --w-ssim 0.5 --steps 3000 --batch 4 --threads 1"
-    ): parse_only("labels 1,024 frames with the 56-GMAC vintagify teacher and trains 3,000 steps (about 70 minutes)"),
-    (
-        "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --labels labels "
-        "--label-view frame --crop 256 --label-crops 1024 --w-ssim 0.5 --steps 2000 --batch 4 --threads 1"
-    ): parse_only("the same store as the line above, 2,000 steps of the residual student (about 30 minutes)"),
-    (
-        "stylelite distill --teacher multistyle26.magenta --data world --labels labels --threads 1 --budget-minutes 95 "
-        "--steps 6000 --save-every 100"
-    ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
-    "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
-    "stylelite export shufflegen_t_050_sk.cartoon -o sk.onnx": run(creates=("sk.onnx",)),
-    (
-        "stylelite bench sk.onnx fastest.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40 "
-        "--process-size 320x240 --threads 1"
-    ): parse_only(
-        "the 49.6-GMAC teacher on 40 frames of three clips, twice (minutes); the textured set's clips "
-        "are checked in tests/runtime/test_corpus.py"
-    ),
-    (
-        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --init-from "
-        "stylelite/models/weights/shufflegen_t_050_cartoon.safetensors --labels labels --label-crops 1024 --crop 160 "
-        "--batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-temporal 5 --temporal-batch 2 --w-ssim 0.5 --data world "
-        "--data opencv-photos --threads 1 --save-every 250"
-    ): run(
-        TINY_CROPS,
-        {
-            "stylelite/models/weights/": WEIGHTS,
-            "--steps 1500": "--steps 2",
-            "--label-crops 1024": "--label-crops 16",
-            "--crop 160": "--crop 32",
-        },
-        slow="a tiny run of the skip-filter student from the plain one: a 16-crop store of the 49.6-GMAC teacher",
-    ),
-    (
-        "stylelite distill --teacher cyclegan_r9.vintagify --student normgrade_t_050 --data world --data opencv-photos "
-        "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
-        "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
-    ): parse_only("the global-grade experiment: 3,000 steps on a 1,024-label store (about 50 minutes on one thread)"),
-    (
-        "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --data opencv-photos "
-        "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
-        "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
-    ): parse_only(
-        "the shipped vintagify student's run: 1,024 labels of the 49.6-GMAC teacher and 3,000 steps (80 min)"
-    ),
-    "stylelite export cyclegan_r9.vintagify -o teacher.onnx": parse_only(
-        "exports the 45 MB teacher for the bench line below; tests/models/test_packaged_teachers.py loads it"
-    ),
-    (
-        "stylelite bench vintage_student.onnx teacher.onnx --clip real --clip textured --reference teacher.onnx "
-        "--max-frames 40 --process-size 320x240 --no-ceiling"
-    ): parse_only("runs the 49.6-GMAC teacher on 240 frames (about 7 minutes)"),
-    "python docs/measurements/styled_student_all_styles.py magenta_student.onnx multistyle26.magenta": run(
-        "--frames 1 --width 48 --blends 1",
-        {"docs/measurements/": MEASUREMENTS},
-        needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
-    ),  # every style of the teacher and the shipped student on one tiny frame of each real clip
-    "python docs/measurements/teacher_self_agreement.py multistyle26.magenta": run(
-        "--frames 1 --width 48",
-        {"docs/measurements/": MEASUREMENTS},
-    ),  # every style of Magenta's network against itself on one tiny frame of each real clip
-    "python docs/measurements/hd_process_size.py fastest.onnx cyclegan_r9_bn.cartoon": run(
-        "--frames 1",
-        {"docs/measurements/": MEASUREMENTS},
-        needs=(EXPORT_FASTEST,),
-        slow="runs the 49.6-GMAC teacher on a 1280x720 frame (about a minute)",
-    ),
-    "python docs/measurements/teacher_crop_consistency.py": parse_only(
-        "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
-    ),
-    "pytest stylelite/device_tests --device jetson": parse_only(
-        "needs a Jetson declared in devices.toml (parsed: --collect-only)"
-    ),
+    **PAGE_PLANS,
+    **DEVICE_PLANS,
 }
 
 PLACEHOLDERS = (("runs/00001-…", RUN_1),)  # the README's `…` is the run folder DISTILL_1 makes

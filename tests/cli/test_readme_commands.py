@@ -34,7 +34,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.readme_plans import DISTILL_1, PLACEHOLDERS, PLANS, SHARED, TEMPORAL, KnownBug, Plan
+from tests.cli.plan_kit import DISTILL_1, SHARED, TEMPORAL, KnownBug, Plan
+from tests.cli.readme_plans import PLACEHOLDERS, PLANS
 from tests.conftest import COMMITTED_STUDENT, ROOT, make_photo, multistyle_weights
 
 README = ROOT / "README.md"

@@ -1,0 +1,120 @@
+"""The plans of the commands on devices, reports and budgets (README and docs), for tests/cli/test_readme_commands.py
+(through tests/cli/readme_plans.py)."""
+
+from __future__ import annotations
+
+from tests.cli.plan_kit import BENCH_JETSON, EXPORT_FASTEST, MEASUREMENTS, TINY_CROPS, WEIGHTS, Plan, parse_only, run
+
+DEVICE_PLANS: dict[str, Plan] = {
+    # ---- Devices, reports and budgets
+    BENCH_JETSON: run(
+        subs={"--device jetson": "--device all"},  # no Jetson here: `all` (the README's variant) is `local` alone
+        creates=("results.jsonl",),
+    ),
+    "stylelite report results.jsonl -o report/": run(
+        needs=(BENCH_JETSON,), creates=("report/report.md", "report/report.html")
+    ),
+    "stylelite budget check results.jsonl": run(needs=(BENCH_JETSON,), creates=("budget-check/junit.xml",)),
+    "stylelite bench student.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40": parse_only(
+        "needs Debian's opencv-doc (tests skip without it); tests/runtime/test_corpus.py decodes the textured clips"
+    ),
+    "stylelite emulate arm64": parse_only(
+        "needs qemu-user-static, mmdebstrap and the network; tests/device_tests/test_arm64_board.py builds the board"
+    ),
+    "stylelite bench student.onnx student_int8.tflite --device arm64 --clip clip.mp4": parse_only(
+        "needs the emulated board; tests/device_tests/test_arm64_board.py runs ONNX and TFLite on it"
+    ),
+    "pytest stylelite/device_tests --device arm64 --artifact student.onnx": parse_only(
+        "needs the emulated board in devices.toml (parsed: --collect-only); tests/device_tests/test_arm64_board.py "
+        "runs the suite on it"
+    ),
+    "python docs/measurements/real_teacher_students.py --student shufflegen_t_050 --steps 1500": parse_only(
+        "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
+    ),
+    "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 1500": parse_only(
+        "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
+    ),
+    "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
+        "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
+    ),
+    (
+        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 2500 --lr 1e-3 "
+        "--init runs/real_teacher/shufflenorm_in_4_32_s0_1500_ssim0.5_lr0.002.pt --tag _cont"
+    ): parse_only("a measurement script: continues the NormGen run above for 2,500 steps (about 30 minutes)"),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normgen_t_050 --data world --labels labels "
+        "--label-view frame --crop 256 --label-crops 1024 --w-feature 0 --w-ssim 0.5 --steps 3000 --batch 4 --threads 1"
+    ): parse_only("labels 1,024 frames with the 56-GMAC vintagify teacher and trains 3,000 steps (about 70 minutes)"),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --labels labels "
+        "--label-view frame --crop 256 --label-crops 1024 --w-ssim 0.5 --steps 2000 --batch 4 --threads 1"
+    ): parse_only("the same store as the line above, 2,000 steps of the residual student (about 30 minutes)"),
+    (
+        "stylelite distill --teacher multistyle26.magenta --data world --labels labels --threads 1 --budget-minutes 95 "
+        "--steps 6000 --save-every 100"
+    ): parse_only("the shipped 26-style student's run: 4,096 labels and 6,000 steps (about 3 hours on 2 cores)"),
+    "stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx": run(creates=("magenta_student.onnx",)),
+    "stylelite export shufflegen_t_050_sk.cartoon -o sk.onnx": run(creates=("sk.onnx",)),
+    (
+        "stylelite bench sk.onnx fastest.onnx teacher.onnx --clip textured --reference teacher.onnx --max-frames 40 "
+        "--process-size 320x240 --threads 1"
+    ): parse_only(
+        "the 49.6-GMAC teacher on 40 frames of three clips, twice (minutes); the textured set's clips "
+        "are checked in tests/runtime/test_corpus.py"
+    ),
+    (
+        "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --init-from "
+        "stylelite/models/weights/shufflegen_t_050_cartoon.safetensors --labels labels --label-crops 1024 --crop 160 "
+        "--batch 8 --steps 1500 --lr 1e-4 --w-feature 0 --w-temporal 5 --temporal-batch 2 --w-ssim 0.5 --data world "
+        "--data opencv-photos --threads 1 --save-every 250"
+    ): run(
+        TINY_CROPS,
+        {
+            "stylelite/models/weights/": WEIGHTS,
+            "--steps 1500": "--steps 2",
+            "--label-crops 1024": "--label-crops 16",
+            "--crop 160": "--crop 32",
+        },
+        slow="a tiny run of the skip-filter student from the plain one: a 16-crop store of the 49.6-GMAC teacher",
+    ),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normgrade_t_050 --data world --data opencv-photos "
+        "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
+        "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
+    ): parse_only("the global-grade experiment: 3,000 steps on a 1,024-label store (about 50 minutes on one thread)"),
+    (
+        "stylelite distill --teacher cyclegan_r9.vintagify --student normres_t_050 --data world --data opencv-photos "
+        "--labels labels --label-view frame --label-colours natural --crop 256 --label-crops 1024 --w-ssim 0.5 "
+        "--steps 3000 --batch 4 --lr 2e-3 --threads 1"
+    ): parse_only(
+        "the shipped vintagify student's run: 1,024 labels of the 49.6-GMAC teacher and 3,000 steps (80 min)"
+    ),
+    "stylelite export cyclegan_r9.vintagify -o teacher.onnx": parse_only(
+        "exports the 45 MB teacher for the bench line below; tests/models/test_packaged_teachers.py loads it"
+    ),
+    (
+        "stylelite bench vintage_student.onnx teacher.onnx --clip real --clip textured --reference teacher.onnx "
+        "--max-frames 40 --process-size 320x240 --no-ceiling"
+    ): parse_only("runs the 49.6-GMAC teacher on 240 frames (about 7 minutes)"),
+    "python docs/measurements/styled_student_all_styles.py magenta_student.onnx multistyle26.magenta": run(
+        "--frames 1 --width 48 --blends 1",
+        {"docs/measurements/": MEASUREMENTS},
+        needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
+    ),  # every style of the teacher and the shipped student on one tiny frame of each real clip
+    "python docs/measurements/teacher_self_agreement.py multistyle26.magenta": run(
+        "--frames 1 --width 48",
+        {"docs/measurements/": MEASUREMENTS},
+    ),  # every style of Magenta's network against itself on one tiny frame of each real clip
+    "python docs/measurements/hd_process_size.py fastest.onnx cyclegan_r9_bn.cartoon": run(
+        "--frames 1",
+        {"docs/measurements/": MEASUREMENTS},
+        needs=(EXPORT_FASTEST,),
+        slow="runs the 49.6-GMAC teacher on a 1280x720 frame (about a minute)",
+    ),
+    "python docs/measurements/teacher_crop_consistency.py": parse_only(
+        "a measurement script: needs the magenta extra, vintagify and opencv-doc, and runs the teachers (minutes)"
+    ),
+    "pytest stylelite/device_tests --device jetson": parse_only(
+        "needs a Jetson declared in devices.toml (parsed: --collect-only)"
+    ),
+}
