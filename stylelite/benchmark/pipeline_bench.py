@@ -28,7 +28,6 @@ from stylelite.benchmark.table import text_table
 from stylelite.benchmark.timing import time_calls
 from stylelite.runtime.engines import EngineOptions, load_engine
 from stylelite.runtime.files import append_jsonl
-from stylelite.runtime.frames import to_model_input
 from stylelite.runtime.pipeline import PipelineStats, stream_frames
 from stylelite.runtime.sinks import VideoFileSink
 from stylelite.runtime.sources import open_source
@@ -89,7 +88,7 @@ def _measure_size(engine, name: str, sized: list[np.ndarray], fps: float, tmp: P
     """Model-only, offline and live passes over the clip at one size."""
     h, w = sized[0].shape[:2]
     src = write_video(tmp / f"clip_{w}x{h}.mp4", sized, fps)
-    tensors = [to_model_input(f, engine.meta)[0] for f in sized]
+    tensors = [engine.preprocess(f)[0] for f in sized]  # the engine's own input (uint8 frames for --onnx-io uint8)
     # alternate model-only and offline passes; each offline pass is compared with the model-only
     # passes on either side of it, and the median round is reported (shared machines drift)
     model_runs = [_model_only_fps(engine, tensors)]

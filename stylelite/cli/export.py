@@ -55,6 +55,7 @@ def _add_conversion_arguments(p: argparse.ArgumentParser) -> None:
     """Format, precision and the options of each conversion."""
     from stylelite.export.formats import FORMATS, PRECISIONS
     from stylelite.export.onnx2tflite import TFLITE_IO
+    from stylelite.export.onnx_uint8_io import ONNX_IO
     from stylelite.export.targets import TARGETS
 
     p.add_argument("--format", default="onnx", choices=FORMATS)
@@ -96,6 +97,13 @@ def _add_conversion_arguments(p: argparse.ArgumentParser) -> None:
         choices=TFLITE_IO,
         help="TFLite int8: input/output tensor type (scale/zero-point are recorded in the metadata)",
     )
+    p.add_argument(
+        "--onnx-io",
+        default="float32",
+        choices=ONNX_IO,
+        help="ONNX int8: uint8 takes and returns the frame's bytes (NHWC) as decoded, no float conversions (students "
+        "whose int8 pixels are exact uint8 steps: ShuffleGen)",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -127,6 +135,7 @@ def execute(args: argparse.Namespace) -> int:
         target=args.target,
         simplify=not args.no_simplify,
         tflite_io=args.tflite_io,
+        onnx_io=args.onnx_io,
         threads=args.threads,
         equalize=not args.no_equalize,
         key_map=tuple(args.key_map),

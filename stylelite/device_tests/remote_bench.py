@@ -157,10 +157,9 @@ def _bench_trtexec(target: PythonTarget, path: Path, res: dict, host: HostSide, 
 
     from stylelite.device_tests.targets.trtexec import parse_trtexec, trtexec_argv
     from stylelite.runtime.engines import load_engine
-    from stylelite.runtime.frames import to_model_input
 
     engine = load_engine(path)
-    shape = to_model_input(host.frames[0], engine.meta)[0].shape
+    shape = engine.preprocess(host.frames[0])[0].shape
     input_name = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()[0].name
     remote = res["remote_artifact"]
     argv = trtexec_argv(

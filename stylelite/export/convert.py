@@ -44,6 +44,12 @@ class Conversion:
 def to_onnx(job: Conversion) -> tuple[ArtifactMetadata, None]:
     """ONNX at fp32, fp16, int8 (QDQ) or auto (ONNX_PRECISIONS)."""
     proto, meta, quant = ONNX_PRECISIONS[job.config.precision](job, job.proto, job.meta)
+    if job.config.onnx_io == "uint8":
+        from stylelite.export.onnx_uint8_io import to_uint8_io
+
+        proto = to_uint8_io(proto, meta.model)
+        meta = dataclasses.replace(meta, layout="NHWC", input_range=(0.0, 255.0), output_range=(0.0, 255.0))
+        quant = {**quant, "io": "uint8"}
     _save_onnx(proto, meta, quant, job.out)
     return _read_meta_back(meta, proto, quant), None
 

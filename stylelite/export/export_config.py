@@ -10,6 +10,7 @@ import numpy as np
 
 from stylelite.export.formats import check_config
 from stylelite.export.onnx2tflite import TFLITE_IO
+from stylelite.export.onnx_uint8_io import ONNX_IO
 from stylelite.runtime.errors import ConfigError, UnknownNameError
 
 
@@ -29,6 +30,8 @@ class ExportConfig:
             run natively (a warning; the export still succeeds).
         simplify: simplify the graph (onnxslim) before the precision conversion.
         tflite_io: TFLite int8 only: the input/output tensor type, int8 | uint8 | float32.
+        onnx_io: ONNX int8 only: float32 (NCHW pixels in the model's range) or uint8 (the frame's bytes as decoded,
+            NHWC, in and out; export/onnx_uint8_io.py), for students whose int8 pixels are exact uint8 steps.
         threads: precision auto only: the inference threads the layers are timed with (0: onnxruntime's
             default); give the deployment's.
         equalize: int8 only: equalize the channel ranges of students where that is exact in float
@@ -45,6 +48,7 @@ class ExportConfig:
     target: str | None = None
     simplify: bool = True
     tflite_io: str = "int8"
+    onnx_io: str = "float32"
     threads: int = 0
     equalize: bool = True
 
@@ -55,6 +59,13 @@ class ExportConfig:
         check_probe_threads(self.threads, self.precision)
         if self.tflite_io not in TFLITE_IO:
             raise ConfigError(f"tflite_io {self.tflite_io!r}: use one of {', '.join(TFLITE_IO)}")
+        if self.onnx_io not in ONNX_IO:
+            raise ConfigError(f"onnx_io {self.onnx_io!r}: use one of {', '.join(ONNX_IO)}")
+        if self.onnx_io == "uint8" and (self.format != "onnx" or self.precision != "int8"):
+            raise ConfigError(
+                f"--onnx-io uint8 is for ONNX int8 exports (--int8, format onnx); this one is {self.format} "
+                f"{self.precision}" + (" (TFLite has --tflite-io uint8)" if self.format == "tflite" else "")
+            )
         if self.target is not None:
             from stylelite.export.targets import TARGETS
 

@@ -192,13 +192,6 @@ def shufflegen_t_038() -> ShuffleGen:
     return ShuffleGen(channels_for_width(0.375), 4)
 
 
-@register_student(**_card(0.375, 4, skip_filter=5))
-def shufflegen_t_038_sk() -> ShuffleGen:
-    """shufflegen_t_038 with the 5x5 skip filter (0.22 GMAC at 256x256): the int8 student for 1280x720 at 30 fps
-    on two cores with int8 dot-product instructions (its shipped weights start from t_050_sk's, narrowed)."""
-    return ShuffleGen(channels_for_width(0.375), 4, skip_filter=5)
-
-
 @register_student(**_card(0.5, 4))
 def shufflegen_t_050() -> ShuffleGen:
     """32 channels, 4 blocks (0.36 GMAC at 256x256): f_050 less one block, for 30 fps at 640x480 on two cores

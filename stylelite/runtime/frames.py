@@ -26,6 +26,14 @@ def as_rgb(frame: np.ndarray) -> np.ndarray:
 
 def to_model_input(frame: np.ndarray, meta: ArtifactMetadata) -> tuple[np.ndarray, tuple[int, int]]:
     """uint8 RGB [H,W,3] -> float32 [1,3,H',W'] padded to the model's stride (or fixed size)."""
+    padded, hw = padded_frame(frame, meta)
+    lo, hi = meta.input_range
+    return _to_blob(padded, lo, hi), hw
+
+
+def padded_frame(frame: np.ndarray, meta: ArtifactMetadata) -> tuple[np.ndarray, tuple[int, int]]:
+    """uint8 RGB [H,W,3] -> (uint8 RGB [H',W',3] padded to the model's stride, (H, W)); InputError when the model
+    takes one fixed size and this is not it."""
     frame = as_rgb(frame)
     h, w = frame.shape[:2]
     if meta.height and meta.width:
@@ -40,8 +48,7 @@ def to_model_input(frame: np.ndarray, meta: ArtifactMetadata) -> tuple[np.ndarra
         ph, pw = (-h) % s, (-w) % s
         border = cv2.BORDER_REFLECT_101 if min(h, w) > max(ph, pw) else cv2.BORDER_REPLICATE
         padded = cv2.copyMakeBorder(frame, 0, ph, 0, pw, border) if (ph or pw) else frame
-    lo, hi = meta.input_range
-    return _to_blob(padded, lo, hi), (h, w)
+    return padded, (h, w)
 
 
 def _to_blob(rgb: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -51,6 +51,9 @@ BENCH_JETSON = "stylelite bench student.onnx --clip clip.mp4 --device jetson --o
 EXPORT_SHIPPED = "stylelite export shufflegen_s_050.cartoon -o shipped.onnx"
 EXPORT_FAST = "stylelite export shufflegen_f_050.cartoon -o fast.onnx"
 EXPORT_FASTEST = "stylelite export shufflegen_t_050.cartoon -o fastest.onnx"
+EXPORT_FASTEST_U8 = (
+    "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib clip.mp4 --onnx-io uint8 -o fastest_u8.onnx"
+)
 TEMPORAL_CLIPS = (
     'python -c "from stylelite.distill.photos import load_photo; from stylelite.runtime.synthetic import '
     "make_camera_clip; from stylelite.runtime.video import write_video; [write_video(f'clip_{n}.mp4', "

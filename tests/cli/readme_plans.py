@@ -8,6 +8,7 @@ from tests.cli.plan_kit import (
     DISTILL_1,
     EXPORT_FAST,
     EXPORT_FASTEST,
+    EXPORT_FASTEST_U8,
     EXPORT_SHIPPED,
     EXPORT_TFLITE,
     RUN_1,
@@ -43,6 +44,10 @@ PLANS: dict[str, Plan] = {
         creates=("student.onnx",)
     ),
     "stylelite run student.onnx -i clip.mp4 -o stylized.mp4": run(creates=("stylized.mp4",)),
+    EXPORT_FASTEST_U8: run(creates=("fastest_u8.onnx",)),
+    "stylelite run fastest_u8.onnx -i clip.mp4 -o stylized_u8.mp4": run(
+        creates=("stylized_u8.mp4",), needs=(EXPORT_FASTEST_U8,)
+    ),
     "stylelite export normres_t_050.vintagify -o vintage_student.onnx": run(creates=("vintage_student.onnx",)),
     "stylelite run vintage_student.onnx -i clip.mp4 -o vintage.mp4": run(
         creates=("vintage.mp4",), needs=("stylelite export normres_t_050.vintagify -o vintage_student.onnx",)

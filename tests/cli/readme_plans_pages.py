@@ -54,6 +54,22 @@ PAGE_PLANS: dict[str, Plan] = {
     "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx": run(
         "", {"--calib calib": "--calib clip.mp4"}, creates=("t050_int8.onnx",)
     ),
+    "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050q_int8.onnx",)
+    ),
+    "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050q_u8.onnx",)
+    ),
+    "stylelite bench t050_fp32.onnx t050q_int8.onnx t050q_u8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 "
+    "--threads 2": run(
+        "--max-frames 4",
+        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
+        needs=(
+            "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
+            "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx",
+            "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
+        ),
+    ),
     "stylelite bench t050_fp32.onnx t050_int8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2": run(
         "--max-frames 4",
         {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},

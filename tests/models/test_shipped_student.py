@@ -19,6 +19,7 @@ SHIPPED = (
     "shufflegen_t_050_sk.cartoon",
     "shufflegen_s_050.cartoon_int8",
     "shufflegen_t_050_sk.cartoon_int8",
+    "shufflegen_t_050.cartoon_int8",
 )
 
 
@@ -56,7 +57,8 @@ def test_shipped_students_look_like_their_teacher_on_held_out_real_frames(clip):
 
 
 @pytest.mark.parametrize("name, points", [("shufflegen_s_050.cartoon_int8", 2 + 3 * 6),
-                                          ("shufflegen_t_050_sk.cartoon_int8", 3 + 3 * 4)])  # fmt: skip
+                                          ("shufflegen_t_050_sk.cartoon_int8", 3 + 3 * 4),
+                                          ("shufflegen_t_050.cartoon_int8", 2 + 3 * 4)])  # fmt: skip
 def test_int8_student_keeps_its_bounds_and_its_int8_export_tracks_its_fp32_self(tmp_path, name, points):
     """The int8-ready students ship their learned ranges; exported both ways, int8 stays next to its fp32 self on
     real frames it never saw (bench, 40 frames of carphone: 0.05 and 0.06 dB apart in PSNR to the teacher)."""

@@ -12,9 +12,9 @@ from tests.conftest import run_cli
 
 
 def _wide_with_dead_channels(dead: list[int]) -> torch.nn.Module:
-    """shufflegen_t_050_sk (32 channels) with random weights, the `dead` stream and hidden channels zeroed."""
+    """shufflegen_t_050 (32 channels) with random weights, the `dead` stream and hidden channels zeroed."""
     torch.manual_seed(0)
-    wide = create_student("shufflegen_t_050_sk").eval()
+    wide = create_student("shufflegen_t_050").eval()
     with torch.no_grad():
         for p in wide.parameters():
             p.normal_(0, 0.05)
@@ -35,9 +35,9 @@ def test_dead_channels_are_the_ones_dropped_and_the_picture_holds(tmp_path):
     dead = [1, 4, 9, 13, 17, 22, 27, 30]
     wide = _wide_with_dead_channels(dead)
     path = tmp_path / "wide.safetensors"
-    save_weights(path, wide, metadata={"model": "shufflegen_t_050_sk"})
-    thin, note = start_student("shufflegen_t_038_sk", str(path))
-    assert "32-channel weights narrowed to shufflegen_t_038_sk's 24 channels" in note
+    save_weights(path, wide, metadata={"model": "shufflegen_t_050"})
+    thin, note = start_student("shufflegen_t_038", str(path))
+    assert "32-channel weights narrowed to shufflegen_t_038's 24 channels" in note
     kept = [c for c in range(32) if c not in dead]
     assert torch.equal(thin.stem[0].weight, wide.stem[0].weight[kept])
     x = torch.rand(1, 3, 40, 56) * 2 - 1
@@ -47,9 +47,9 @@ def test_dead_channels_are_the_ones_dropped_and_the_picture_holds(tmp_path):
 
 def test_same_width_loads_as_it_is(tmp_path):
     path = tmp_path / "own.safetensors"
-    own = create_student("shufflegen_t_038_sk")
-    save_weights(path, own, metadata={"model": "shufflegen_t_038_sk"})
-    model, note = start_student("shufflegen_t_038_sk", str(path))
+    own = create_student("shufflegen_t_038")
+    save_weights(path, own, metadata={"model": "shufflegen_t_038"})
+    model, note = start_student("shufflegen_t_038", str(path))
     assert note is None
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), own.state_dict().values()))
 
@@ -66,10 +66,10 @@ def test_distill_starts_a_thin_student_from_shipped_wide_weights(tmp_path):
     from stylelite.models.registry import PRETRAINED
 
     r = run_cli(
-        "distill", "--teacher", "cyclegan_r9_bn.cartoon", "--student", "shufflegen_t_038_sk",
-        "--init-from", str(PRETRAINED["shufflegen_t_050_sk.cartoon"][0]), "--steps", "2", "--batch", "2",
+        "distill", "--teacher", "cyclegan_r9_bn.cartoon", "--student", "shufflegen_t_038",
+        "--init-from", str(PRETRAINED["shufflegen_t_050.cartoon"][0]), "--steps", "2", "--batch", "2",
         "--crop", "32", "--cache-size", "4", "--w-feature", "0", "-o", str(tmp_path / "r"),
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "32-channel weights narrowed to shufflegen_t_038_sk's 24 channels" in r.stderr
+    assert "32-channel weights narrowed to shufflegen_t_038's 24 channels" in r.stderr
     assert list((tmp_path / "r").glob("*/student.safetensors"))

@@ -46,7 +46,8 @@ class Engine(ABC):
 
     @abstractmethod
     def infer(self, batch: np.ndarray, control: StyleControl | None = None) -> np.ndarray:
-        """Raw model call: float32 [N,3,H,W] in the model's input range -> same layout out.
+        """Raw model call: float32 [N,3,H,W] in the model's input range -> same layout out (an artifact with uint8
+        I/O, `bytes_io`: uint8 RGB [N,H,W,3] in and out, as `preprocess` gives and `postprocess` takes).
 
         `control` matters only to style-conditioned models (`self.styles` non-empty), which take it as
         the extra inputs named in stylelite.runtime.style_control; other engines ignore it.
@@ -68,12 +69,12 @@ class Engine(ABC):
         from stylelite.runtime.frames import as_rgb, from_model_output
 
         h, w = hw
-        if not np.isfinite(y).all():  # NaN weights or a broken graph: never saved as a picture
+        if y.dtype != np.uint8 and not np.isfinite(y).all():  # NaN weights or a broken graph: never saved as a picture
             raise ExportError(
                 f"{self.path.name} returned NaN/Inf values on a {w}x{h} frame: the model is broken (non-finite "
                 "weights or a diverged training), so its output is not an image; export a working checkpoint"
             )
-        out = from_model_output(y, self.meta)[0, :h, :w]
+        out = np.ascontiguousarray(y[0, :h, :w]) if y.dtype == np.uint8 else from_model_output(y, self.meta)[0, :h, :w]
         if out.shape[:2] != frame.shape[:2]:
             out = cv2.resize(out, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
         if control is not None and not self.styles:

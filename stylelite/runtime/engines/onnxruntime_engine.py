@@ -85,6 +85,8 @@ class OrtEngine(RecurrentMixin, Engine):
         self._nhwc, self._bgr = self.meta.layout == "NHWC", self.meta.color == "BGR"
         check_input_shape(self.path.name, self.meta, inputs[0].shape, self.meta.layout, inputs[0].name)
         self._types = {i.name: i.type for i in inputs}
+        # `export --onnx-io uint8`: the frame's bytes in and out (NHWC), no float conversion on either side
+        self.bytes_io = self._types[self.input_name] == "tensor(uint8)"
         if self.styles and not {STYLE_WEIGHTS_INPUT, STRENGTH_INPUT} <= set(self._types):
             raise ExportError(
                 f"{self.path.name} lists styles but has no {STYLE_WEIGHTS_INPUT}/{STRENGTH_INPUT} inputs; re-export it"
@@ -96,7 +98,17 @@ class OrtEngine(RecurrentMixin, Engine):
             return self.run_recurrent(batch, lambda x, prev: self._run(x, control, prev))
         return self._run(batch, control)
 
+    def preprocess(self, frame: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        if not self.bytes_io:
+            return super().preprocess(frame)
+        from stylelite.runtime.frames import padded_frame
+
+        padded, hw = padded_frame(frame, self.meta)
+        return padded[None], hw
+
     def _run(self, batch: np.ndarray, control=None, prev: np.ndarray | None = None) -> np.ndarray:
+        if self.bytes_io:
+            return self._run_bytes(batch)
         shape = batch.shape  # [N,3,H,W]
         if self._bgr:
             batch = batch[:, ::-1]
@@ -117,6 +129,17 @@ class OrtEngine(RecurrentMixin, Engine):
         if self._nhwc:
             y = y.transpose(0, 3, 1, 2)
         return np.ascontiguousarray(y[:, ::-1]) if self._bgr else y
+
+    def _run_bytes(self, batch: np.ndarray) -> np.ndarray:
+        """uint8 [N,H,W,3] in and out; a float [N,3,H,W] batch in the model's input range is turned into bytes first."""
+        if batch.dtype != np.uint8:
+            lo, hi = self.meta.input_range
+            scaled = (np.asarray(batch, np.float32) - lo) * (255.0 / (hi - lo))
+            batch = np.clip(np.rint(scaled), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
+        try:
+            return self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0]
+        except Exception as exc:  # onnxruntime's Fail/RuntimeException/InvalidArgument, MemoryError
+            raise inference_error(self.path, (batch.shape[0], 3, *batch.shape[1:3]), exc) from None
 
 
 def resolve_providers(providers: list[str] | str | None) -> list[str]:

@@ -37,6 +37,9 @@ class SerialEngine(Engine):
         self.inner, self.meta, self.name = inner, inner.meta, inner.name
         self._lock = threading.Lock()
 
+    def preprocess(self, frame: np.ndarray):
+        return self.inner.preprocess(frame)  # the inner engine's own input (uint8 frames for --onnx-io uint8)
+
     def infer(self, batch: np.ndarray, control: StyleControl | None = None) -> np.ndarray:
         with self._lock:
             return self.inner.infer(batch, control)
