@@ -53,6 +53,13 @@ def narrow_state(state: dict[str, torch.Tensor], channels: int) -> dict[str, tor
         raise CheckpointError("these weights are not a ShuffleGen student's (no stem.0, blocks.K.conv1 or head)")
     if channels > wide:
         raise CheckpointError(f"cannot narrow a {wide}-channel ShuffleGen to {channels} channels: it is narrower")
+    try:
+        return _narrowed(state, channels, pairs)
+    except (IndexError, RuntimeError) as exc:  # a forged or foreign file whose layers disagree on channel counts
+        raise CheckpointError(f"these ShuffleGen weights disagree on their channel counts ({exc})") from None
+
+
+def _narrowed(state: dict[str, torch.Tensor], channels: int, pairs: list[int]) -> dict[str, torch.Tensor]:
     out = {k: v.detach().clone() for k, v in state.items()}
     # the stream: written by the stem and every conv2, read by every conv1 and the head
     score = _share(state[f"{STEM}.weight"], 0) + _share(state[f"{HEAD}.weight"], 1)

@@ -2,6 +2,8 @@
 artifact's picture, through every engine path (stylize, the pipeline's stages, a float batch); refused in one line
 where the pixels are not exact uint8 steps."""
 
+import dataclasses
+
 import numpy as np
 import onnx
 import pytest
@@ -81,3 +83,21 @@ def test_where_it_cannot_apply_it_says_so_in_one_line(tmp_path, calib):
         r = run_cli("export", *args, "-o", str(out))
         assert r.returncode == 1 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_uint8_input_without_the_metadatas_word_is_not_fed_bytes(pair, tmp_path):
+    """Forged metadata: a uint8-I/O graph whose record lost `io` is not taken for one (it fails in one line)."""
+    from stylelite.runtime.errors import StyleliteError
+    from stylelite.runtime.metadata import METADATA_KEY, ArtifactMetadata
+
+    _, nbytes = pair
+    proto = onnx.load(str(nbytes.path))
+    entry = next(p for p in proto.metadata_props if p.key == METADATA_KEY)
+    meta = ArtifactMetadata.from_json(entry.value)
+    entry.value = dataclasses.replace(meta, quantization={}).to_json()
+    forged = tmp_path / "forged.onnx"
+    onnx.save(proto, str(forged))
+    engine = load_engine(forged)
+    assert not engine.bytes_io
+    with pytest.raises(StyleliteError):
+        engine.stylize(make_photo(72, 96))

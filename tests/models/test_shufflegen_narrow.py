@@ -60,6 +60,10 @@ def test_narrower_or_foreign_weights_are_refused():
         narrow_state(thin, 32)
     with pytest.raises(CheckpointError, match="not a ShuffleGen student's"):
         narrow_state({"stem.0.weight": torch.zeros(32, 3, 4, 4)}, 24)
+    forged = create_student("shufflegen_t_050").state_dict()
+    forged["head.weight"] = torch.zeros(48, 16, 3, 3)  # reads 16 stream channels where the stem writes 32
+    with pytest.raises(CheckpointError, match="disagree on their channel counts"):
+        narrow_state(forged, 24)
 
 
 def test_distill_starts_a_thin_student_from_shipped_wide_weights(tmp_path):

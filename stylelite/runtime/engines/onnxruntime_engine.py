@@ -85,8 +85,9 @@ class OrtEngine(RecurrentMixin, Engine):
         self._nhwc, self._bgr = self.meta.layout == "NHWC", self.meta.color == "BGR"
         check_input_shape(self.path.name, self.meta, inputs[0].shape, self.meta.layout, inputs[0].name)
         self._types = {i.name: i.type for i in inputs}
-        # `export --onnx-io uint8`: the frame's bytes in and out (NHWC), no float conversion on either side
-        self.bytes_io = self._types[self.input_name] == "tensor(uint8)"
+        # `export --onnx-io uint8`: the frame's bytes in and out (NHWC), no float conversion on either side; only
+        # where the metadata says so too (a stamped foreign graph with a uint8 input keeps its card's feeding)
+        self.bytes_io = self._types[self.input_name] == "tensor(uint8)" and self.meta.quantization.get("io") == "uint8"
         if self.styles and not {STYLE_WEIGHTS_INPUT, STRENGTH_INPUT} <= set(self._types):
             raise ExportError(
                 f"{self.path.name} lists styles but has no {STYLE_WEIGHTS_INPUT}/{STRENGTH_INPUT} inputs; re-export it"
