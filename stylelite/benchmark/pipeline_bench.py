@@ -25,7 +25,7 @@ import numpy as np
 
 from stylelite.benchmark.records import PipelineRecord
 from stylelite.benchmark.table import text_table
-from stylelite.benchmark.timing import time_calls
+from stylelite.benchmark.timing import parallel_fps
 from stylelite.runtime.engines import EngineOptions, load_engine
 from stylelite.runtime.files import append_jsonl
 from stylelite.runtime.pipeline import PipelineStats, stream_frames
@@ -37,8 +37,10 @@ DEFAULT_SIZES = ((854, 480), (1280, 720))
 
 
 def _model_only_fps(engine, tensors: list[np.ndarray]) -> float:
-    """One pass of `engine.infer` over the tensors, after one untimed call (the first call allocates)."""
-    return time_calls(lambda i: engine.infer(tensors[i]), warmup=1, min_iters=len(tensors)).fps
+    """One pass of `engine.infer` over the tensors, after one untimed call (the first call allocates); a
+    frame-parallel engine (--workers N) runs N calls at once, as the pipeline does."""
+    workers = getattr(engine, "workers", 1)
+    return parallel_fps(lambda i: engine.infer(tensors[i]), len(tensors), workers)
 
 
 def bench_pipeline(
@@ -103,6 +105,7 @@ def _measure_size(engine, name: str, sized: list[np.ndarray], fps: float, tmp: P
     ratio, model_fps, offline = rounds[len(rounds) // 2]
     live = _run(src, engine, "live", tmp / "live.mp4", fps, realtime=True)
     return PipelineRecord(
+        workers=getattr(engine, "workers", 1),
         kind="pipeline",
         model=name,
         engine=engine.describe(),
@@ -171,7 +174,7 @@ def format_pipeline_table(records: list[PipelineRecord]) -> str:
             "fps at ceiling"]  # fmt: skip
     rows = [
         [
-            r.model,
+            r.model if r.workers == 1 else f"{r.model} x{r.workers}",
             r.size,
             f"{r.model_fps:.1f}",
             f"{r.offline_fps:.1f}",
@@ -190,6 +193,8 @@ def format_pipeline_table(records: list[PipelineRecord]) -> str:
         for r in records
     ]
     lines = [text_table(head, rows, align="<>>>>>>>>>><>>>")]
+    if any(r.workers > 1 for r in records):
+        lines.append("xN: N copies of the model run frames side by side (--workers N), each with threads / N threads")
     if records:
         lines.append(
             f"ratio: offline fps / model-only fps, stages in {records[0].stage_priority} priority; normal-prio: the "

@@ -295,6 +295,7 @@ class PipelineRecord:
     model_gmacs_per_s: float | None = None  # at model_fps
     ceiling_gmacs_per_s: float | None = None
     ceiling_fps: float | None = None  # what model_fps would be at the ceiling's GMAC/s: the most these MACs give
+    workers: int = 1  # model copies running frames side by side (--workers), each with threads / workers threads
 
     def to_dict(self) -> dict:
         """The record as JSON-ready data (one JSON line)."""

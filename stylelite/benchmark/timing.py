@@ -100,3 +100,36 @@ def time_calls(
         if after_call is not None:
             after_call(i)
     return timing
+
+
+def parallel_fps(fn: Callable[[int], Any], calls: int, workers: int, warmup: int = 1) -> float:
+    """Calls per second of wall time when `workers` threads share `calls` calls of `fn(i)` (a frame-parallel
+    EnginePool's throughput; one worker: the same as `time_calls(...).fps`). Each thread warms up first."""
+    import threading
+
+    if workers <= 1:
+        return time_calls(fn, warmup=warmup, min_iters=calls).fps
+    lock = threading.Lock()
+    next_call = [0]
+    ready = threading.Barrier(workers + 1)
+
+    def work() -> None:
+        for _ in range(warmup):
+            fn(0)
+        ready.wait()
+        while True:
+            with lock:
+                i = next_call[0]
+                next_call[0] += 1
+            if i >= calls:
+                return
+            fn(i)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    ready.wait()  # every thread warmed up: the clock starts
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return calls / (time.perf_counter() - t0)

@@ -5,6 +5,7 @@ stylelite.benchmark.pipeline_bench.bench_pipeline (--pipeline); --report -> styl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from stylelite.cli.options import (
@@ -75,7 +76,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="skip the dense-conv ceiling (by default each format and precision's reference is timed in the same "
         "run, and each model gets its achieved GMAC/s and its share of that ceiling)",
     )
+    p.add_argument(
+        "--workers",
+        dest="workers_list",
+        type=_workers_list,
+        default=[1],
+        metavar="N[,N...]",
+        help="with --pipeline: run N copies of the model on N frames at once, each with --threads / N threads; "
+        "several counts (1,2) are measured one after the other in the same run (default 1)",
+    )
     add_engine_options(p)
+
+
+def _workers_list(text: str) -> list[int]:
+    try:
+        counts = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give worker counts of 1 or more, e.g. 2 or 1,2")
+    return list(dict.fromkeys(counts))
 
 
 def _execute_pipeline(args: argparse.Namespace) -> int:
@@ -84,13 +104,13 @@ def _execute_pipeline(args: argparse.Namespace) -> int:
 
     sizes = [parse_size(s) for s in args.size] or list(DEFAULT_SIZES)
     records = []
-    for model in args.models:
+    for model, workers in ((m, w) for m in args.models for w in args.workers_list):
         records += bench_pipeline(
             model,
             args.clip[0],
             sizes,
             max_frames=args.max_frames or 40,
-            engine_options=engine_options(args),
+            engine_options=dataclasses.replace(engine_options(args), workers=workers),
             out=args.out,
             progress=not args.json,
             ceiling=args.ceiling,
@@ -159,6 +179,11 @@ def _refuse_options_that_do_not_apply(args: argparse.Namespace) -> None:
             )
     if args.process_size and (args.pipeline or args.device):
         raise ConfigError("--process-size applies to the benchmark on this machine (not with --pipeline or --device)")
+    if args.workers_list != [1] and not args.pipeline:
+        raise ConfigError(
+            "--workers applies to --pipeline (model copies running video frames side by side); the model benchmark "
+            "times one frame at a time: add --pipeline --clip CLIP, or drop --workers"
+        )
     options = engine_options(args)
     given = [OPTION_FLAGS[k] for k in options.given()] + (["--threads"] if options.threads else [])
     if args.device and given:

@@ -45,6 +45,18 @@ def add_engine_options(p: argparse.ArgumentParser, checkpoints: bool = True) -> 
         g.add_argument("--arch", default=None, help="PyTorch: architecture of a .pth/.pt checkpoint (cyclegan_r9)")
 
 
+def add_workers(p: argparse.ArgumentParser) -> None:
+    """--workers N: frame-parallel model copies in the video pipeline."""
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run N copies of the model on N frames at once, each with --threads / N threads (default 1); on a "
+        "small CPU 2 keeps both cores busy while frames are decoded and encoded (frames stay in order)",
+    )
+
+
 def engine_options(args: argparse.Namespace) -> EngineOptions:
     """The EngineOptions the user asked for (unset ones stay None)."""
     return EngineOptions(
@@ -53,6 +65,7 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
         graph_optimization=args.graph_opt,
         xnnpack=False if args.no_xnnpack else None,
         arch=getattr(args, "arch", None),
+        workers=getattr(args, "workers", 1),
     )
 
 

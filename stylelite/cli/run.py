@@ -10,6 +10,7 @@ from stylelite.cli.options import (
     add_json,
     add_out,
     add_size,
+    add_workers,
     engine_options,
     non_negative_int,
     positive_int,
@@ -82,6 +83,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="video only: blend the flow-warped previous output in where the flow is reliable, strength S in "
         "[0, 1] (0: off; 0.5: a good start; costs one DIS ultrafast flow per frame)",
     )
+    add_workers(p)
     add_engine_options(p)
 
 

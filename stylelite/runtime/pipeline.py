@@ -199,6 +199,16 @@ class _StagedRun:
         self.finished: set[str] = set()  # stages whose finish has run
         self.guard: StarvationGuard | None = None
         self.memory_limit: int | None = None
+        # frame-parallel model stage (an EnginePool): one thread per copy; frames are numbered as they are
+        # taken and put back in that order before postprocessing
+        self.workers = max(1, int(getattr(engine, "workers", 1)))
+        self.take_lock = threading.Lock()
+        self.guard_lock = threading.Lock()
+        self.taken = 0  # frames the model stage has taken so far (the next one's number)
+        self.inputs_done = False  # a model thread took the end of the input
+        self.infer_running = self.workers  # model threads not yet finished
+        self.waiting_room: dict[int, tuple] = {}  # results that came out before an earlier frame's
+        self.next_out = 0
 
     # -- queue helpers that give up when the run is stopping
     def put(self, q, item) -> bool:
@@ -252,7 +262,11 @@ class _StagedRun:
 
     def infer_step(self) -> bool:
         t_wait = time.perf_counter()
-        item = self.get(self.to_infer, self.check_starved)
+        with self.take_lock:  # the order frames are taken in is the order they leave the pipeline
+            item = _END if self.inputs_done else self.get(self.to_infer, self.check_starved)
+            self.inputs_done = item is _END
+            number = self.taken
+            self.taken += 1
         self.model_waited += time.perf_counter() - t_wait
         if item is _END or self.stop.is_set():
             return False
@@ -261,13 +275,31 @@ class _StagedRun:
         y = self.engine.infer(x, control)
         t1 = time.perf_counter()
         self.stats.stage_ms["infer"].append((t1 - t0) * 1e3)
-        sent = self.put(self.to_post, (frame, y, hw, control))
+        sent = self.put(self.to_post, (number, frame, y, hw, control))
         self.model_waited += time.perf_counter() - t1
         self.check_starved()
         return sent
 
+    def infer_finish(self) -> None:
+        """The last model thread to finish ends the postprocess stage's input."""
+        with self.take_lock:
+            self.infer_running -= 1
+            last = self.infer_running == 0
+        if last:
+            self.put(self.to_post, _END)
+
+    def next_result(self):
+        """The model's output for the next frame in order (frame-parallel threads may finish out of order)."""
+        while self.next_out not in self.waiting_room:
+            item = self.get(self.to_post)
+            if item is _END:
+                return _END
+            self.waiting_room[item[0]] = item[1:]
+        self.next_out += 1
+        return self.waiting_room.pop(self.next_out - 1)
+
     def post_step(self) -> bool:
-        item = self.get(self.to_post)
+        item = self.next_result()
         if item is _END:
             return False
         frame, y, hw, control = item
@@ -291,11 +323,10 @@ class _StagedRun:
 
     def stage_table(self, background: bool) -> dict[str, tuple[Callable, Callable, bool]]:
         """name -> (step, finish, lowered)."""
-        stages = {
-            "decode_and_prepare": (self.decode_step, self.decode_finish, background),
-            "infer": (self.infer_step, lambda: self.put(self.to_post, _END), False),  # the model's: never lowered
-            "postprocess": (self.post_step, lambda: self.put(self.to_out, _END), background),
-        }
+        stages = {"decode_and_prepare": (self.decode_step, self.decode_finish, background)}
+        for k in range(self.workers):  # the model's threads: never lowered
+            stages["infer" if k == 0 else f"infer-{k + 1}"] = (self.infer_step, self.infer_finish, False)
+        stages["postprocess"] = (self.post_step, lambda: self.put(self.to_out, _END), background)
         if self.write is not None:
             stages["write"] = (self.write_step, lambda: self.put(self.to_caller, _END), background)
             self.stats.stage_ms.setdefault("write", deque(maxlen=SAMPLES))
@@ -334,9 +365,19 @@ class _StagedRun:
         self.threads[name].start()
 
     def check_starved(self) -> None:
-        """In the model's thread: hand starved background stages to normal-priority threads."""
-        guard, stats = self.guard, self.stats
-        if guard is None or self.promote.is_set() or self.stop.is_set() or not guard.starved(self.model_waited):
+        """In a model thread: hand starved background stages to normal-priority threads."""
+        if self.guard is None or self.promote.is_set() or self.stop.is_set():
+            return
+        if self.guard_lock.acquire(blocking=False):  # one model thread at a time (frame-parallel: others go on)
+            try:
+                self._promote_if_starved()
+            finally:
+                self.guard_lock.release()
+
+    def _promote_if_starved(self) -> None:
+        stats = self.stats
+        # frame-parallel model threads: their waits are averaged, as the share of one thread's time
+        if self.promote.is_set() or not self.guard.starved(self.model_waited / self.workers):
             return
         self.promote.set()
         stats.promoted_at_frame = stats.frames_out

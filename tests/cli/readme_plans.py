@@ -45,7 +45,7 @@ PLANS: dict[str, Plan] = {
     ),
     "stylelite run student.onnx -i clip.mp4 -o stylized.mp4": run(creates=("stylized.mp4",)),
     EXPORT_FASTEST_U8: run(creates=("fastest_u8.onnx",)),
-    "stylelite run fastest_u8.onnx -i clip.mp4 -o stylized_u8.mp4": run(
+    "stylelite run fastest_u8.onnx -i clip.mp4 -o stylized_u8.mp4 --workers 2": run(
         creates=("stylized_u8.mp4",), needs=(EXPORT_FASTEST_U8,)
     ),
     "stylelite export normres_t_050.vintagify -o vintage_student.onnx": run(creates=("vintage_student.onnx",)),
@@ -140,6 +140,7 @@ PLANS: dict[str, Plan] = {
     ),
     # ---- Real-time runtime
     "stylelite run student.onnx -i photos/ -o stylized/": run(creates=("stylized/p0.png",)),
+    "stylelite run student.onnx -i clip.mp4 -o stylized.mp4 --workers 2": run(creates=("stylized.mp4",)),
     "stylelite run student.onnx -i 0 -o webcam.mp4 --mode live": parse_only("needs a camera (device 0)"),
     "stylelite run student.onnx -i rtsp://camera.local:8554/live -o cam.mp4 --mode live": parse_only(
         "needs an RTSP camera on the network (tests/runtime runs a real RTSP server)"

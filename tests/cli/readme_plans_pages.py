@@ -35,7 +35,7 @@ PAGE_PLANS: dict[str, Plan] = {
         "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --qat int8 --qat-engine "
         "ranges --init-from stylelite/models/weights/shufflegen_t_050_sk_cartoon.safetensors --labels labels "
         "--label-crops 1024 --crop 160 --batch 8 --steps 3000 --lr 1e-4 --w-feature 0 --w-pixel 0.25 --w-start 1 "
-        "--w-ssim 0.25 --w-temporal 5 --temporal-batch 2 --data world --data opencv-photos --threads 1 --save-every 250"
+        "--w-ssim 0.5 --w-temporal 10 --temporal-batch 2 --data world --data opencv-photos --threads 1 --save-every 250"
     ): run(
         TINY_CROPS,
         {
@@ -67,6 +67,18 @@ PAGE_PLANS: dict[str, Plan] = {
         needs=(
             "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
             "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx",
+            "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
+        ),
+    ),
+    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx": run(
+        "", {"--calib calib": "--calib clip.mp4"}, creates=("sk2_u8.onnx",)
+    ),
+    "stylelite bench sk2_u8.onnx t050q_u8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2 "
+    "--workers 1,2": run(
+        "--max-frames 4",
+        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
+        needs=(
+            "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx",
             "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
         ),
     ),

@@ -70,7 +70,8 @@ def load_engine(
     An option the chosen engine does not take is a ConfigError, never silently dropped.
 
     Args:
-        threads: intra-op threads (0: the engine's default); overrides `options.threads` when set.
+        threads: intra-op threads (0: the engine's default); overrides `options.threads` when set. With
+            `options.workers` > 1 (an EnginePool of that many copies) they are shared out among the copies.
         options: EngineOptions; its fields may also be given as keywords (`providers=["cpu"]`).
         spin: let onnxruntime's idle threads spin between calls (a tuning hint; other engines ignore it).
     """
@@ -98,6 +99,16 @@ def load_engine(
             owner = next((e for s in ENGINES for e in [ENGINES.get(s)] if key in e.options), None)
             where = f" applies to {owner.name} only" if owner else " does not apply here"
             raise ConfigError(f"{OPTION_FLAGS.get(key, key)}{where}; {path.name} runs on {entry.name}")
+    if opts.workers > 1:
+        from stylelite.runtime.engines.worker_pool import EnginePool, threads_per_worker, usable_cores
+
+        if opts.workers > usable_cores():
+            raise ConfigError(
+                f"--workers {opts.workers}: this machine runs {usable_cores()} threads at once, so more copies of "
+                f"the model only wait for each other; use at most {usable_cores()}"
+            )
+        each = threads_per_worker(threads, opts.workers)
+        return EnginePool(lambda: entry.factory(path, each, spin=spin, **given), opts.workers)
     return entry.factory(path, threads, spin=spin, **given)
 
 

@@ -12,6 +12,7 @@ OPTION_FLAGS = {
     "graph_optimization": "--graph-opt",
     "xnnpack": "--no-xnnpack",
     "arch": "--arch",
+    "workers": "--workers",
 }
 
 
@@ -25,6 +26,8 @@ class EngineOptions:
         graph_optimization: onnxruntime graph optimization level (disable | basic | extended | all).
         xnnpack: LiteRT's XNNPACK delegate on (True) or off (False).
         arch: the architecture of an upstream `.pth/.pt` checkpoint (the torch engine).
+        workers: copies of the model that run frames side by side (stylelite.runtime.engines.worker_pool), each
+            with `threads` / `workers` threads; 1: one copy.
     """
 
     threads: int = 0
@@ -32,19 +35,22 @@ class EngineOptions:
     graph_optimization: str | None = None
     xnnpack: bool | None = None
     arch: str | None = None
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.threads < 0:
             raise ConfigError(f"threads={self.threads}: use 0 (the engine's default) or a positive count")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ConfigError(f"workers={self.workers!r}: use a whole number of model copies, 1 or more")
         if isinstance(self.providers, str):
             object.__setattr__(self, "providers", tuple(p.strip() for p in self.providers.split(",") if p.strip()))
         elif self.providers is not None:
             object.__setattr__(self, "providers", tuple(self.providers))
 
     def given(self) -> dict:
-        """The options that were set (threads aside), as keyword arguments."""
+        """The options that were set (threads and workers aside), as keyword arguments for an engine's factory."""
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name != "threads" and getattr(self, f.name) is not None
+            if f.name not in ("threads", "workers") and getattr(self, f.name) is not None
         }
