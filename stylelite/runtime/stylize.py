@@ -149,7 +149,8 @@ def run(
     stopped = _drive(engine, source, config, state, stabilizer, stats, file, window)
     return RunResult(
         output=Path(output) if output is not None else None,
-        frames=stats.frames_out,
+        # the sink's own count: a stop can land between a frame's write and its hand-over to this thread
+        frames=file.frames if file is not None else stats.frames_out,
         seconds=stats.seconds,
         flow_ms_per_frame=stabilizer.mean_flow_ms if stabilizer else None,
         dropped=stats.dropped,

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from tests.cli.plan_kit import EXPORT_FAST, EXPORT_FASTEST, EXPORT_SHIPPED, TINY_CROPS, WEIGHTS, Plan, parse_only, run
 
+
+def calib_export(out: str) -> Plan:
+    """An int8 export on the measurement's calibration photos: run on the workspace clip instead."""
+    return run("", {"--calib calib": "--calib clip.mp4"}, creates=(out,))
+
+
+def hd_pipeline_bench(*needs: str) -> Plan:
+    """A 1280x720 `bench --pipeline` on bigbuckbunny: 4 frames of the workspace clip at 64x48."""
+    return run("--max-frames 4", {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"}, needs=needs)
+
+
 PAGE_PLANS: dict[str, Plan] = {
     # ---- Measurements pages (docs/measurements/): the shipped students' speed, the demo recipe, int8
     "stylelite bench fastest.onnx fast.onnx shipped.onnx --clip bikes.mp4 --process-size 640x480": run(
@@ -25,11 +36,11 @@ PAGE_PLANS: dict[str, Plan] = {
         "benches the measurement's own files (candidate.onnx, shipped_auto.onnx); the bench of the shipped "
         "students at 640x480 above runs the same way"
     ),
-    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib --no-equalize -o s050_int8_plain.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_plain.onnx",)
-    ),
-    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("s050_int8_eq.onnx",)
+    (
+        "stylelite export shufflegen_s_050.cartoon --int8 --calib calib --no-equalize -o s050_int8_plain.onnx"
+    ): calib_export("s050_int8_plain.onnx"),
+    "stylelite export shufflegen_s_050.cartoon --int8 --calib calib -o s050_int8_eq.onnx": calib_export(
+        "s050_int8_eq.onnx"
     ),
     (
         "stylelite distill --teacher cyclegan_r9_bn.cartoon --student shufflegen_t_050_sk --qat int8 --qat-engine "
@@ -46,49 +57,37 @@ PAGE_PLANS: dict[str, Plan] = {
         },
         slow="a tiny range-QAT run of the skip-filter student: a 16-crop store of the 49.6-GMAC teacher (~40 s)",
     ),
-    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib -o sk_int8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("sk_int8.onnx",)
+    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib -o sk_int8.onnx": calib_export(
+        "sk_int8.onnx"
     ),
     "stylelite export shufflegen_s_050.cartoon -o s050_fp32.onnx": run(creates=("s050_fp32.onnx",)),
     "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx": run(creates=("t050_fp32.onnx",)),
-    "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050_int8.onnx",)
+    "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx": calib_export("t050_int8.onnx"),
+    "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx": calib_export(
+        "t050q_int8.onnx"
     ),
-    "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050q_int8.onnx",)
-    ),
-    "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("t050q_u8.onnx",)
-    ),
+    (
+        "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx"
+    ): calib_export("t050q_u8.onnx"),
     "stylelite bench t050_fp32.onnx t050q_int8.onnx t050q_u8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 "
-    "--threads 2": run(
-        "--max-frames 4",
-        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
-        needs=(
-            "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
-            "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx",
-            "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
-        ),
+    "--threads 2": hd_pipeline_bench(
+        "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
+        "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib -o t050q_int8.onnx",
+        "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
     ),
-    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx": run(
-        "", {"--calib calib": "--calib clip.mp4"}, creates=("sk2_u8.onnx",)
-    ),
+    (
+        "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx"
+    ): calib_export("sk2_u8.onnx"),
     "stylelite bench sk2_u8.onnx t050q_u8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2 "
-    "--workers 1,2": run(
-        "--max-frames 4",
-        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
-        needs=(
-            "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx",
-            "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
-        ),
+    "--workers 1,2": hd_pipeline_bench(
+        "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx",
+        "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
     ),
-    "stylelite bench t050_fp32.onnx t050_int8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2": run(
-        "--max-frames 4",
-        {"bigbuckbunny.mp4": "clip.mp4", "--size 1280x720": "--size 64x48"},
-        needs=(
-            "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
-            "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx",
-        ),
+    (
+        "stylelite bench t050_fp32.onnx t050_int8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2"
+    ): hd_pipeline_bench(
+        "stylelite export shufflegen_t_050.cartoon -o t050_fp32.onnx",
+        "stylelite export shufflegen_t_050.cartoon --int8 --calib calib -o t050_int8.onnx",
     ),
     (
         "stylelite bench s050_fp32.onnx s050_int8_plain.onnx s050_int8_eq.onnx teacher.onnx --clip real "

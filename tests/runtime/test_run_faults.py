@@ -294,6 +294,7 @@ def test_sigterm_keeps_a_playable_recording_and_no_temporary(tmp_path, student_o
     while cap.read()[0]:
         n += 1
     assert 0 < n < 200
+    assert f"the {n} frame(s) before it were written" in err  # the count said is the count in the file
 
 
 # -- 19: unreadable entries in a folder

@@ -102,10 +102,11 @@ def load_engine(
     if opts.workers > 1:
         from stylelite.runtime.engines.worker_pool import EnginePool, threads_per_worker, usable_cores
 
-        if opts.workers > usable_cores():
+        cores = usable_cores()
+        if opts.workers > cores:
             raise ConfigError(
-                f"--workers {opts.workers}: this machine runs {usable_cores()} threads at once, so more copies of "
-                f"the model only wait for each other; use at most {usable_cores()}"
+                f"--workers {opts.workers}: this machine runs {cores} threads at once, so more copies of "
+                f"the model only wait for each other; use at most {cores}"
             )
         each = threads_per_worker(threads, opts.workers)
         return EnginePool(lambda: entry.factory(path, each, spin=spin, **given), opts.workers)
