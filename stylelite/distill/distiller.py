@@ -23,6 +23,7 @@ from stylelite.distill.criteria import StepBatch, recorded_weights, setup_criter
 from stylelite.distill.data import MotionPairs, TeacherCache, load_sources, random_crop, teacher_padding
 from stylelite.distill.distill_config import DistillConfig
 from stylelite.distill.distributed import DistributedContext
+from stylelite.distill.holdout import holdout_fidelity
 from stylelite.distill.loop import LoopSettings, LRSchedule, Trainer, run_training
 from stylelite.distill.losses import (
     FeatureAdapters,
@@ -33,6 +34,7 @@ from stylelite.distill.losses import (
     temporal_loss,
 )
 from stylelite.distill.recipe import graph_teacher, with_recipe
+from stylelite.distill.run_data import calibration_batches, open_label_store
 from stylelite.distill.run_dir import apply_resume_options, read_run_config
 from stylelite.distill.training_state import save_weights
 from stylelite.models.graph_teacher import GraphTeacher, probe_graph_teacher
@@ -104,9 +106,7 @@ class DistillTrainer(Trainer):
         c = self.config
         stills, clips = load_sources(c.data)
         images = stills + [f for clip in clips for f in clip.frames[:: max(1, len(clip.frames) // 16)]]
-        batches = [
-            b.to(self.device) for b in _calibration_batches(images, c.crop, c.qat_calib_batches, c.batch, c.seed)
-        ]
+        batches = [b.to(self.device) for b in calibration_batches(images, c.crop, c.qat_calib_batches, c.batch, c.seed)]
         return prepare_qat(copy.deepcopy(model), batches, c.qat_engine)
 
     def prepare(self, start: int) -> None:
@@ -123,7 +123,7 @@ class DistillTrainer(Trainer):
                     file=sys.stderr,
                 )
         if c.labels:
-            self.cache = _label_store(c, self.teacher, start, self.progress, self.ctx, len(self.styles))
+            self.cache = open_label_store(c, self.teacher, start, self.progress, self.ctx, len(self.styles))
         else:
             self.cache = TeacherCache(
                 self.teacher, images, c.cache_size, c.crop, c.seed, self.taps, progress=self.progress,
@@ -270,35 +270,6 @@ def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
             e.copy_(m)
 
 
-def _label_store(c: DistillConfig, teacher, start: int, progress: bool, ctx: DistributedContext, styles: int = 0):
-    """Fill (or complete) the label store `c.labels` with `teacher`, then read it; DistillTrainer reseeds
-    its batch generator from (seed, step) every step, so a resumed run draws what the uninterrupted run would.
-    The crops come from the `--data` images (`--data world`: the bundled photos and textures). Under torchrun
-    the ranks fill alternate shards, then wait for each other."""
-    from stylelite.distill.augment import AugmentConfig
-    from stylelite.distill.data import named_sources
-    from stylelite.distill.label_store import LabelStore, StoreSpec, file_digest, fill_label_store
-    from stylelite.models.registry import weights_file
-
-    sources = named_sources(c.data)
-    weights = c.teacher_checkpoint or weights_file(c.teacher) or c.teacher  # shipped, packaged, or a file
-    spec = StoreSpec(
-        teacher=f"{c.teacher}:{c.teacher_checkpoint}" if c.teacher_checkpoint else c.teacher,
-        teacher_digest="" if c.random_teacher else file_digest(weights),
-        crop=c.crop,
-        crops=c.label_crops,
-        shard_size=128,
-        seed=c.seed,
-        sources=tuple(sources),
-        augment=AugmentConfig(view=c.label_view).with_colours(c.label_colours).to_dict(),
-        styles=styles,  # a style-conditioned student: each crop labelled under its own condition
-    )
-    part = (ctx.rank, ctx.world_size)
-    fill_label_store(c.labels, teacher, spec, list(sources.values()), progress=progress and ctx.is_main, part=part)
-    ctx.barrier()
-    return LabelStore(c.labels, seed=[c.seed + 1, start])
-
-
 def _teacher_label(teacher: str) -> str:
     """The teacher's part of a run folder's name: `cyclegan_r9_bn_cartoon`, or a file's stem (`plain_onnx`)."""
     import re
@@ -355,49 +326,3 @@ def _amp_dtype(device: torch.device) -> torch.dtype:
     if device.type == "cuda" and not torch.cuda.is_bf16_supported():
         return torch.float16
     return torch.bfloat16
-
-
-def _calibration_batches(images: list, crop: int, n: int, batch: int, seed: int) -> list[torch.Tensor]:
-    """`n` batches of random real crops [B,3,crop,crop] in [-1, 1] (inputs only, no teacher labels)."""
-    from stylelite.models.tensors import to_tensor
-
-    rng = np.random.default_rng(seed + 101)
-    out = []
-    for _ in range(n):
-        crops = []
-        for _ in range(batch):
-            img = images[int(rng.integers(len(images)))]
-            h, w = img.shape[:2]
-            if min(h, w) < crop:
-                import cv2
-
-                s = crop / min(h, w)
-                img = cv2.resize(img, (max(crop, round(w * s)), max(crop, round(h * s))))
-                h, w = img.shape[:2]
-            y, x = int(rng.integers(h - crop + 1)), int(rng.integers(w - crop + 1))
-            crops.append(img[y : y + crop, x : x + crop])
-        out.append(to_tensor(np.stack(crops)))
-    return out
-
-
-def holdout_fidelity(run: str | Path) -> float:
-    """Mean PSNR (dB) of a distilled student to its teacher on the held-out photos at 256 px."""
-    import cv2
-
-    from stylelite.distill.photos import builtin_photos
-    from stylelite.models.load import load_model
-    from stylelite.models.tensors import run_model
-    from stylelite.runtime.metrics import psnr
-
-    cfg = read_run_config(run, "distill")
-    io = (tuple(cfg.get("key_map", ())), tuple(cfg.get("teacher_card", ())))
-    trusted = bool(cfg.get("trust_graph_code", False))  # the run's own choice for a TorchScript/.pt2 teacher
-    teacher = load_model(cfg["teacher"], cfg.get("teacher_checkpoint"), *io, trust_graph_code=trusted).model
-    student = load_model(str(Path(run) / "student.safetensors")).model
-    scores = []
-    for photo in builtin_photos("heldout").values():
-        h, w = photo.shape[:2]
-        s = 256 / max(h, w)
-        small = cv2.resize(photo, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        scores.append(psnr(run_model(student, small), run_model(teacher, small)))
-    return float(np.mean(scores))

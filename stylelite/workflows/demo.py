@@ -103,7 +103,7 @@ def _export_all(student_weights: Path, clip: Path, out: Path):
 
 def _summary(b, run: Path, student: str, steps: int, clip_size, latency_size: str, timings: dict) -> dict:
     """The report's summary lines, all measured in this run."""
-    from stylelite.distill.distiller import holdout_fidelity
+    from stylelite.distill.holdout import holdout_fidelity
     from stylelite.models.registry import PRETRAINED
 
     t_rec, s_rec, shipped_rec = b.records

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from stylelite.distill.distiller import DistillConfig, _calibration_batches
+from stylelite.distill.distiller import DistillConfig
 from stylelite.distill.quantization import check_qat_options, float_state_dict
+from stylelite.distill.run_data import calibration_batches
 from stylelite.runtime.errors import ConfigError
 from tests.conftest import make_photo
 
@@ -22,7 +23,7 @@ def test_qat_options_are_checked():
 
 def test_calibration_batches_are_real_crops_in_range():
     images = [make_photo(60, 80, seed=1), make_photo(200, 260, seed=2)]
-    batches = _calibration_batches(images, crop=64, n=3, batch=2, seed=0)
+    batches = calibration_batches(images, crop=64, n=3, batch=2, seed=0)
     assert len(batches) == 3 and all(b.shape == (2, 3, 64, 64) for b in batches)
     x = torch.cat(batches)
     assert x.min() >= -1 and x.max() <= 1 and x.std() > 0.1

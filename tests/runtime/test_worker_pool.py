@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 
 from stylelite.runtime.engines import EngineOptions, load_engine
-from stylelite.runtime.engines.worker_pool import EnginePool, threads_per_worker
+from stylelite.runtime.engines.worker_pool import EnginePool, threads_per_worker, usable_cores
 from stylelite.runtime.errors import ConfigError, InputError
 from stylelite.runtime.pipeline import PipelineStats, stream_frames
 from stylelite.runtime.sources import open_source
 from tests.conftest import run_cli
+
+# `--workers 2` through load_engine and the CLI refuses more copies than usable cores (one line, tested below)
+two_cores = pytest.mark.skipif(usable_cores() < 2, reason="--workers 2 needs two usable cores; this machine has one")
 
 
 class JitteryCopy:
@@ -50,6 +53,7 @@ def _jittery_pool(student_onnx, workers: int) -> EnginePool:
     return EnginePool(lambda: JitteryCopy(load_engine(student_onnx, threads=1), next(seeds)), workers)
 
 
+@two_cores
 def test_workers_option_loads_a_pool_of_copies_with_the_threads_shared_out(student_onnx):
     pool = load_engine(student_onnx, threads=4, options=EngineOptions(workers=2))
     assert isinstance(pool, EnginePool) and pool.workers == 2 and len(pool.engines) == 2
@@ -119,6 +123,7 @@ def test_a_recurrent_model_is_refused_in_one_line(student_onnx):
         EnginePool(lambda: engine, 2)
 
 
+@two_cores
 def test_run_with_two_workers_writes_the_same_video(student_onnx, clip_path, tmp_path):
     from stylelite.runtime.video import read_video
 
@@ -133,6 +138,7 @@ def test_run_with_two_workers_writes_the_same_video(student_onnx, clip_path, tmp
     assert all(np.array_equal(a, b) for a, b in zip(outs[1], outs[2]))
 
 
+@two_cores
 def test_bench_pipeline_measures_each_worker_count(student_onnx, clip_path, tmp_path):
     out = tmp_path / "pipeline.jsonl"
     proc = run_cli(
@@ -185,8 +191,6 @@ def test_parallel_fps_makes_each_call_once_with_the_threads_side_by_side():
 
 
 def test_more_copies_than_cores_is_refused_in_one_line(student_onnx, clip_path, tmp_path):
-    from stylelite.runtime.engines.worker_pool import usable_cores
-
     many = usable_cores() + 1
     with pytest.raises(ConfigError, match=rf"--workers {many}: this machine runs {usable_cores()} threads at once"):
         load_engine(student_onnx, options=EngineOptions(workers=many))
