@@ -109,6 +109,10 @@ DEVICE_PLANS: dict[str, Plan] = {
         "--frames 1 --width 48",
         {"docs/measurements/": MEASUREMENTS},
     ),  # every style of Magenta's network against itself on one tiny frame of each real clip
+    "python docs/measurements/teacher_self_agreement.py multistyle26.magenta --frames 1 --width 256 --gram": run(
+        "--width 48",
+        {"docs/measurements/": MEASUREMENTS},
+    ),  # the same with the Gram style distance (VGG-19 in numpy), on tiny frames
     "python docs/measurements/hd_process_size.py fastest.onnx cyclegan_r9_bn.cartoon": run(
         "--frames 1",
         {"docs/measurements/": MEASUREMENTS},
