@@ -19,13 +19,17 @@ scoring each candidate against the teacher on the whole frame (PSNR dB / colour 
   the teacher's output and of the input.
 
     python docs/measurements/vintagify_grade.py [--contexts 400] [--frames 29] [--step 4] [--size 320x240]
-        [--sets real,textured] > OUT.txt
+        [--sets real,textured] [--picture OUT.jpg] > OUT.txt
+
+--picture writes input | teacher | student | the frame's own matrix side by side for the first two sampled
+frames of bikes (where the teacher's grade jumps) and the first of every other clip.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import subprocess
 
@@ -137,6 +141,7 @@ def main() -> None:
     ap.add_argument("--size", default="320x240")
     ap.add_argument("--sets", default="real,textured", help="clip sets scored (bench --clip names)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--picture", default="", help="write side-by-side frames to this JPEG")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     width, height = (int(v) for v in a.size.split("x"))
@@ -158,6 +163,7 @@ def main() -> None:
     print(f"# predicted grade: ridge alpha {alpha:g} (cross-validated squared error by alpha: "
           + ", ".join(f"{k:g}: {v:.4f}" for k, v in errors.items()) + ")")  # fmt: skip
     print(f"# mean grade (rows R, G, B gains then offset, columns out R, G, B):\n# {mean_grade.round(3).tolist()}")
+    rows_out = []  # picture rows: input | teacher | student | the frame's own matrix
     kinds = ("input", "student", "mean grade", "predicted grade", "frame's own grade", "one grade per clip")
     print(f"{'clip':13s} " + " ".join(f"{k:>18s}" for k in kinds) + f" {'jump teacher/input':>19s}")
     for clip_set in a.sets.split(","):
@@ -168,13 +174,21 @@ def main() -> None:
             shot = fit_grade(frames, outs)
             predicted = predict(vgg_features(vgg, frames))
             rows = []
-            for f, t, p in zip(frames, outs, predicted):
+            for k, (f, t, p) in enumerate(zip(frames, outs, predicted)):
                 cands = (f, stylize(student, f), graded(f, mean_grade), graded(f, p.reshape(4, 3)),
                          graded(f, fit_grade([f], [t])), graded(f, shot))  # fmt: skip
                 rows.append([(psnr(c, t), color_difference(c, t)) for c in cands])
+                if k < (2 if name == "bikes" else 1):
+                    rows_out.append(np.hstack([f, t, cands[1], cands[4]]))
             m = np.mean(rows, axis=0)
             cells = " ".join(f"{p:>11.2f} / {d:4.1f}" for p, d in m)
             print(f"{name:13s} {cells} {mean_jump(outs):>9.1f} / {mean_jump(frames):.1f}", flush=True)
+    if a.picture and rows_out:
+        ok, jpeg = cv2.imencode(".jpg", np.vstack(rows_out)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+        tmp = f"{a.picture}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(jpeg.tobytes())
+        os.replace(tmp, a.picture)
 
 
 if __name__ == "__main__":

@@ -101,9 +101,10 @@ DEVICE_PLANS: dict[str, Plan] = {
         {"docs/measurements/": MEASUREMENTS},
         needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
     ),  # every style of the teacher and the shipped student on one tiny frame of each real clip
-    "python docs/measurements/vintagify_grade.py": run(
+    "python docs/measurements/vintagify_grade.py --picture vintagify_grade_frames.jpg": run(
         "--contexts 6 --frames 2 --step 1 --size 64x48 --sets real --threads 1",
         {"docs/measurements/": MEASUREMENTS},
+        creates=("vintagify_grade_frames.jpg",),
     ),  # vintagify's grades on six tiny training crops and two tiny frames of each real clip
     "python docs/measurements/teacher_self_agreement.py multistyle26.magenta": run(
         "--frames 1 --width 48",
