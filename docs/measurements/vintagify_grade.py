@@ -42,20 +42,15 @@ from stylelite.distill.augment import AugmentConfig, colour
 from stylelite.distill.label_store import world_sources
 from stylelite.distill.vgg19 import load_vgg19
 from stylelite.models.load import load_model
+from stylelite.models.tensors import run_model
 from stylelite.runtime.corpus import clip_paths, opencv_photo_paths
+from stylelite.runtime.errors import ConfigError
+from stylelite.runtime.frame_size import parse_size
 from stylelite.runtime.metrics import color_difference, psnr
 from stylelite.runtime.video import read_image, read_video
 
 ALPHAS = (1.0, 10.0, 100.0, 1000.0)
 FOLDS = 5
-
-
-def stylize(net: torch.nn.Module, rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB -> uint8 RGB through a [-1, 1] model."""
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
-    with torch.no_grad():
-        y = net(x)
-    return (((y[0] + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
 
 
 def design(img: np.ndarray) -> np.ndarray:
@@ -97,11 +92,10 @@ def training_frames(n: int, seed: int = 0) -> tuple[list[np.ndarray], list[int]]
 
 def vgg_features(vgg: torch.nn.Module, imgs: list[np.ndarray]) -> np.ndarray:
     out = []
-    with torch.no_grad():
-        for img in imgs:
-            x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
-            c = vgg(F.interpolate(x, size=(32, 32), mode="area"), ("relu3_1",))["relu3_1"]
-            out.append(torch.cat([c.mean((2, 3)), c.amax((2, 3))], 1)[0].numpy())
+    for img in imgs:
+        x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
+        c = vgg(F.interpolate(x, size=(32, 32), mode="area"), ("relu3_1",))["relu3_1"]
+        out.append(torch.cat([c.mean((2, 3)), c.amax((2, 3))], 1)[0].numpy())
     return np.array(out, dtype=np.float64)
 
 
@@ -143,8 +137,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--picture", default="", help="write side-by-side frames to this JPEG")
     a = ap.parse_args()
+    if a.contexts < FOLDS or a.frames < 1 or a.step < 1:
+        ap.error(f"give --contexts >= {FOLDS} (the cross-validation folds), --frames and --step >= 1")
     torch.set_num_threads(a.threads)
-    width, height = (int(v) for v in a.size.split("x"))
+    torch.set_grad_enabled(False)
+    try:
+        width, height = parse_size(a.size)
+    except ConfigError as exc:
+        ap.error(str(exc))
     cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     model_name = next((ln.split(":", 1)[1].strip() for ln in cpu.splitlines() if ln.startswith("Model name")), "?")
     teacher = load_model("cyclegan_r9.vintagify").model.eval()
@@ -152,7 +152,7 @@ def main() -> None:
     vgg = load_vgg19().eval()
 
     crops, owners = training_frames(a.contexts)
-    labels = [stylize(teacher, c) for c in crops]
+    labels = [run_model(teacher, c) for c in crops]
     grades = np.array([fit_grade([c], [t]).ravel() for c, t in zip(crops, labels)])
     predict, alpha, errors = grade_predictor(vgg_features(vgg, crops), grades, np.array(owners))
     mean_grade = grades.mean(0).reshape(4, 3)
@@ -170,12 +170,12 @@ def main() -> None:
         for name, path in clip_paths(clip_set=clip_set).items():
             frames = read_video(path, a.frames)[0][:: a.step]
             frames = [cv2.resize(f, (width, height), interpolation=cv2.INTER_AREA) for f in frames]
-            outs = [stylize(teacher, f) for f in frames]
+            outs = [run_model(teacher, f) for f in frames]
             shot = fit_grade(frames, outs)
             predicted = predict(vgg_features(vgg, frames))
             rows = []
             for k, (f, t, p) in enumerate(zip(frames, outs, predicted)):
-                cands = (f, stylize(student, f), graded(f, mean_grade), graded(f, p.reshape(4, 3)),
+                cands = (f, run_model(student, f), graded(f, mean_grade), graded(f, p.reshape(4, 3)),
                          graded(f, fit_grade([f], [t])), graded(f, shot))  # fmt: skip
                 rows.append([(psnr(c, t), color_difference(c, t)) for c in cands])
                 if k < (2 if name == "bikes" else 1):
@@ -185,6 +185,8 @@ def main() -> None:
             print(f"{name:13s} {cells} {mean_jump(outs):>9.1f} / {mean_jump(frames):.1f}", flush=True)
     if a.picture and rows_out:
         ok, jpeg = cv2.imencode(".jpg", np.vstack(rows_out)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+        if not ok:
+            raise SystemExit(f"could not encode {a.picture}")
         tmp = f"{a.picture}.tmp"
         with open(tmp, "wb") as fh:
             fh.write(jpeg.tobytes())
