@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stylelite.models.skip_fold import WEIGHT_LEVELS, gain_kept_rounding
 from stylelite.runtime.errors import ConfigError
 
-WEIGHT_LEVELS = 64  # onnxruntime's int8 symmetric weights with reduce_range (the exporter's): -64..64
 ACT_LEVELS = 255  # uint8 activations
 # Adam moves a parameter by about lr per step whatever its gradient, so at a fine-tune's lr (1e-4) a range of
 # several units would take thousands of steps to settle: the ranges are stored divided by this gain.
@@ -142,18 +142,25 @@ class RangeQAT(nn.Module):
         skip = self.net.skip
         if skip is None:
             return x
-        # the filter stays float in the export (export/onnx2int8.py pixel_filters); its output is quantized
-        return self.q_skip((skip(x) + 1) / 2) * 2 - 1
+        # the ONNX int8 export runs the filter as an int8 conv, its kernel rounded keeping each colour's gain
+        # (models/skip_fold.py); its output is quantized
+        p = skip.kernel.shape[-1] // 2
+        kernel = skip.weight()
+        kernel = kernel + (gain_kept_rounding(kernel.detach()) - kernel).detach()
+        filtered = F.conv2d(F.pad(x, (p, p, p, p), mode="reflect"), kernel, skip.offset, groups=3)
+        return self.q_skip((filtered + 1) / 2) * 2 - 1
 
     @torch.no_grad()
     def int8_grid_state(self) -> dict[str, torch.Tensor]:
         """The trained weights rounded to the int8 grid the export rounds them to (its per-channel scale is kept:
         a rounded channel's largest weight is its own), so the float student computes what its int8 artifact
-        computes up to activation rounding. The skip filter stays float, as in the export."""
+        computes up to activation rounding. A skip filter's kernel is rounded as the export rounds it too."""
         state = dict(self.net.state_dict())
         for name, m in self.net.named_modules():
             if isinstance(m, nn.Conv2d):
                 state[f"{name}.weight"] = _fake_weight(m.weight)
+        if self.net.skip is not None:  # stored divided by its gain (models/shufflegen.py SkipFilter)
+            state["skip.kernel"] = gain_kept_rounding(self.net.skip.weight()) / self.net.skip.GAIN
         _, state["stem.0.bias"] = _folded_stem(self.net.stem[0])  # what the simulation adds becomes its bias
         return state
 

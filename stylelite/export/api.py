@@ -215,13 +215,18 @@ def _equalized(net, meta, config: ExportConfig, calibration):
 
 def _unit_pixels(net, meta, config: ExportConfig):
     """int8 of a ShuffleGen student: the same function on [0, 1] pixels, whose uint8 grid holds every byte
-    exactly (models/unit_range.py), and its metadata; otherwise `net` and `meta` unchanged. Verification
+    exactly (models/unit_range.py), with an ONNX skip filter folded into the head's channels (models/skip_fold.py),
+    and its metadata; otherwise `net` and `meta` unchanged. Verification
     still runs the original against the artifact: the pictures must agree."""
+    from stylelite.models.skip_fold import fold_skip_filter, foldable
     from stylelite.models.unit_range import UNIT, to_unit_range, unit_rangeable
 
     if not (config.quantizes and unit_rangeable(net)):
         return net, meta
-    return to_unit_range(net), dataclasses.replace(meta, input_range=UNIT, output_range=UNIT)
+    graph = to_unit_range(net)
+    if config.format == "onnx" and foldable(graph):  # its skip filter as an int8 conv (models/skip_fold.py)
+        graph = fold_skip_filter(graph)
+    return graph, dataclasses.replace(meta, input_range=UNIT, output_range=UNIT)
 
 
 def _convert(net, meta, config: ExportConfig, work: Path, tmp: Path, calibration, verify_frames, equalized=None):

@@ -47,6 +47,7 @@ def onnx_to_int8(
             quantize_qdq(prepared, dst, feeds, per_channel, reduce_range, only, input_range=meta.input_range)
         except Exception as exc:  # onnxruntime raises plain exceptions
             raise ExportError(f"int8 quantization of {meta.model} failed: {str(exc).splitlines()[0][:300]}") from exc
+    on_bytes = _moves_on_bytes(dst)
     return {
         "scheme": "QDQ",
         "weights": f"int8 {'per-channel' if per_channel else 'per-tensor'} symmetric"
@@ -55,6 +56,8 @@ def onnx_to_int8(
         "calibration": {"source": calibration_source, "frames": len(frames), "method": "minmax"},
         "input": input_quantization(dst),
         **({"float_nodes": floats} if (floats := pixel_filters(src)) else {}),
+        **({"skip_filter": FOLDED_SKIP} if folded_skip(src) else {}),
+        **({"moves_on_bytes": on_bytes} if on_bytes else {}),
         **({"int8_nodes": list(only)} if only else {}),
         "quantizer": f"onnxruntime {importlib.metadata.version('onnxruntime')} quantize_static",
     }
@@ -123,6 +126,37 @@ def _quantize_static(
             "ActivationSymmetric": False,
             "TensorQuantOverrides": {**clip_overrides(src), **_input_override(input_range)},
         },
+    )
+
+
+FOLDED_SKIP = (
+    "int8: folded into the head's 48 channels as an 8x8 stride-4 conv of the reflect-padded frame, its kernel on the "
+    "weight grid with each colour's gain kept (models/skip_fold.py)"
+)
+
+
+def _moves_on_bytes(path: str | Path) -> list[str]:
+    """Pads and pixel shuffles of the int8 graph at `path` moved onto its quantized tensors, in place
+    (export/int8_data_moves.py); their names."""
+    import onnx
+
+    from stylelite.export.int8_data_moves import run_moves_on_bytes
+
+    proto = onnx.load(str(path))
+    moved = run_moves_on_bytes(proto)
+    if moved:
+        onnx.save(proto, str(path))
+    return moved
+
+
+def folded_skip(path: str | Path) -> bool:
+    """True when the graph's skip filter is the folded conv (models/skip_fold.py: a dense conv named by the
+    `skip` module, not the depthwise one)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    return any(n.op_type == "Conv" and n.name.startswith("/skip/") for n in model.graph.node) and not pixel_filters(
+        path
     )
 
 

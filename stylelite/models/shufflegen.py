@@ -122,8 +122,10 @@ class ShuffleGen(FeatureTapsMixin, nn.Module):
     def forward_core(self, x: torch.Tensor) -> torch.Tensor:
         """The exported graph: H and W must be multiples of 4."""
         h = self.blocks(_bound(self.stem(x), self.bounds.get("stem")))
-        residual = self.shuffle(_bound(self.head(h), self.bounds.get("head")))
-        return torch.clamp(self.skipped(x) + residual, *self.pixel_range)
+        head = _bound(self.head(h), self.bounds.get("head"))
+        if getattr(self.skip, "pre_shuffle", False):  # the filter folded into the head's channels (skip_fold.py)
+            return self.shuffle(torch.clamp(_bound(self.skip(x), self.bounds.get("skip")) + head, *self.pixel_range))
+        return torch.clamp(self.skipped(x) + self.shuffle(head), *self.pixel_range)
 
     def skipped(self, x: torch.Tensor) -> torch.Tensor:
         """What the residual is added to: the input, or the input through the skip filter (bounded)."""

@@ -83,6 +83,33 @@ PAGE_PLANS: dict[str, Plan] = {
         "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o sk2_u8.onnx",
         "stylelite export shufflegen_t_050.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o t050q_u8.onnx",
     ),
+    # ---- the skip filter folded into the head (precision.md, runtime.md)
+    "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib -o skf_int8.onnx": calib_export(
+        "skf_int8.onnx"
+    ),
+    (
+        "stylelite export shufflegen_t_050_sk.cartoon_int8 --int8 --calib calib --onnx-io uint8 -o skf_u8.onnx"
+    ): calib_export("skf_u8.onnx"),
+    (
+        "stylelite bench skq_fp32.onnx skf_int8.onnx skf_u8.onnx --clip real --reference teacher.onnx --max-frames 40 "
+        "--threads 2"
+    ): parse_only(
+        "benches the measurement's fp32 export and the teacher on three real clips (minutes); the student bench on "
+        "real clips above runs the same command shape, and tests/models/test_skip_fold.py checks the folded picture"
+    ),
+    (
+        "stylelite bench skq_fp32.onnx skf_int8.onnx teacher.onnx --clip textured --reference teacher.onnx "
+        "--max-frames 40 --process-size 320x240 --threads 2"
+    ): parse_only(
+        "the teacher on three textured clips (minutes); the textured bench of the README runs the same shape"
+    ),
+    (
+        "stylelite bench t050q_u8.onnx skf_u8.onnx sk_float_filter_u8.onnx --clip bigbuckbunny.mp4 --pipeline "
+        "--size 1280x720 --threads 2 --workers 1,2"
+    ): parse_only(
+        "sk_float_filter_u8.onnx is the export the exporter made before the fold, which it no longer makes; the "
+        "same pipeline bench of skf_u8 and t050q_u8 runs above as sk2_u8.onnx t050q_u8.onnx"
+    ),
     (
         "stylelite bench t050_fp32.onnx t050_int8.onnx --clip bigbuckbunny.mp4 --pipeline --size 1280x720 --threads 2"
     ): hd_pipeline_bench(
