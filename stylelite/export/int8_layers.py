@@ -6,9 +6,9 @@ pairs around a layer cost memory traffic of their own; on VNNI/AMX or ARM dot-pr
 more. So the choice is measured, not assumed: every Conv is cut out with its weights, the activation
 shape it sees at the export size and the Relu that fuses into it, quantized the way the exporter
 quantizes (onnx2int8.QUANTIZER_OPTIONS), and timed in both precisions in alternating rounds on this
-machine with the engine's threads. `int8_nodes` names the convs int8 speeds up (with their Relus);
-`stylelite export --precision auto` quantizes those, leaves the rest float, and keeps the result
-only if the whole graph is faster too (`model_speedup`).
+machine with the engine's threads. `int8_nodes` names the convs int8 speeds up (with the Relus and
+bound Clips that fuse into them); `stylelite export --precision auto` quantizes those, leaves the rest
+float, and keeps the result only if the whole graph is faster too (`model_speedup`).
 """
 
 from __future__ import annotations
@@ -137,8 +137,11 @@ def int8_nodes(fp32_path: str | Path, timings: list[LayerTiming], min_speedup: f
 
 
 def with_fused_relus(fp32_path: str | Path, convs: set[str]) -> list[str]:
-    """The Conv nodes named in `convs`, in graph order, each followed by the Relu that fuses into it (a Relu
-    that is the conv's only consumer): the node list to hand the quantizer."""
+    """The Conv nodes named in `convs`, in graph order, each followed by the Relus and Clips that fuse into it (a
+    chain of them, each its predecessor's only consumer): the node list to hand the quantizer. A Clip is a
+    student's activation bound (a Relu folded into it, too): left out, the conv's output would be quantized on
+    its calibrated range before the Clip and again after it (measured: 37.8 dB to PyTorch against 47.4 for the
+    fastest int8 student)."""
     import onnx
 
     graph = onnx.load(str(fp32_path)).graph
@@ -151,8 +154,9 @@ def with_fused_relus(fp32_path: str | Path, convs: set[str]) -> list[str]:
         if n.op_type == "Conv" and n.name in convs:
             nodes.append(n.name)
             after = consumers.get(n.output[0], [])
-            if len(after) == 1 and after[0].op_type == "Relu":
+            while len(after) == 1 and after[0].op_type in ("Relu", "Clip"):
                 nodes.append(after[0].name)
+                after = consumers.get(after[0].output[0], [])
     return nodes
 
 
