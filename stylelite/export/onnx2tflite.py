@@ -65,9 +65,14 @@ def onnx_to_tflite(
         produced = work / "out" / f"model_{_OUTPUT_SUFFIX[key]}.tflite"
         if not produced.is_file():
             raise ExportError(f"onnx2tf wrote no {produced.name} for {meta.model}: {_last_lines(log)}")
+        bounded = 0
+        if precision == "int8":  # the student's activation bounds as its ranges (export/tflite_bounds.py)
+            from stylelite.export.tflite_bounds import quantize_on_clip_bounds
+
+            bounded = quantize_on_clip_bounds(produced)
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(produced, dst)
-    return _quantization_record(dst, precision, calib_frames, tflite_io)
+    return _quantization_record(dst, precision, calib_frames, tflite_io, bounded)
 
 
 def _int8_options(work: Path, meta: ArtifactMetadata, calib_frames: list[np.ndarray], tflite_io: str) -> dict:
@@ -116,7 +121,7 @@ def _run_onnx2tf(onnx2tf, src, onnx_copy: Path, work: Path, meta: ArtifactMetada
     return log.getvalue()
 
 
-def _quantization_record(dst: Path, precision: str, calib_frames, tflite_io: str) -> dict:
+def _quantization_record(dst: Path, precision: str, calib_frames, tflite_io: str, bounded: int = 0) -> dict:
     converter = f"onnx2tf {importlib.metadata.version('onnx2tf')}"
     if precision == "fp32":
         return {"converter": converter}
@@ -128,6 +133,7 @@ def _quantization_record(dst: Path, precision: str, calib_frames, tflite_io: str
         "activations": "int8 per-tensor asymmetric",
         "io": tflite_io,
         "calibration": {"frames": len(calib_frames), "method": "TFLite converter (representative dataset)"},
+        **({"bounded_tensors": f"{bounded} clipped chains on their Clip's limits"} if bounded else {}),
         **tensor_quantization(dst),
         "converter": converter,
     }

@@ -89,6 +89,30 @@ def test_int8_io_type_is_chosen_and_recorded(io, real_frames, tmp_path):
         assert q["input"]["scale"] == pytest.approx(2 / 255, rel=0.05) and q["input"]["zero_point"] in (127, 128)
 
 
+def test_a_bounded_students_int8_is_quantized_on_its_activation_bounds(real_frames, tmp_path):
+    """TensorFlow's converter calibrates a conv's raw output and gives the clip chain after it that range; the
+    exporter puts each chain on its Clip's own limits, as the student's range QAT trained it
+    (export/tflite_bounds.py)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    res = export_model(
+        "shufflegen_t_050_sk.cartoon_int8", tmp_path / "sk.tflite", format="tflite", precision="int8",
+        calib=real_frames, dynamic=False, sample_size=SIZE, tflite_io="uint8",
+    )  # fmt: skip
+    assert res.metadata.quantization["bounded_tensors"].startswith("16 clipped chains")
+    assert res.verification.psnr_db > 40  # measured 47 dB to PyTorch
+    interpreter = Interpreter(model_path=str(res.path))
+    tensors = {d["index"]: d for d in interpreter.get_tensor_details()}
+    minimums = [op for op in interpreter._get_ops_details() if op["op_name"] == "MINIMUM"]
+    assert len(minimums) >= 16
+    for op in minimums:
+        x, limit = (tensors[i] for i in op["inputs"])
+        scale, zero = x["quantization"]
+        hi = (int(interpreter.get_tensor(limit["index"]).reshape(-1)[0]) - zero) * scale
+        assert tensors[op["outputs"][0]]["quantization"] == (scale, zero) == limit["quantization"]
+        assert abs((127 - zero) * scale - hi) <= scale  # the grid ends at the bound: the conv saturates there
+
+
 def test_metadata_round_trip(tflite_int8):
     entries = metadata_entries(tflite_int8.path)
     assert {TFLITE_METADATA, STYLELITE_METADATA} <= set(entries)
