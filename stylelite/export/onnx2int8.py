@@ -151,12 +151,12 @@ def _moves_on_bytes(path: str | Path) -> list[str]:
 
 def folded_skip(path: str | Path) -> bool:
     """True when the graph's skip filter is the folded conv (models/skip_fold.py: a dense conv named by the
-    `skip` module, not the depthwise one)."""
+    `skip` module, where the unfolded filter is a conv of group 3)."""
     import onnx
 
-    model = onnx.load(str(path))
-    return any(n.op_type == "Conv" and n.name.startswith("/skip/") for n in model.graph.node) and not pixel_filters(
-        path
+    return any(
+        n.op_type == "Conv" and n.name.startswith("/skip/") and all(a.i == 1 for a in n.attribute if a.name == "group")
+        for n in onnx.load(str(path)).graph.node
     )
 
 

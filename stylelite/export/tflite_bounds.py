@@ -64,6 +64,8 @@ def quantize_on_clip_bounds(path: str | Path) -> int:
         low_const = then[0].inputs[1] if codes[then[0].opcodeIndex] == "MAXIMUM" else None
         if low_const is not None and not int8_scalar(low_const):
             continue
+        if any(graph.tensors[t].quantization is None for t in (source, op.outputs[0], then[0].outputs[0])):
+            continue  # a float chain: nothing to put on a grid
         lo = min(value(low_const) if low_const is not None else 0.0, 0.0)
         hi = max(value(op.inputs[1]), 0.0)
         if hi - lo <= 0:
