@@ -106,6 +106,15 @@ DEVICE_PLANS: dict[str, Plan] = {
         {"docs/measurements/": MEASUREMENTS},
         creates=("vintagify_grade_frames.jpg",),
     ),  # vintagify's grades on six tiny training crops and two tiny frames of each real clip
+    "python docs/measurements/vintagify_grade_limits.py --threads 1": run(
+        "--crops 10 --frames 1 --step 1 --size 64x48 --fit-steps 2",
+        {"docs/measurements/": MEASUREMENTS},
+    ),  # the five measurements on one tiny frame of each clip, ten training crops and two training steps
+    (
+        "stylelite distill --teacher multistyle26.magenta --student normgen_styled_t_050 --data world --labels labels "
+        "--label-view frame --crop 256 --label-crops 2048 --w-feature 0 --w-ssim 0.5 --w-gram 1.0 --steps 900 "
+        "--batch 4 --lr 5e-4 --threads 1 --init-from stylelite/models/weights/normgen_styled_t_050_magenta.safetensors"
+    ): parse_only("the Magenta student's third stage: 2,048 labels and 900 steps of the Gram term (about an hour)"),
     "python docs/measurements/teacher_self_agreement.py multistyle26.magenta": run(
         "--frames 1 --width 48",
         {"docs/measurements/": MEASUREMENTS},

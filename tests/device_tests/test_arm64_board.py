@@ -281,6 +281,47 @@ def test_the_board_runs_onnx_and_tflite_on_arm_kernels(arm64_board, student_onnx
     assert board[".onnx"].gmacs_per_s is None  # no ceiling from an emulator's timing
 
 
+@pytest.fixture(scope="module")
+def shipped_students_onnx(tmp_path_factory):
+    """Every shipped student exported to ONNX fp32, the int8 ones to ONNX int8 as well (calibrated on the
+    clip's frames), and a 48x36 clip: what the board must run as the host does."""
+    from stylelite.export.api import export_model
+    from stylelite.models.registry import PRETRAINED, STUDENTS
+    from stylelite.runtime.synthetic import make_camera_clip
+    from stylelite.runtime.video import write_video
+    from tests.conftest import make_photo
+
+    folder = tmp_path_factory.mktemp("shipped_onnx")
+    frames = make_camera_clip(make_photo(seed=5), 8, size=(48, 36))
+    clip = write_video(folder / "clip.mp4", frames[:4], fps=10.0)
+    names = [n for n in PRETRAINED if n.split(".", 1)[0] in STUDENTS.names()]
+    paths = [export_model(n, folder / f"{n}.fp32.onnx").path for n in names]
+    paths += [export_model(n, folder / f"{n}.int8.onnx", precision="int8", calib=frames).path
+              for n in names if n.endswith("_int8")]  # fmt: skip
+    return names, paths, clip
+
+
+def test_every_shipped_student_runs_on_the_board(arm64_board, shipped_students_onnx):
+    """Each shipped student (the real teachers' students too) in ONNX on aarch64 kernels: parity with the host
+    (fp32 to a grey level), flicker within 5 % of the host's."""
+    from stylelite.device_tests.inventory import LOCAL
+    from stylelite.device_tests.remote_bench import bench_devices
+
+    _, _, spec = arm64_board
+    names, paths, clip = shipped_students_onnx
+    assert (
+        len(names) >= 9 and any(n.endswith(".magenta") for n in names) and any(n.endswith(".vintagify") for n in names)
+    )
+    records, _ = bench_devices(paths, clip, [spec, LOCAL], iters=1, warmup=0)
+    board = {Path(r.artifact).name: r for r in records if r.device["device"] == "arm64"}
+    here = {Path(r.artifact).name: r for r in records if r.device["device"] == "local"}
+    assert set(board) == {p.name for p in paths}
+    for name, r in board.items():
+        assert r.status == "ok" and r.device["machine"] == "aarch64", (name, r.status)
+        assert r.parity_psnr_db >= (50 if ".fp32." in name else 40), (name, r.parity_psnr_db)
+        assert abs(r.flicker - here[name].flicker) <= 0.05 * here[name].flicker, (name, r.flicker, here[name].flicker)
+
+
 @pytest.mark.tflite
 def test_the_phone_path_runs_arm_code_in_the_board(arm64_board, tmp_path, monkeypatch, int8_tflite_and_clip):
     from stylelite.device_tests.emulate_arm64 import board_python_argv
