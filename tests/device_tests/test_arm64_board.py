@@ -283,8 +283,8 @@ def test_the_board_runs_onnx_and_tflite_on_arm_kernels(arm64_board, student_onnx
 
 @pytest.fixture(scope="module")
 def shipped_students_onnx(tmp_path_factory):
-    """Every shipped student exported to ONNX fp32, the int8 ones to ONNX int8 as well (calibrated on the
-    clip's frames), and a 48x36 clip: what the board must run as the host does."""
+    """Every shipped student exported to ONNX fp32 and fp16, the int8 ones to ONNX int8 as well (calibrated on
+    the clip's frames), and a 48x36 clip: what the board must run as the host does."""
     from stylelite.export.api import export_model
     from stylelite.models.registry import PRETRAINED, STUDENTS
     from stylelite.runtime.synthetic import make_camera_clip
@@ -296,6 +296,7 @@ def shipped_students_onnx(tmp_path_factory):
     clip = write_video(folder / "clip.mp4", frames[:4], fps=10.0)
     names = [n for n in PRETRAINED if n.split(".", 1)[0] in STUDENTS.names()]
     paths = [export_model(n, folder / f"{n}.fp32.onnx").path for n in names]
+    paths += [export_model(n, folder / f"{n}.fp16.onnx", precision="fp16").path for n in names]
     paths += [export_model(n, folder / f"{n}.int8.onnx", precision="int8", calib=frames).path
               for n in names if n.endswith("_int8")]  # fmt: skip
     return names, paths, clip
@@ -303,7 +304,7 @@ def shipped_students_onnx(tmp_path_factory):
 
 def test_every_shipped_student_runs_on_the_board(arm64_board, shipped_students_onnx):
     """Each shipped student (the real teachers' students too) in ONNX on aarch64 kernels: parity with the host
-    (fp32 to a grey level), flicker within 5 % of the host's."""
+    (fp32 to a grey level; fp16 runs natively on aarch64 where x86 upcasts), flicker within 5 % of the host's."""
     from stylelite.device_tests.inventory import LOCAL
     from stylelite.device_tests.remote_bench import bench_devices
 
