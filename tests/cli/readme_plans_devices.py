@@ -106,6 +106,18 @@ DEVICE_PLANS: dict[str, Plan] = {
         {"docs/measurements/": MEASUREMENTS},
         creates=("vintagify_grade_frames.jpg",),
     ),  # vintagify's grades on six tiny training crops and two tiny frames of each real clip
+    (
+        "stylelite bench vintage_student.onnx teacher.onnx --clip real --reference teacher.onnx --max-frames 12 "
+        "--process-size 640x480 --no-ceiling"
+    ): parse_only("runs the 49.6-GMAC teacher on 36 frames at 640x480 (about 3 minutes)"),
+    (
+        "python docs/measurements/styled_student_all_styles.py magenta_student.onnx multistyle26.magenta --frames 2 "
+        "--blends 0 --width 640"
+    ): run(
+        "--frames 1 --width 48",
+        {"docs/measurements/": MEASUREMENTS},
+        needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
+    ),  # every style on one tiny frame of each real clip
     "python docs/measurements/vintagify_grade_limits.py --threads 1": run(
         "--crops 10 --frames 1 --step 1 --size 64x48 --fit-steps 2",
         {"docs/measurements/": MEASUREMENTS},
