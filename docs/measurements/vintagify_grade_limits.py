@@ -17,7 +17,7 @@ shipped student applies about one fixed matrix. This script asks where that limi
 5. `fit`: can the student with a global grade path (`normgrade_t_050`) learn the grade from these crops when
    the labels are the grade alone (each crop under its own fitted matrix: no grain, nothing local)? Trained
    on the crops of four folds of photos (L1, Adam 2e-3 cosine, batch 4), scored against the teacher on the
-   training crops, on the crops of the held-out photos and on the real clips' frames at 256x192.
+   training crops, on the crops of the held-out photos and on the held-out clips' frames at 256x192.
 
     python docs/measurements/vintagify_grade_limits.py [--crops 300] [--frames 29] [--step 4] [--size 320x240]
         [--fit-steps 3000] [--threads 2] > OUT.txt
@@ -33,7 +33,8 @@ import subprocess
 import cv2
 import numpy as np
 import torch
-from vintagify_grade import FOLDS, fit_grade, graded, ridge, training_frames  # same folder
+from teacher_self_agreement import SHIFT, changes  # same folder
+from vintagify_grade import FOLDS, fit_grade, graded, ridge, training_frames
 
 from stylelite.models.load import load_model
 from stylelite.models.registry import create_student
@@ -44,17 +45,10 @@ from stylelite.runtime.frame_size import parse_size
 from stylelite.runtime.metrics import color_difference, psnr
 from stylelite.runtime.video import read_video
 
-SHIFT, BORDER = 2, 8
+BORDER = 8  # columns left out beside the shifted edge, as teacher_self_agreement does
 THUMBNAILS = (64, 128, 160)  # thumbnail widths (4:3, sides multiples of 4)
 PROBE_NORMS = 5
 ALPHAS = (10.0, 100.0, 1000.0)
-
-
-def changed(frame: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    ok, jpeg = cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-    noisy = np.clip(frame + rng.normal(0.0, 1.0, frame.shape), 0, 255).astype(np.uint8)
-    shifted = np.ascontiguousarray(np.pad(frame, ((0, 0), (SHIFT, 0), (0, 0)), mode="edge")[:, : frame.shape[1]])
-    return {"jpeg95": cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy(), "noise1": noisy, "shift2": shifted}
 
 
 class NormTap:
@@ -96,7 +90,7 @@ def self_agreement(tap: NormTap, clips: dict[str, list[np.ndarray]]) -> None:
             ref = tap.run(f)[0]
             grade = fit_grade([f], [ref])
             row = []
-            for kind, g in changed(f, rng).items():
+            for kind, g in changes(f, rng).items():
                 out = tap.run(g)[0]
                 moved = graded(f, fit_grade([g], [out]))
                 if kind == "shift2":  # out[:, x + SHIFT] renders f[:, x]
