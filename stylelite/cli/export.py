@@ -75,7 +75,10 @@ def _add_conversion_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-simplify", action="store_true", help="keep the exporter's graph (no onnxslim pass)")
     p.add_argument(
-        "--static-size", type=int, default=None, metavar="N", help="fixed N x N input instead of dynamic H/W"
+        "--static-size",
+        default=None,
+        metavar="N|WxH",
+        help="fixed input instead of dynamic H/W: N x N, or the camera's WxH (640x480)",
     )
     p.add_argument("--dynamo", action="store_true", help="use the torch.export-based ONNX exporter")
     p.add_argument(
@@ -129,7 +132,7 @@ def execute(args: argparse.Namespace) -> int:
         precision="int8" if args.int8 else args.precision,
         dynamic=args.static_size is None,
         dynamo=args.dynamo,
-        sample_size=args.static_size or 256,
+        sample_size=static_size(args.static_size) or 256,
         verify_frames=frames,
         calib=args.calib,
         target=args.target,
@@ -202,3 +205,12 @@ def verification_table(res) -> str:
         "pass" if v.passed else "FAIL",
     )
     return text_table(head, [row], align="<<<>>>>><", indent="  ")
+
+
+def static_size(text: str | None) -> tuple[int, int] | None:
+    """--static-size: "256" -> (256, 256), "640x480" -> (640, 480); None -> None."""
+    from stylelite.runtime.frame_size import parse_size
+
+    if text is None:
+        return None
+    return parse_size(text if "x" in text.lower() else f"{text}x{text}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from stylelite.export.export_config import Calibration, ExportConfig, calibration_for, check_probe_threads
 from stylelite.export.formats import EXPORT_FORMATS, FORMATS, PRECISIONS, check_model
-from stylelite.runtime.errors import ExportError
+from stylelite.runtime.errors import ConfigError, ExportError
 from stylelite.runtime.metadata import ArtifactMetadata
 
 
@@ -110,6 +110,12 @@ def export_loaded(
     meta = model_metadata(net, identity, size=config.size)
     check_model(meta, config)
     output = Path(output)
+    suffix = EXPORT_FORMATS[config.format].suffix
+    if output.suffix.lower() != suffix:  # run, bench and serve pick the engine by the suffix
+        raise ConfigError(
+            f"-o {output.name}: a {EXPORT_FORMATS[config.format].title} export is a {suffix} file; "
+            f"name it {output.stem}{suffix}"
+        )
     check_output_writable(output)
     check_finite_model(net, meta.model)
     tmp = None
@@ -255,17 +261,17 @@ def _verify(net, tmp: Path, meta, config: ExportConfig, calibration, verify_fram
     """Run the artifact against PyTorch (ExportError below the precision's threshold)."""
     from stylelite.export.verify import verification_frames, verify_artifact, verify_recurrent
 
-    size = config.sample_size
+    width, height = config.sample_wh
     if meta.precision == "int8":  # quantized models are verified on real footage only
         frames = calibration.held_out + list(verify_frames or [])
     elif config.dynamic:
         frames = verification_frames(verify_frames)
     else:
-        frames = verification_frames(verify_frames, sizes=((size, size),))
+        frames = verification_frames(verify_frames, sizes=((height, width),))
     if not config.dynamic:
-        frames = [f for f in frames if f.shape[:2] == (size, size)]
+        frames = [f for f in frames if f.shape[:2] == (height, width)]
         if not frames:
-            raise ExportError(f"no {size}x{size} frames to verify the static-size artifact on")
+            raise ExportError(f"no {width}x{height} frames to verify the static-size artifact on")
     if meta.is_recurrent:  # the state is carried over short moving sequences on both sides
         result = verify_recurrent(net, tmp, frames, meta.precision)
     else:

@@ -104,7 +104,7 @@ def _auto_precision(fp32: Path, config: ExportConfig) -> tuple[str, tuple[str, .
     ("int8", the nodes to quantize, the probe) when int8 speeds up at least one, else ("fp32", (), probe)."""
     from stylelite.export.int8_layers import MIN_SPEEDUP, int8_nodes, measure_int8_layers
 
-    width, height = (config.sample_size, config.sample_size) if config.size else AUTO_PROBE_SIZE
+    width, height = config.size or AUTO_PROBE_SIZE
     timings = measure_int8_layers(fp32, width, height, config.threads)
     nodes = tuple(int8_nodes(fp32, timings))
     precision = "int8" if nodes else "fp32"

@@ -12,6 +12,7 @@ from stylelite.export.formats import check_config
 from stylelite.export.onnx2tflite import TFLITE_IO
 from stylelite.export.onnx_uint8_io import ONNX_IO
 from stylelite.runtime.errors import ConfigError, UnknownNameError
+from stylelite.runtime.frame_size import check_size
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ExportConfig:
             it speeds up, the rest float; fp32 when it speeds up none; needs calibration).
         dynamic: dynamic H and W (else fixed at sample_size).
         dynamo: use the torch.export-based ONNX exporter instead of the TorchScript one.
-        sample_size: the trace size, and the fixed size when not dynamic.
+        sample_size: the trace size, and the fixed size when not dynamic: N (N x N) or (width, height).
         target: android-gpu | android-nnapi | xnnpack | tensorrt: list the ops that target would not
             run natively (a warning; the export still succeeds).
         simplify: simplify the graph (onnxslim) before the precision conversion.
@@ -44,7 +45,7 @@ class ExportConfig:
     precision: str = "fp32"
     dynamic: bool = True
     dynamo: bool = False
-    sample_size: int = 256
+    sample_size: int | tuple[int, int] = 256
     target: str | None = None
     simplify: bool = True
     tflite_io: str = "int8"
@@ -54,6 +55,7 @@ class ExportConfig:
 
     def __post_init__(self) -> None:
         check_config(self)
+        check_size(self.sample_wh, f"static size {self.sample_wh[0]}x{self.sample_wh[1]}")
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
             raise ConfigError(f"threads={self.threads}: use a whole number >= 0 (0: the engine's default)")
         check_probe_threads(self.threads, self.precision)
@@ -78,9 +80,15 @@ class ExportConfig:
         return self.precision in ("int8", "auto")
 
     @property
-    def size(self) -> int | None:
-        """The fixed input size, or None for dynamic H and W."""
-        return None if self.dynamic else self.sample_size
+    def sample_wh(self) -> tuple[int, int]:
+        """(width, height) of the trace, and of the fixed input when not dynamic."""
+        size = self.sample_size
+        return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The fixed input (width, height), or None for dynamic H and W."""
+        return None if self.dynamic else self.sample_wh
 
 
 def check_probe_threads(threads: int, precision: str) -> None:
@@ -120,7 +128,7 @@ def calibration_for(config: ExportConfig, calib) -> Calibration | None:
     if not config.dynamic:  # a fixed-size graph calibrates and verifies at its size
         import cv2
 
-        size = (config.sample_size, config.sample_size)
+        size = config.sample_wh
         frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
     calib_frames, held_out = split_calibration(frames)
     source = str(calib) if isinstance(calib, (str, Path)) else "frames given in Python"

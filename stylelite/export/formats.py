@@ -21,7 +21,7 @@ from stylelite.runtime.metadata import ArtifactMetadata
 if TYPE_CHECKING:
     from stylelite.export.export_config import ExportConfig
 
-STATIC_SIZE_FIX = "add --static-size N (e.g. 256)"
+STATIC_SIZE_FIX = "add --static-size N or WxH (e.g. 256, or 640x480)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ),
         ExportFormat(
             "tflite", "TFLite", ".tflite", to_tflite, ("fp32", "fp16", "int8"), dynamic=False,
+            kinds={"styled": ("fp32", "fp16")},
             refusals={
                 "auto": "--precision auto times onnxruntime kernels; for TFLite export fp32 and int8 and compare "
                 "them side by side with stylelite bench"
@@ -81,8 +82,8 @@ MODEL_KINDS: dict[str, str] = {
     "styled": "{model} is style-conditioned ({styles}); its style inputs export to {legal} only, not {what}: its "
     "activation ranges change with the style",
     "recurrent": "{model} is recurrent (it takes its previous output as a second input, {recurrent}): it exports "
-    "to {legal} only, not {what} (int8 calibration feeds single frames, not the fed-back state; the TFLite path "
-    "and the LiteRT engine take one image input); use a per-frame mobilegen_s_* student for int8 or TFLite",
+    "to {legal} only, not {what} (int8 calibration feeds single frames, not the fed-back state; the LiteRT engine "
+    "does not carry the state from frame to frame); use a per-frame mobilegen_s_* student for int8 or TFLite",
 }
 
 
@@ -112,7 +113,8 @@ def check_model(meta: ArtifactMetadata, config: ExportConfig) -> None:
     for kind in model_kinds(meta):
         if config.precision in EXPORT_FORMATS[config.format].kinds.get(kind, ()):
             continue
-        legal = "; ".join(f"{f.title} {' or '.join(f.kinds[kind])}" for f in EXPORT_FORMATS.values() if kind in f.kinds)
+        where = [f"{f.title} {' or '.join(f.kinds[kind])}" for f in EXPORT_FORMATS.values() if kind in f.kinds]
+        legal = " and ".join([", ".join(where[:-1]), where[-1]] if len(where) > 1 else where)
         raise ExportError(
             MODEL_KINDS[kind].format(
                 model=meta.model, styles=", ".join(meta.styles), recurrent=meta.recurrent, legal=legal,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import warnings
@@ -19,7 +20,7 @@ def torch_to_onnx(
     model: nn.Module,
     output: str | Path,
     meta: ArtifactMetadata,
-    sample_size: int = 256,
+    sample_size: int | tuple[int, int] = 256,
     dynamic: bool = True,
     dynamo: bool = False,
     opset: int = 17,
@@ -40,7 +41,8 @@ def torch_to_onnx(
     # taken at the traced size, so the graph is the core network with dynamic H/W. Style-conditioned
     # models need the StyledGraph wrapper to reach forward_styled; verification checks them too.
     core = model.eval().float()
-    args: tuple = (torch.zeros(1, 3, sample_size, sample_size),)
+    width, height = (sample_size, sample_size) if isinstance(sample_size, int) else sample_size
+    args: tuple = (torch.zeros(1, 3, height, width),)
     names = ["image"]
     if meta.styles:
         from stylelite.models.styled import StyledGraph, example_style_inputs
@@ -51,7 +53,7 @@ def torch_to_onnx(
         names += [STYLE_WEIGHTS_INPUT, STRENGTH_INPUT]
     recurrent = meta.recurrent  # recurrent models: the previous output is a second image input
     if recurrent:
-        args += (torch.zeros(1, 3, sample_size, sample_size),)
+        args += (torch.zeros(1, 3, height, width),)
         names += [recurrent]
     try:
         with warnings.catch_warnings():
@@ -62,7 +64,7 @@ def torch_to_onnx(
     except Exception as exc:
         raise ExportError(f"ONNX export of {meta.model} failed: {str(exc).splitlines()[0][:300]}") from exc
     if not dynamic:
-        meta = _with_size(meta, sample_size)
+        meta = dataclasses.replace(meta, height=height, width=width)
     embed_metadata(proto, meta)
     try:
         onnx.checker.check_model(proto)
@@ -124,9 +126,3 @@ def embed_metadata(proto, meta: ArtifactMetadata) -> None:
         entry.key, entry.value = key, value
     proto.producer_name = "stylelite"
     proto.doc_string = f"stylelite {meta.model} ({meta.weights}), {meta.precision}"
-
-
-def _with_size(meta: ArtifactMetadata, size: int) -> ArtifactMetadata:
-    import dataclasses
-
-    return dataclasses.replace(meta, height=size, width=size)

@@ -9,13 +9,13 @@ from stylelite.models.profile import count_macs, count_params
 from stylelite.runtime.metadata import ArtifactMetadata
 
 
-def model_metadata(model: nn.Module, identity: ModelIdentity, size: int | None = None) -> ArtifactMetadata:
+def model_metadata(model: nn.Module, identity: ModelIdentity, size: tuple[int, int] | None = None) -> ArtifactMetadata:
     """The fp32 metadata of `model`.
 
     Args:
         model: the loaded model (counted for params and MACs).
         identity: what it is (load_model's second value).
-        size: the fixed input size, or None for dynamic H and W.
+        size: the fixed input (width, height), or None for dynamic H and W.
     """
     return ArtifactMetadata(
         model=identity.name,
@@ -28,8 +28,8 @@ def model_metadata(model: nn.Module, identity: ModelIdentity, size: int | None =
         layout=identity.layout,
         color=identity.color,
         stride=identity.stride,
-        height=size,
-        width=size,
+        height=size[1] if size else None,
+        width=size[0] if size else None,
         styles=identity.styles,
         recurrent=identity.recurrent,
         params=count_params(model),

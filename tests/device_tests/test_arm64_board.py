@@ -323,6 +323,50 @@ def test_every_shipped_student_runs_on_the_board(arm64_board, shipped_students_o
         assert abs(r.flicker - here[name].flicker) <= 0.05 * here[name].flicker, (name, r.flicker, here[name].flicker)
 
 
+@pytest.fixture(scope="module")
+def shipped_students_tflite(tmp_path_factory):
+    """Every shipped student in TFLite fp32 and fp16, the int8 ones in TFLite int8 as well (calibrated on the
+    clip's frames), at a fixed 48x48, and a 48x48 clip (TFLite takes a fixed size)."""
+    pytest.importorskip("onnx2tf")
+    pytest.importorskip("ai_edge_litert")
+    from stylelite.export.api import export_model
+    from stylelite.models.registry import PRETRAINED, STUDENTS
+    from stylelite.runtime.synthetic import make_camera_clip
+    from stylelite.runtime.video import write_video
+    from tests.conftest import make_photo
+
+    folder = tmp_path_factory.mktemp("shipped_tflite")
+    frames = make_camera_clip(make_photo(seed=6), 8, size=(48, 48))
+    clip = write_video(folder / "clip.mp4", frames[:4], fps=10.0)
+    names = [n for n in PRETRAINED if n.split(".", 1)[0] in STUDENTS.names()]
+    fixed = {"format": "tflite", "dynamic": False, "sample_size": 48}
+    paths = [export_model(n, folder / f"{n}.{p}.tflite", precision=p, **fixed).path
+             for n in names for p in ("fp32", "fp16")]  # fmt: skip
+    paths += [export_model(n, folder / f"{n}.int8.tflite", precision="int8", calib=frames, **fixed).path
+              for n in names if n.endswith("_int8")]  # fmt: skip
+    return names, paths, clip
+
+
+@pytest.mark.tflite
+def test_every_shipped_student_runs_on_the_board_in_tflite(arm64_board, shipped_students_tflite):
+    """Each shipped student (the styled Magenta one with its style inputs too) in TFLite on the board's LiteRT:
+    parity with the host's LiteRT, flicker within 5 % of the host's."""
+    from stylelite.device_tests.remote_bench import bench_devices
+
+    _, _, spec = arm64_board
+    names, paths, clip = shipped_students_tflite
+    assert any(n.endswith(".magenta") for n in names) and len(paths) == 2 * len(names) + 3
+    here_litert = DeviceSpec(name="local", engines=("onnxruntime", "litert"))
+    records, _ = bench_devices(paths, clip, [spec, here_litert], iters=1, warmup=0)
+    board = {Path(r.artifact).name: r for r in records if r.device["device"] == "arm64"}
+    here = {Path(r.artifact).name: r for r in records if r.device["device"] == "local"}
+    assert set(board) == {p.name for p in paths}
+    for name, r in board.items():
+        assert r.status == "ok" and r.device["machine"] == "aarch64" and r.engine.startswith("litert"), (name, r.status)
+        assert r.parity_psnr_db >= (50 if ".int8." not in name else 40), (name, r.parity_psnr_db)
+        assert abs(r.flicker - here[name].flicker) <= 0.05 * here[name].flicker, (name, r.flicker, here[name].flicker)
+
+
 @pytest.mark.tflite
 def test_the_phone_path_runs_arm_code_in_the_board(arm64_board, tmp_path, monkeypatch, int8_tflite_and_clip):
     from stylelite.device_tests.emulate_arm64 import board_python_argv

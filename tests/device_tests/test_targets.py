@@ -301,6 +301,19 @@ def test_local_target_through_the_runner(student_onnx, clip_path):
     assert rec.ceiling_ratio == pytest.approx(rec.gmacs_per_s / rec.ceiling_gmacs_per_s)
 
 
+@pytest.mark.tflite
+def test_a_board_runs_the_formats_of_the_engines_it_lists(int8_tflite_and_clip):
+    """A local or ssh board runs .tflite when its inventory lists litert; by default it says it runs .onnx only."""
+    from stylelite.device_tests.remote_bench import bench_devices
+
+    tflite, clip = int8_tflite_and_clip
+    plain, both = DeviceSpec(name="local"), DeviceSpec(name="local", engines=("onnxruntime", "litert"))
+    (skipped,), _ = bench_devices([tflite], clip, [plain], iters=1, warmup=0)
+    assert skipped.status == "skipped: local runs .onnx files"
+    records, _ = bench_devices([tflite], clip, [both], iters=1, warmup=0)
+    assert [(r.status, r.engine) for r in records] == [("ok", "litert")] and records[0].parity_psnr_db > 90
+
+
 @pytest.fixture(scope="module")
 def int8_tflite_and_clip(student_tflite_int8, tmp_path_factory):
     """A real int8 (int8 I/O) student at 64x64 (the session's) and a 64x64 clip of its calibration frames."""

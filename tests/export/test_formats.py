@@ -39,9 +39,13 @@ def test_refusals_say_what_to_do():
     with pytest.raises(ConfigError, match=r"format 'coreml' is not supported yet \(supported: onnx, tflite\)"):
         ExportConfig(format="coreml")
     styled = ArtifactMetadata(model="multistyle", styles=("ink", "wash"))
-    with pytest.raises(ExportError, match=r"style-conditioned \(ink, wash\); .* ONNX fp32 or fp16 only, not onnx int8"):
+    legal = "ONNX fp32 or fp16 and TFLite fp32 or fp16 only"
+    with pytest.raises(ExportError, match=rf"style-conditioned \(ink, wash\); .* {legal}, not onnx int8"):
         check_model(styled, ExportConfig(precision="int8"))
+    with pytest.raises(ExportError, match=rf"{legal}, not tflite int8"):
+        check_model(styled, ExportConfig(format="tflite", precision="int8", dynamic=False))
     check_model(styled, ExportConfig(precision="fp16"))  # legal: no error
+    check_model(styled, ExportConfig(format="tflite", precision="fp16", dynamic=False))
     recurrent = ArtifactMetadata(model="mobilegen_t_050", recurrent="prev_output")
     with pytest.raises(ExportError, match=r"recurrent .*prev_output.* ONNX fp32 or fp16 only, not tflite fp32"):
         check_model(recurrent, ExportConfig(format="tflite", dynamic=False))
@@ -57,5 +61,5 @@ def test_a_new_format_is_one_table_entry(monkeypatch):
         dataclasses.replace(config, precision="fp16")
     styled = ArtifactMetadata(model="multistyle", styles=("ink",))
     check_model(styled, config)
-    with pytest.raises(ExportError, match="ONNX fp32 or fp16; ORT fp32 only, not onnx int8"):
+    with pytest.raises(ExportError, match="ONNX fp32 or fp16, TFLite fp32 or fp16 and ORT fp32 only, not onnx int8"):
         check_model(styled, ExportConfig(precision="int8"))

@@ -98,9 +98,19 @@ def test_multistyle_fp16_export_verifies_with_style_inputs(multistyle, tmp_path)
     assert psnr(engine.stylize(frame, control), load_engine(multistyle[2].path).stylize(frame, control)) >= 30
 
 
-@pytest.mark.parametrize("kwargs", [{"precision": "int8", "calib": [np.zeros((64, 64, 3), np.uint8)] * 4},
-                                    {"format": "tflite", "dynamic": False, "sample_size": 64}])  # fmt: skip
-def test_multistyle_int8_and_tflite_are_refused(multistyle, tmp_path, kwargs):
-    with pytest.raises(ExportError, match=r"multistyle is style-conditioned \(ink, wash\); .*ONNX fp32 or fp16 only"):
-        export_model(str(multistyle[1]), tmp_path / "refused.onnx", **kwargs)
+@pytest.mark.parametrize("out, kwargs", [
+    ("refused.onnx", {"precision": "int8", "calib": [np.zeros((64, 64, 3), np.uint8)] * 4}),
+    ("refused.tflite", {"format": "tflite", "precision": "int8", "calib": [np.zeros((64, 64, 3), np.uint8)] * 4,
+                        "dynamic": False, "sample_size": 64}),
+])  # fmt: skip
+def test_multistyle_int8_is_refused(multistyle, tmp_path, out, kwargs):
+    legal = "ONNX fp32 or fp16 and TFLite fp32 or fp16 only"
+    with pytest.raises(ExportError, match=rf"multistyle is style-conditioned \(ink, wash\); .*{legal}, not"):
+        export_model(str(multistyle[1]), tmp_path / out, **kwargs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_output_name_of_another_format_is_refused_before_converting(multistyle, tmp_path):
+    with pytest.raises(ConfigError, match=r"-o m.onnx: a TFLite export is a .tflite file; name it m.tflite"):
+        export_model(str(multistyle[1]), tmp_path / "m.onnx", format="tflite", dynamic=False, sample_size=64)
     assert not list(tmp_path.iterdir())

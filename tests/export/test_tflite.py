@@ -55,7 +55,7 @@ def _one_student_per_family() -> list[str]:
 @pytest.mark.parametrize("precision", ["fp32", pytest.param("fp16", marks=pytest.mark.slow), "int8"])  # fp16: slow
 def test_every_student_family_exports_to_tflite(name, precision, real_frames, tmp_path):
     card = create_student(name).card
-    if card.recurrent or card.styles:  # more than an image input: ONNX fp32/fp16 only, said clearly
+    if card.recurrent or (card.styles and precision == "int8"):  # ONNX fp32/fp16 (styled: TFLite too), said clearly
         with pytest.raises(ExportError, match="recurrent" if card.recurrent else "style-conditioned"):
             export_model(name, tmp_path / "m.tflite", format="tflite", precision=precision, calib=real_frames,
                          dynamic=False, sample_size=SIZE)  # fmt: skip
@@ -70,11 +70,29 @@ def test_every_student_family_exports_to_tflite(name, precision, real_frames, tm
     engine = load_engine(res.path)
     assert engine.name == "litert" and engine.meta.precision == precision and engine.meta.layout == "NHWC"
     assert (engine.meta.height, engine.meta.width) == (SIZE, SIZE)
+    assert engine.styles == card.styles  # a styled student keeps its style inputs (verified on a blend too)
     if precision == "int8":
         q = engine.meta.quantization
         assert q["io"] == "int8" and q["input"]["dtype"] == "int8" and q["output"]["dtype"] == "int8"
         assert q["input"]["scale"] > 0 and q["calibration"]["frames"] == 6
     assert [p.name for p in tmp_path.iterdir()] == ["m.tflite"]
+
+
+def test_the_magenta_student_draws_its_styles_in_tflite_as_in_onnx(real_frames, tmp_path):
+    """The shipped style-conditioned student in TFLite: each style, and a blend at part strength, as its ONNX
+    draws them (onnx2tf's layout probe once swapped H and W of its square maps: 12.8 dB)."""
+    from stylelite.runtime.metrics import psnr
+    from stylelite.runtime.style_control import StyleControl
+
+    name, fixed = "normgen_styled_t_050.magenta", {"dynamic": False, "sample_size": SIZE}
+    tfl = load_engine(export_model(name, tmp_path / "m.tflite", format="tflite", **fixed).path)
+    ref = load_engine(export_model(name, tmp_path / "m.onnx", **fixed).path)
+    assert len(tfl.styles) == 26 and tfl.styles == ref.styles
+    controls = [StyleControl("style_03"), StyleControl("style_17"), StyleControl("style_10", "style_20", 0.3, 0.7)]
+    drawn = [[e.stylize(f, c) for f in real_frames[:2]] for c in controls for e in (tfl, ref)]
+    for ours, theirs in zip(drawn[::2], drawn[1::2]):
+        assert psnr(np.stack(ours), np.stack(theirs)) > 60
+    assert psnr(np.stack(drawn[0]), np.stack(drawn[2])) < 20  # two styles, two pictures
 
 
 @pytest.mark.parametrize("io", ["uint8", pytest.param("float32", marks=pytest.mark.slow)])  # int8 I/O: the fixture
@@ -157,6 +175,24 @@ def test_cli_exports_tflite(real_frames, tmp_path):
     r = run_cli("export", "mobilegen_s_025", "--format", "tflite", "--static-size", str(SIZE), "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert "wrote" in r.stdout and load_engine(out).meta.precision == "fp32"
+
+
+def test_cli_exports_at_the_cameras_width_and_height(tmp_path):
+    """--static-size WxH: a 4:3 camera's frames run as they come, neither squashed nor padded to a square."""
+    from stylelite.runtime.synthetic import make_camera_clip
+
+    out = tmp_path / "m.tflite"
+    r = run_cli("export", "shufflegen_t_050.cartoon", "--format", "tflite", "--static-size", "64x48", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    engine = load_engine(out)
+    assert (engine.meta.width, engine.meta.height) == (64, 48) and engine.meta.layout == "NHWC"
+    frame = make_camera_clip(make_photo(seed=2), 1, size=(64, 48))[0]
+    assert engine.stylize(frame).shape == (48, 64, 3)
+    for bad in ("64x", "4x4", "x48"):
+        r = run_cli("export", "shufflegen_t_050.cartoon", "--format", "tflite", "--static-size", bad, "-o",
+                    str(tmp_path / "bad.tflite"))  # fmt: skip
+        assert r.returncode != 0 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tflite"]
 
 
 TFLITE_SUPPORT_CHECK = """

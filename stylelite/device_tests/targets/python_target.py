@@ -12,13 +12,20 @@ from stylelite.device_tests.targets.base import Target
 from stylelite.runtime.errors import DeviceError
 
 _FORMAT_PACKAGES = {".onnx": "onnxruntime", ".tflite": "ai-edge-litert"}  # what a board needs per format
+_ENGINE_FORMATS = {"onnxruntime": ".onnx", "litert": ".tflite"}  # tensorrt runs through trtexec, not the runner
 
 
 class PythonTarget(Target):
     """A target with Python + numpy + OpenCV + onnxruntime; stylelite's code travels in a zip."""
 
     _workdir: str | None = None
-    formats: tuple[str, ...] = (".onnx",)  # the model files `stylelite bench --device` runs here
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The model files `stylelite bench --device` runs here: those of the inventory's `engines`
+        (`["onnxruntime", "litert"]`: .onnx and .tflite; the default, onnxruntime: .onnx)."""
+        found = tuple(dict.fromkeys(_ENGINE_FORMATS[e] for e in self.spec.engines if e in _ENGINE_FORMATS))
+        return found or (".onnx",)
 
     def install_hint(self, package: str) -> str:
         """How to give the board `package` (a target that builds its board says how to rebuild it)."""

@@ -9,6 +9,7 @@ import numpy as np
 from stylelite.runtime.engines.base import Engine, check_input_shape, inference_error, no_metadata_message
 from stylelite.runtime.errors import ExportError, InputError, require
 from stylelite.runtime.metadata import ArtifactMetadata
+from stylelite.runtime.style_control import STRENGTH_INPUT, STYLE_WEIGHTS_INPUT
 from stylelite.runtime.tflite_file import STYLELITE_METADATA, metadata_entries
 
 
@@ -30,8 +31,6 @@ class LiteRTEngine(Engine):
         if STYLELITE_METADATA not in entries:
             raise ExportError(no_metadata_message(self.path))
         self.meta = ArtifactMetadata.from_json(entries[STYLELITE_METADATA], source=self.path.name)
-        if self.styles:
-            raise ExportError(f"{self.path.name} is style-conditioned; LiteRT runs single-style models only")
         resolver = interpreter.OpResolverType
         self.options = {"threads": threads, "xnnpack": xnnpack}
         try:
@@ -43,7 +42,7 @@ class LiteRTEngine(Engine):
             self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise InputError(f"{self.path.name} is not a loadable TFLite model: {str(exc)[:200]}") from None
-        self._in = self.interp.get_input_details()[0]
+        self._in, self._style = _image_and_style_inputs(self.path.name, self.interp.get_input_details(), self.styles)
         self._out = self.interp.get_output_details()[0]
         check_input_shape(self.path.name, self.meta, list(self._in["shape_signature"]), "NHWC", self._in["name"])
         self.dynamic = bool((np.asarray(self._in["shape_signature"]) < 0).any())
@@ -61,15 +60,37 @@ class LiteRTEngine(Engine):
                 self.interp.allocate_tensors()
             except (ValueError, RuntimeError, MemoryError) as exc:
                 raise inference_error(self.path, batch.shape, exc) from None
-            self._in = self.interp.get_input_details()[0]
+            self._in = next(d for d in self.interp.get_input_details() if d["index"] == self._in["index"])
             self._out = self.interp.get_output_details()[0]
         try:
             self.interp.set_tensor(self._in["index"], _quantize(x, self._in))
+            if self.styles:
+                for details, value in zip(self._style, self.style_inputs(control)):
+                    self.interp.set_tensor(details["index"], value.astype(details["dtype"]))
             self.interp.invoke()
         except (ValueError, RuntimeError, MemoryError) as exc:
             raise inference_error(self.path, batch.shape, exc) from None
         y = _dequantize(self.interp.get_tensor(self._out["index"]), self._out)
         return y.transpose(0, 3, 1, 2)  # [N,H,W,3] -> [N,3,H,W]
+
+
+def _image_and_style_inputs(name: str, inputs: list[dict], styles: tuple[str, ...]) -> tuple[dict, tuple]:
+    """The image input's details and, for a style-conditioned model, its (style weights, strength) inputs'.
+
+    onnx2tf keeps the ONNX input names (`copy_onnx_input_output_names_to_tflite`); a converter that prefixes
+    them (`serving_default_strength:0`) is matched on the name inside."""
+    if not styles:
+        return inputs[0], ()
+    found = {}
+    for key in (STYLE_WEIGHTS_INPUT, STRENGTH_INPUT):
+        match = [d for d in inputs if key in d["name"]]
+        if len(match) != 1:
+            raise ExportError(
+                f"{name} lists styles but has no {STYLE_WEIGHTS_INPUT}/{STRENGTH_INPUT} inputs; re-export it"
+            )
+        found[key] = match[0]
+    image = [d for d in inputs if d["index"] not in {f["index"] for f in found.values()}]
+    return image[0], (found[STYLE_WEIGHTS_INPUT], found[STRENGTH_INPUT])
 
 
 def _quantize(x: np.ndarray, details: dict) -> np.ndarray:
