@@ -209,8 +209,13 @@ def verification_table(res) -> str:
 
 def static_size(text: str | None) -> tuple[int, int] | None:
     """--static-size: "256" -> (256, 256), "640x480" -> (640, 480); None -> None."""
+    from stylelite.runtime.errors import ConfigError
     from stylelite.runtime.frame_size import parse_size
 
     if text is None:
         return None
-    return parse_size(text if "x" in text.lower() else f"{text}x{text}")
+    if "x" in text.lower():
+        return parse_size(text)
+    if not text.strip().isdigit():
+        raise ConfigError(f"--static-size {text!r}: give N or WIDTHxHEIGHT, e.g. 256 or 640x480")
+    return parse_size(f"{text}x{text}")

@@ -93,6 +93,15 @@ def test_the_magenta_student_draws_its_styles_in_tflite_as_in_onnx(real_frames, 
     for ours, theirs in zip(drawn[::2], drawn[1::2]):
         assert psnr(np.stack(ours), np.stack(theirs)) > 60
     assert psnr(np.stack(drawn[0]), np.stack(drawn[2])) < 20  # two styles, two pictures
+    import dataclasses
+    import shutil
+
+    from stylelite.export.tflite_metadata import embed_tflite_metadata
+
+    forged = shutil.copyfile(tfl.path, tmp_path / "forged.tflite")  # metadata naming 2 styles on a 26-style graph
+    embed_tflite_metadata(forged, dataclasses.replace(tfl.meta, styles=("a", "b")))
+    with pytest.raises(ExportError, match="takes 26 style weights but its metadata lists 2 styles; re-export it"):
+        load_engine(forged)
 
 
 @pytest.mark.parametrize("io", ["uint8", pytest.param("float32", marks=pytest.mark.slow)])  # int8 I/O: the fixture
@@ -188,7 +197,7 @@ def test_cli_exports_at_the_cameras_width_and_height(tmp_path):
     assert (engine.meta.width, engine.meta.height) == (64, 48) and engine.meta.layout == "NHWC"
     frame = make_camera_clip(make_photo(seed=2), 1, size=(64, 48))[0]
     assert engine.stylize(frame).shape == (48, 64, 3)
-    for bad in ("64x", "4x4", "x48"):
+    for bad in ("64x", "4x4", "x48", "abc"):
         r = run_cli("export", "shufflegen_t_050.cartoon", "--format", "tflite", "--static-size", bad, "-o",
                     str(tmp_path / "bad.tflite"))  # fmt: skip
         assert r.returncode != 0 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -89,7 +89,14 @@ def _image_and_style_inputs(name: str, inputs: list[dict], styles: tuple[str, ..
                 f"{name} lists styles but has no {STYLE_WEIGHTS_INPUT}/{STRENGTH_INPUT} inputs; re-export it"
             )
         found[key] = match[0]
+    width = int(found[STYLE_WEIGHTS_INPUT]["shape"][-1])
+    if width != len(styles):  # forged or mismatched metadata: one line at load, not a failure per frame
+        raise ExportError(
+            f"{name} takes {width} style weights but its metadata lists {len(styles)} styles; re-export it"
+        )
     image = [d for d in inputs if d["index"] not in {f["index"] for f in found.values()}]
+    if not image:
+        raise ExportError(f"{name} has style inputs but no image input; re-export it")
     return image[0], (found[STYLE_WEIGHTS_INPUT], found[STRENGTH_INPUT])
 
 
