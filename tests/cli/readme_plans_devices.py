@@ -3,7 +3,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.cli.plan_kit import BENCH_JETSON, EXPORT_FASTEST, MEASUREMENTS, TINY_CROPS, WEIGHTS, Plan, parse_only, run
+
+
+def _tiny_magenta_store(ws) -> str:
+    """A Magenta label store of 16 crops of 32 px (each under its own condition), made once per session."""
+    folder = ws.root / "tiny_magenta_labels"
+    if not (folder / "store.json").exists():
+        argv = [sys.executable, "-m", "stylelite", "distill", "--teacher", "multistyle26.magenta", "--student",
+                "normgen_styled_t_050", "--data", "world", "--labels", str(folder), "--label-view", "frame",
+                "--crop", "32", "--label-crops", "16", "--steps", "1", "--batch", "1",
+                "-o", str(ws.root / "runs_tiny")]  # fmt: skip
+        subprocess.run(argv, check=True, capture_output=True, timeout=600)
+    return str(folder)
+
 
 DEVICE_PLANS: dict[str, Plan] = {
     # ---- Devices, reports and budgets
@@ -34,6 +50,13 @@ DEVICE_PLANS: dict[str, Plan] = {
     "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --steps 1500": parse_only(
         "a measurement script: trains a student of the magenta teacher for 1,500 steps (about 40 minutes)"
     ),
+    (
+        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 1500"
+    ): parse_only("a measurement script: labels 800 frames in Magenta's style_03, trains 1,500 steps (15 minutes)"),
+    (
+        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 0 "
+        "--init runs/real_teacher/shufflenorm_in_4_32_s3_1500_ssim0.5_lr0.002.pt --compare magenta_student.onnx --gram"
+    ): parse_only("scores the line above's trained student again: needs its run (about 15 minutes)"),
     "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
         "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
     ),
@@ -135,6 +158,20 @@ DEVICE_PLANS: dict[str, Plan] = {
         "--width 48",
         {"docs/measurements/": MEASUREMENTS},
     ),  # the same with the Gram style distance (VGG-19 in numpy), on tiny frames
+    (
+        "python docs/measurements/teacher_grid_phase.py multistyle26.magenta --student magenta_student.onnx "
+        "--picture magenta_grid_phase.jpg"
+    ): run(
+        "--width 48",
+        {"docs/measurements/": MEASUREMENTS},
+        needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
+        creates=("magenta_grid_phase.jpg",),
+    ),  # every style on its grid, the student beside it, on one tiny frame of each real clip
+    "python docs/measurements/student_on_labels.py magenta_student.onnx labels --crops 1024": run(
+        "",
+        {"docs/measurements/": MEASUREMENTS, " labels ": lambda ws: f" {_tiny_magenta_store(ws)} "},
+        needs=("stylelite export normgen_styled_t_050.magenta -o magenta_student.onnx",),
+    ),  # the shipped student on a tiny store of its teacher (16 crops of 32 px; the docs' store takes an hour)
     "python docs/measurements/hd_process_size.py fastest.onnx cyclegan_r9_bn.cartoon": run(
         "--frames 1",
         {"docs/measurements/": MEASUREMENTS},

@@ -102,6 +102,11 @@ def test_the_magenta_student_draws_its_styles_in_tflite_as_in_onnx(real_frames, 
     embed_tflite_metadata(forged, dataclasses.replace(tfl.meta, styles=("a", "b")))
     with pytest.raises(ExportError, match="takes 26 style weights but its metadata lists 2 styles; re-export it"):
         load_engine(forged)
+    for path in (tfl.path, ref.path):  # inspect names the styles `run --style` takes, in either format
+        r = run_cli("inspect", str(path))
+        assert r.returncode == 0 and "26 styles (run --style NAME): style_00, style_01" in r.stdout, r.stdout
+        assert "exported normgen_styled_t_050.magenta, fp32, 64x64" in r.stdout
+    assert "2 styles (run --style NAME): a, b" in run_cli("inspect", str(forged)).stdout  # described, not refused
 
 
 @pytest.mark.parametrize("io", ["uint8", pytest.param("float32", marks=pytest.mark.slow)])  # int8 I/O: the fixture

@@ -256,3 +256,17 @@ def test_inspect_suggests_a_prefix_and_a_rename_together(tmp_path):
     torch.save(fork, tmp_path / "fork.pth")
     assert inspect_file(tmp_path / "fork.pth")["fits"] == "shufflegen_t_038 with --key-map 'netG.=' 'blk=blocks'"
     np.testing.assert_equal(len(fork), len(state))
+
+
+def test_inspect_describes_a_graph_whose_stylelite_metadata_is_unreadable(tmp_path):
+    """A graph with a forged `stylelite` metadata entry: inspect says what is wrong with it and lists the rest
+    (run and bench refuse such a file in one line; inspect is where a person looks to find out why)."""
+    import onnx
+
+    path = fx.tanh_onnx(tmp_path / "forged.onnx")
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, {"stylelite": '{"model": "x", "schema": 2, "precision": "fp64"}'})
+    onnx.save(model, str(path))
+    text = format_inspection(inspect_file(path))
+    assert "stylelite metadata: unreadable (forged.onnx: its stylelite metadata is invalid: precision=" in text
+    assert "input x" in text and "styles" not in text and "know how to feed it" not in text
