@@ -57,6 +57,10 @@ DEVICE_PLANS: dict[str, Plan] = {
         "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 0 "
         "--init runs/real_teacher/shufflenorm_in_4_32_s3_1500_ssim0.5_lr0.002.pt --compare magenta_student.onnx --gram"
     ): parse_only("scores the line above's trained student again: needs its run (about 15 minutes)"),
+    (
+        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 3000 "
+        "--threads 2 --compare magenta_student.onnx --gram"
+    ): parse_only("a measurement script: trains the one-style student 3,000 steps on 2 threads (about 12 minutes)"),
     "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
         "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
     ),
