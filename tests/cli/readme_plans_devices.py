@@ -61,6 +61,10 @@ DEVICE_PLANS: dict[str, Plan] = {
         "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 3 --steps 3000 "
         "--threads 2 --compare magenta_student.onnx --gram"
     ): parse_only("a measurement script: trains the one-style student 3,000 steps on 2 threads (about 12 minutes)"),
+    (
+        "python docs/measurements/real_teacher_students.py --student shufflenorm_in_4_32 --style 17 --steps 3000 "
+        "--threads 2 --compare magenta_student.onnx --gram"
+    ): parse_only("a measurement script: labels 800 frames in style_17, trains 3,000 steps on 2 threads (13 minutes)"),
     "python docs/measurements/real_teacher_students.py --student stroke_in --steps 2000": parse_only(
         "a measurement script: trains a student of the magenta teacher for 2,000 steps (about an hour)"
     ),
