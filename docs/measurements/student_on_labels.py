@@ -40,6 +40,9 @@ def main() -> None:
         raise SystemExit(f"{a.labels} holds one-style labels: this script scores a style-conditioned student")
     student = load_engine(a.student)
     styles = student.styles
+    if len(styles) != store.spec.styles:
+        raise SystemExit(f"{a.student} takes {len(styles)} styles, the store's teacher {store.spec.styles}: "
+                         "give a student of this store's teacher")  # fmt: skip
     weights, strength = (c.numpy() for c in store.conditions)
     per_style = defaultdict(list)
     for i in range(min(a.crops, len(store))):

@@ -67,6 +67,7 @@ def _checkpoint(path: Path, key_map: tuple) -> dict:
 
 def _onnx(path: Path) -> dict:
     from stylelite.models.graph_files import open_onnx_session
+    from stylelite.runtime.metadata import METADATA_KEY
 
     sess = open_onnx_session(path)  # opened, never run; a refusal is one line
     meta = sess.get_modelmeta()
@@ -74,10 +75,10 @@ def _onnx(path: Path) -> dict:
         "inputs": [{"name": i.name, "shape": i.shape, "type": i.type} for i in sess.get_inputs()],
         "outputs": [{"name": o.name, "shape": o.shape, "type": o.type} for o in sess.get_outputs()],
         "producer": f"{meta.producer_name} {meta.version}".strip(),
-        "stylelite": "stylelite" in (meta.custom_metadata_map or {}),
+        "stylelite": METADATA_KEY in (meta.custom_metadata_map or {}),
     }
     if out["stylelite"]:
-        out.update(_artifact(meta.custom_metadata_map["stylelite"], path.name))
+        out.update(_artifact(meta.custom_metadata_map[METADATA_KEY], path.name))
     try:
         import onnx
     except ImportError:  # the torch-free runtime install: no op counts
